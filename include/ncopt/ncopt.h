@@ -1,0 +1,23 @@
+/* ncopt/ncopt.h — the whole public API of ncopt in one include.
+ *
+ * ncopt is a C library for non-convex optimisation in machine learning:
+ * objectives with residual/JVP/VJP/Hessian-vector interfaces (problem.h),
+ * regularising wrappers (reg.h), derivative checks (check.h), explicit
+ * random-number states (rng.h), float32 vectors with double accumulation
+ * (vec.h) and .npy files (npy.h). Every call returns a status (status.h).
+ */
+#ifndef NCOPT_NCOPT_H
+#define NCOPT_NCOPT_H
+
+#include "ncopt/status.h"
+#include "ncopt/version.h"
+#include "ncopt/rng.h"
+#include "ncopt/vec.h"
+#include "ncopt/array.h"
+#include "ncopt/npy.h"
+#include "ncopt/problem.h"
+#include "ncopt/check.h"
+#include "ncopt/problems.h"
+#include "ncopt/reg.h"
+
+#endif
