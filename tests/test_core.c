@@ -138,6 +138,13 @@ static void test_vec(void) {
   CHECK_CLOSE(nco_dot(n, x, y), want, 0, 1e-12);
   CHECK_CLOSE(nco_sum(n, x), want, 0, 1e-12);
   CHECK_CLOSE(nco_nrm2(n, y), sqrt((double)n), 0, 1e-14);
+  /* cancellation that a float partial sum would lose: (1e8, 1, −1e8, 1, …) */
+  float c[64], ones[64];
+  for (int i = 0; i < 64; i++) c[i] = (i % 4 == 0) ? 1e8f : (i % 4 == 2) ? -1e8f : 1.0f, ones[i] = 1.0f;
+  CHECK(nco_dot(64, c, ones) == 32.0);
+  double plain = 0;
+  for (size_t i = 0; i < 1000; i++) plain += (double)x[i] * y[i];
+  CHECK_CLOSE(nco_dot(1000, x, y), plain, 0, 1e-15);
   nco_axpy(n, 2.0f, y, x);
   CHECK(x[0] == 2.1f && x[n - 1] == 2.1f);
   nco_scal(n, 0.5f, y);

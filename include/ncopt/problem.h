@@ -137,7 +137,8 @@ void nco_problem_free(nco_problem *pb);
 int nco_problem_is_least_squares(const nco_problem *pb);
 /* Residual count of a batch of nb samples: nb·m + m_extra. */
 size_t nco_problem_nres(const nco_problem *pb, size_t nb);
-/* Sets the reduction (sum or mean) used by loss, gradient and HVP. */
+/* Sets the reduction (sum or mean) used by loss, gradient and HVP, on pb
+ * and on every problem it wraps. */
 void nco_problem_set_reduction(nco_problem *pb, nco_reduction r);
 /* The innermost wrapped problem (pb itself when it wraps nothing). */
 nco_problem *nco_problem_root(nco_problem *pb);
@@ -175,10 +176,13 @@ int nco_problem_init(nco_problem *pb, nco_rng *rng, float *x);
 
 /* ---- manifold (no-ops / identities for Euclidean problems) ------------ */
 
-/* v ← P_x v = v − ⟨x,v⟩x (x unit). */
+/* v ← P_x v = v − ⟨x,v⟩x/‖x‖² (x on the sphere: ‖x‖ = 1 up to rounding;
+ * dividing by ‖x‖² keeps it a projection for any x ≠ 0). v must not alias x. */
 void nco_problem_project_tangent(const nco_problem *pb, const float *x, float *v);
-/* x ← R_x(t·v) = (x + t v)/‖x + t v‖ on the sphere, x + t v otherwise. */
-void nco_problem_retract(const nco_problem *pb, float *x, float t, const float *v);
+/* x ← R_x(t·v) = (x + t v)/‖x + t v‖ on the sphere, x + t v otherwise.
+ * NCO_ERR_NONFINITE (x untouched) if x + t v is not finite, NCO_ERR_NUMERIC
+ * if it is 0 on the sphere. */
+int nco_problem_retract(const nco_problem *pb, float *x, float t, const float *v);
 /* Riemannian gradient: P_x ∇loss (Ma eq. 5.4); equals eval elsewhere. */
 int nco_problem_riemannian_grad(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
                                 double *loss, float *rgrad);

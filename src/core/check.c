@@ -219,6 +219,7 @@ int nco_check_jvp_vjp(nco_problem *pb, const float *x, const size_t *idx, size_t
     double tol = (o.rtol + 8 * FLT_EPSILON) * mag + o.atol;
     compare(&A, rhs, lhs, tol, "pair %zu", k);
   }
+  A.what = "JVP/VJP";
   st = finish(pb, &A, rep_out);
 done:
   free(xp), free(xm), free(u), free(us), free(ju), free(v), free(jtv), free(delta), free(rp), free(rm);
@@ -277,6 +278,7 @@ int nco_check_hvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
     double mag = nco_nrm2(d, hu) + nco_nrm2(d, hv);
     compare(&A, lhs, rhs, (o.rtol + 8 * FLT_EPSILON) * mag + o.atol, "pair %zu", k);
   }
+  A.what = "HVP";
   st = finish(pb, &A, rep_out);
 done:
   free(xp), free(xm), free(u), free(us), free(gp), free(gm), free(hv), free(hu), free(w), free(delta),

@@ -89,7 +89,11 @@ int nco_problem_is_least_squares(const nco_problem *pb) {
 
 size_t nco_problem_nres(const nco_problem *pb, size_t nb) { return nb * pb->m + pb->m_extra; }
 
-void nco_problem_set_reduction(nco_problem *pb, nco_reduction r) { pb->reduction = r; }
+/* The reduction applies down the wrapper chain, so that loss_unreg reports
+ * the base under the same reduction as the wrapper. */
+void nco_problem_set_reduction(nco_problem *pb, nco_reduction r) {
+  for (; pb; pb = pb->base) pb->reduction = r;
+}
 
 nco_problem *nco_problem_root(nco_problem *pb) {
   while (pb->base) pb = pb->base;
@@ -299,16 +303,21 @@ int nco_problem_init(nco_problem *pb, nco_rng *rng, float *x) {
 
 void nco_problem_project_tangent(const nco_problem *pb, const float *x, float *v) {
   if (pb->manifold != NCO_MANIFOLD_SPHERE) return;
-  /* P_x v = (I − xxᵀ) v for unit x (Ma §5, eq. 5.4). */
-  double a = nco_dot(pb->dim, x, v);
+  /* P_x v = (I − xxᵀ/‖x‖²) v (Ma §5, eq. 5.4, for unit x). */
+  double xx = nco_dot(pb->dim, x, x);
+  if (!(xx > 0)) return;
+  double a = nco_dot(pb->dim, x, v) / xx;
   for (size_t j = 0; j < pb->dim; j++) v[j] = (float)(v[j] - a * x[j]);
 }
 
-void nco_problem_retract(const nco_problem *pb, float *x, float t, const float *v) {
+int nco_problem_retract(const nco_problem *pb, float *x, float t, const float *v) {
   size_t d = pb->dim;
   if (pb->manifold != NCO_MANIFOLD_SPHERE) {
+    for (size_t j = 0; j < d; j++)
+      if (!isfinite((float)((double)x[j] + (double)t * v[j])))
+        return nco_error(NCO_ERR_NONFINITE, "%s: retraction: x + t·v is not finite at entry %zu", pb->label, j);
     nco_axpy(d, t, v, x);
-    return;
+    return NCO_OK;
   }
   /* Retraction by normalisation: R_x(tv) = (x + tv)/‖x + tv‖. */
   double s = 0;
@@ -316,13 +325,16 @@ void nco_problem_retract(const nco_problem *pb, float *x, float t, const float *
     double y = (double)x[j] + (double)t * v[j];
     s += y * y;
   }
-  double inv = s > 0 ? 1 / sqrt(s) : 0;
-  if (!(inv > 0)) return; /* x + tv = 0: leave x where it is */
+  if (!isfinite(s)) return nco_error(NCO_ERR_NONFINITE, "%s: retraction: x + t·v is not finite", pb->label);
+  if (!(s > 0)) return nco_error(NCO_ERR_NUMERIC, "%s: retraction: x + t·v = 0 has no direction", pb->label);
+  double inv = 1 / sqrt(s);
   for (size_t j = 0; j < d; j++) x[j] = (float)(((double)x[j] + (double)t * v[j]) * inv);
+  return NCO_OK;
 }
 
 int nco_problem_riemannian_grad(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
                                 double *loss, float *rgrad) {
+  if (!rgrad) return nco_error(NCO_ERR_INVALID, "%s: Riemannian gradient: output is NULL", pb->label);
   int st = nco_problem_eval(pb, x, idx, nb, loss, rgrad);
   if (st) return st;
   nco_problem_project_tangent(pb, x, rgrad);
@@ -338,6 +350,7 @@ int nco_problem_riemannian_hvp(nco_problem *pb, const float *x, const size_t *id
   float *pv = pb->work + 3 * d;
   double loss;
   int st;
+  if (!x || !v || !hv) return nco_error(NCO_ERR_INVALID, "%s: Riemannian HVP: NULL argument", pb->label);
   nco_copy(d, v, pv);
   nco_problem_project_tangent(pb, x, pv);
   if ((st = nco_problem_eval(pb, x, idx, nb, &loss, hv))) return st;

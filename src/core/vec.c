@@ -11,13 +11,22 @@
 /* BLAS takes int lengths (LP64 OpenBLAS): longer vectors go in chunks. */
 #define CHUNK ((size_t)1 << 30)
 
+/* Not cblas_dsdot: OpenBLAS's Haswell kernel (0.3.21) sums blocks of 32
+ * products in float before adding them in double (OpenBLAS #1326), which
+ * breaks the double-accumulation rule. Four double accumulators in a fixed
+ * order: the same bits on every machine, and enough ILP to stay near
+ * memory speed. */
 double nco_dot(size_t n, const float *x, const float *y) {
-  double s = 0;
-  for (size_t off = 0; off < n; off += CHUNK) {
-    size_t len = n - off < CHUNK ? n - off : CHUNK;
-    s += cblas_dsdot((int)len, x + off, 1, y + off, 1);
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += (double)x[i] * y[i];
+    s1 += (double)x[i + 1] * y[i + 1];
+    s2 += (double)x[i + 2] * y[i + 2];
+    s3 += (double)x[i + 3] * y[i + 3];
   }
-  return s;
+  for (; i < n; i++) s0 += (double)x[i] * y[i];
+  return (s0 + s1) + (s2 + s3);
 }
 
 double nco_nrm2(size_t n, const float *x) { return sqrt(nco_dot(n, x, x)); }

@@ -23,6 +23,9 @@ struct nco_optim {
   size_t nf, nd;
   void *scratch;         /* method scratch not part of the state (not saved) */
   size_t scratch_bytes;
+  /* set by optim.c (methods need not touch them): */
+  void *mem;             /* the one allocation holding x, x0, f, d (64-byte aligned) */
+  float *gbuf;           /* [dim] gradient buffer of the generic iterate, or NULL (not saved) */
 };
 
 struct nco_optim_type {
@@ -41,7 +44,50 @@ struct nco_optim_type {
   /* full step against a problem (NULL → generic query/eval/step) */
   int (*iterate)(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb, double *loss,
                  float *grad);
+  /* 1 if step applies hp.projection itself; 0 (the default of a designated
+   * initializer): nco_optim_step applies nco_optim_project(o, o->x) after
+   * every successful step (idempotent). With a type->iterate the method
+   * handles the projection itself. */
+  int projects;
 };
+
+/* Who does what. nco_optim_create validates the common keys (lr,
+ * weight_decay, maximize, projection, proj_*) and calls type->validate for
+ * the method's own; it sets x = x0, query = out = x, lr = hp.lr, k = 0 and
+ * seeds rng from hp.seed, then calls init. nco_optim_step checks the
+ * arguments, that the gradient and loss are finite (state untouched
+ * otherwise), calls type->step, then projects o->x (unless `projects`) and
+ * increments k: inside step, o->k is the number of steps taken before this
+ * one (PyTorch's step count t = o->k + 1). nco_optim_iterate calls a
+ * type->iterate directly and does not touch k: such a method (lbfgs, lm)
+ * increments o->k itself on every non-error return. */
+
+/* Runs fn(ctx, lo, hi) over [0, n) in chunks of NCO_OPTIM_CHUNK elements,
+ * on several threads when the library is built with OpenMP (static
+ * schedule). For element-wise kernels the result is bitwise the same for
+ * any thread count and chunking. */
+#define NCO_OPTIM_CHUNK ((size_t)1 << 15)
+void nco_optim_foreach(size_t n, void (*fn)(void *ctx, size_t lo, size_t hi), void *ctx);
+
+/* The type objects. Each method file defines its object under this name
+ * and the public pointer to it, e.g. in adam.c
+ *     const nco_optim_type nco_optim_adam_type = { .name = "adam", ... };
+ *     const nco_optim_type *const nco_optim_adam = &nco_optim_adam_type;
+ * (optim.c lists the objects in nco_optim_types[]: a static initializer
+ * needs their addresses, the public pointers are not constant expressions). */
+extern const nco_optim_type nco_optim_sgd_type;
+extern const nco_optim_type nco_optim_psgd_type;
+extern const nco_optim_type nco_optim_sgld_type;
+extern const nco_optim_type nco_optim_adagrad_type;
+extern const nco_optim_type nco_optim_adagrad_norm_type;
+extern const nco_optim_type nco_optim_rmsprop_type;
+extern const nco_optim_type nco_optim_adam_type;
+extern const nco_optim_type nco_optim_adamw_type;
+extern const nco_optim_type nco_optim_amsgrad_type;
+extern const nco_optim_type nco_optim_accelegrad_type;
+extern const nco_optim_type nco_optim_rgd_type;
+extern const nco_optim_type nco_optim_lbfgs_type;
+extern const nco_optim_type nco_optim_lm_type;
 
 /* Applies the configured projection to x (in place). */
 void nco_optim_project(nco_optim *o, float *x);

@@ -1,0 +1,71 @@
+/* ncopt/run.h — the run loop: the only part of the library that knows about
+ * time, files and progress.
+ *
+ * nco_run_train() takes a resolved config and an output folder and runs
+ * the experiment: draws minibatches (seeded; reshuffle, replacement or
+ * cyclic), sets the scheduled step size, steps the optimiser, records the
+ * probes that are due, writes trace.csv, checkpoints atomically and stops
+ * on the spec's rules. nco_run_resume() continues from the last good
+ * checkpoint and produces bit-for-bit the same trace (timing column aside)
+ * and parameters as an uninterrupted run at the same thread count.
+ *
+ * Files in the output folder (all written atomically):
+ *   spec.ini       the resolved spec
+ *   trace.csv      iter,epoch,seconds,loss,lr,batch_loss,<probes...>
+ *   summary.json   final/best values, iterations, train_seconds, stop reason
+ *   params.npy     final parameters (x part for the invex lifting)
+ *   aux.npy        the invex lifting's p
+ *   checkpoint.bin (and checkpoint.prev.bin) for resume
+ */
+#ifndef NCOPT_RUN_H
+#define NCOPT_RUN_H
+
+#include <stdint.h>
+
+#include "ncopt/config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nco_progress {
+  uint64_t iter, total;      /* steps done, steps planned */
+  uint64_t epoch;
+  double loss;               /* last logged full-batch loss */
+  double seconds;            /* training time so far */
+  double steps_per_second;
+} nco_progress;
+
+typedef struct nco_run_hooks {
+  /* Called after every step; return non-zero to stop cleanly (checkpoint
+   * and outputs are written, the run returns NCO_CANCELLED). */
+  int (*progress)(void *ctx, const nco_progress *p);
+  void *ctx;
+} nco_run_hooks;
+
+typedef struct nco_run_result {
+  int stop;                  /* NCO_MAX_ITER, NCO_TARGET_REACHED, NCO_CONVERGED, NCO_TIME_LIMIT, NCO_CANCELLED, or an error */
+  uint64_t iterations;
+  double final_loss, best_loss, train_seconds;
+  char message[512];         /* why it stopped, in words */
+} nco_run_result;
+
+/* Runs cfg into out_dir (created if missing). The status is the stop
+ * reason (positive) or an error; res (may be NULL) is filled either way.
+ * A non-finite loss or gradient ends the run with NCO_ERR_NONFINITE and a
+ * message naming the step; the last good checkpoint is kept. */
+int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks,
+                  nco_run_result *res);
+
+/* Continues the run in dir from its last good checkpoint (falling back to
+ * the previous one if the last is truncated or corrupted). */
+int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *res);
+
+/* Writes `len` bytes to path atomically: temporary file in the same folder,
+ * fsync, rename. */
+int nco_write_file_atomic(const char *path, const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

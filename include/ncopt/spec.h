@@ -1,0 +1,73 @@
+/* ncopt/spec.h — experiment specs: INI text (parsed by libinih) as a list
+ * of located key/value entries, with command-line overrides.
+ *
+ * A spec is only text here; nco_config (config.h) turns it into typed,
+ * validated settings. Every entry remembers its file and line so that
+ * every later error reads "FILE:LINE: section.key: what is wrong".
+ */
+#ifndef NCOPT_SPEC_H
+#define NCOPT_SPEC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nco_spec_entry {
+  char *section;   /* "" for keys before any [section] */
+  char *key;
+  char *value;
+  char *file;      /* spec file path, or "--set" for overrides */
+  int line;        /* 1-based line in file (0 for overrides) */
+  int used;        /* set by config when the key is consumed */
+} nco_spec_entry;
+
+typedef struct nco_spec {
+  nco_spec_entry *e;
+  size_t n, cap;
+  char *path;      /* the spec file ("" for specs built in memory) */
+  char *dir;       /* its directory, for relative data paths ("." if none) */
+} nco_spec;
+
+/* Reads and parses an INI file. Errors (cannot open, a line inih cannot
+ * parse, a line longer than 1000 bytes, a duplicate key) are reported as
+ * "FILE:LINE: ...". On error *out is NULL. */
+int nco_spec_load(const char *path, nco_spec **out);
+
+/* Parses INI text held in memory; `name` stands for the file in messages
+ * and `dir` is the base for relative paths. */
+int nco_spec_parse_string(const char *text, const char *name, const char *dir, nco_spec **out);
+
+/* An empty spec. */
+int nco_spec_new(nco_spec **out);
+
+void nco_spec_free(nco_spec *s);
+
+/* Applies an override "section.key=value" (from --set); replaces an
+ * existing entry (keeping no line) or adds one. */
+int nco_spec_set(nco_spec *s, const char *assignment);
+
+/* Sets section.key = value directly (origin `file`:`line`). */
+int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *value,
+                 const char *file, int line);
+
+/* The entry for section.key, or NULL. */
+nco_spec_entry *nco_spec_find(const nco_spec *s, const char *section, const char *key);
+
+/* Removes every entry of a section (e.g. [sweep] once expanded). */
+void nco_spec_drop_section(nco_spec *s, const char *section);
+
+/* Deep copy. */
+int nco_spec_clone(const nco_spec *s, nco_spec **out);
+
+/* "FILE:LINE" for an entry ("--set" for overrides), into buf. */
+const char *nco_spec_where(const nco_spec_entry *e, char *buf, size_t len);
+
+/* Levenshtein distance (for "did you mean"). */
+size_t nco_edit_distance(const char *a, const char *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,42 @@
+/* ncopt/sweep.h — grids of runs from a spec's [sweep] section.
+ *
+ *   [sweep]
+ *   regularizer.lambda = 0.1, 0.01, 0.001     ; a grid over every listed key
+ *   zip = true                                ; or: lists zipped, equal lengths
+ *
+ * Each point is a full spec (the base spec with the point's values
+ * set), validated before any run starts, run into DIR/<point name>; an
+ * overlay plot of every run's loss goes to DIR/sweep_loss.{png,svg}.
+ */
+#ifndef NCOPT_SWEEP_H
+#define NCOPT_SWEEP_H
+
+#include "ncopt/run.h"
+#include "ncopt/spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nco_sweep_point {
+  char name[256];      /* folder name, e.g. "regularizer.lambda=0.1" */
+  nco_spec *spec;      /* the point's spec (no [sweep]) */
+  nco_config cfg;      /* resolved */
+} nco_sweep_point;
+
+/* Expands spec into points (count 1 and the spec itself if it has no
+ * [sweep]); every point is resolved, so every error is reported before
+ * anything runs. */
+int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points, size_t *count);
+void nco_sweep_free(nco_sweep_point *points, size_t count);
+
+/* Runs every point into out_dir/<name> (or out_dir itself when there is a
+ * single point and no [sweep]) and draws the overlay. Stops at the first
+ * error or cancellation. */
+int nco_sweep_run(nco_sweep_point *points, size_t count, int is_sweep, const char *out_dir,
+                  const nco_run_hooks *hooks, nco_run_result *last);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,240 @@
+/* Plots of runs, drawn with PLplot's cairo devices (pngcairo, svgcairo).
+ * PLplot's defaults (black background, red axes) are replaced by a white
+ * background and a readable palette (DESIGN.md, outputs). */
+#include <cblas.h>
+#include <math.h>
+#include <plplot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ncopt/status.h"
+#include "run_internal.h"
+
+const char *nco_openblas_config(void) {
+  const char *c = openblas_get_config();
+  return c ? c : "unknown";
+}
+
+typedef struct series {
+  char name[64];
+  double *v;
+} series;
+
+typedef struct table {
+  size_t ncol, nrow, cap;
+  series col[32];
+} table;
+
+static void table_free(table *t) {
+  for (size_t c = 0; c < t->ncol; c++) free(t->col[c].v);
+  memset(t, 0, sizeof *t);
+}
+
+/* Reads a CSV with a header into columns (empty cells are NaN). */
+static char *next_tok(char **s);
+static int read_csv(const char *path, table *t) {
+  memset(t, 0, sizeof *t);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open", path);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n = getline(&line, &cap, fp);
+  if (n <= 0) {
+    free(line), fclose(fp);
+    return nco_error(NCO_ERR_FORMAT, "%s: empty trace", path);
+  }
+  for (char *s = line, *tok; (tok = next_tok(&s)) && t->ncol < 32;)
+    if (*tok) snprintf(t->col[t->ncol++].name, sizeof t->col[0].name, "%s", tok);
+  while ((n = getline(&line, &cap, fp)) > 0) {
+    if (line[n - 1] != '\n') break;
+    if (t->nrow == t->cap) {
+      size_t nc = t->cap ? 2 * t->cap : 256;
+      for (size_t c = 0; c < t->ncol; c++) {
+        double *v = realloc(t->col[c].v, nc * sizeof *v);
+        if (!v) {
+          free(line), fclose(fp), table_free(t);
+          return nco_error(NCO_ERR_NOMEM, "%s: out of memory", path);
+        }
+        t->col[c].v = v;
+      }
+      t->cap = nc;
+    }
+    char *s = line, *tok;
+    for (size_t c = 0; c < t->ncol; c++) {
+      tok = next_tok(&s);
+      t->col[c].v[t->nrow] = tok && *tok ? strtod(tok, NULL) : NAN;
+    }
+    t->nrow++;
+  }
+  free(line);
+  fclose(fp);
+  return NCO_OK;
+}
+
+/* strsep() is not POSIX: split at ',' or '\n' by hand */
+static char *next_tok(char **s) {
+  char *tok = *s;
+  if (!tok) return NULL;
+  char *e = tok + strcspn(tok, ",\n");
+  if (*e) {
+    *e = '\0';
+    *s = e + 1;
+  } else {
+    *s = NULL;
+  }
+  return tok;
+}
+
+static double *column(table *t, const char *name) {
+  for (size_t c = 0; c < t->ncol; c++)
+    if (!strcmp(t->col[c].name, name)) return t->col[c].v;
+  return NULL;
+}
+
+/* palette: white background, black axes, then distinguishable colours */
+static void palette(void) {
+  plscolbg(255, 255, 255);
+  plscol0(0, 255, 255, 255);
+  plscol0(1, 0, 0, 0);        /* axes, labels */
+  plscol0(2, 31, 119, 180);   /* blue */
+  plscol0(3, 214, 39, 40);    /* red */
+  plscol0(4, 44, 160, 44);    /* green */
+  plscol0(5, 255, 127, 14);   /* orange */
+  plscol0(6, 148, 103, 189);  /* purple */
+  plscol0(7, 140, 86, 75);    /* brown */
+  plscol0(8, 227, 119, 194);  /* pink */
+  plscol0(9, 127, 127, 127);  /* grey */
+  plscol0(10, 188, 189, 34);  /* olive */
+  plscol0(11, 23, 190, 207);  /* cyan */
+}
+
+typedef struct line {
+  const double *x, *y;
+  size_t n;
+  const char *label;
+} line;
+
+/* One figure with k lines, to path.png and path.svg. */
+static int figure(const char *path_noext, const char *title, const char *xlabel, const char *ylabel, int logy,
+                  const line *ls, size_t k) {
+  double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+  for (size_t i = 0; i < k; i++)
+    for (size_t j = 0; j < ls[i].n; j++) {
+      double x = ls[i].x[j], y = ls[i].y[j];
+      if (!isfinite(x) || !isfinite(y) || (logy && !(y > 0))) continue;
+      if (logy) y = log10(y);
+      xmin = fmin(xmin, x), xmax = fmax(xmax, x), ymin = fmin(ymin, y), ymax = fmax(ymax, y);
+    }
+  if (!(xmin <= xmax)) return NCO_OK; /* nothing to draw */
+  if (xmax == xmin) xmax = xmin + 1;
+  if (ymax - ymin < 1e-12) ymin -= 0.5, ymax += 0.5;
+  double pad = 0.04 * (ymax - ymin);
+  ymin -= pad, ymax += pad;
+  const char *devs[2] = {"pngcairo", "svgcairo"}, *exts[2] = {"png", "svg"};
+  for (int d = 0; d < 2; d++) {
+    char file[4300];
+    snprintf(file, sizeof file, "%s.%s", path_noext, exts[d]);
+    plsstrm(0);
+    plsdev(devs[d]);
+    plsfnam(file);
+    plspage(0, 0, 900, 600, 0, 0);
+    palette();
+    plinit();
+    plfont(1);
+    plschr(0, 0.9);
+    pladv(0);
+    plvpor(0.1, 0.78, 0.12, 0.9);
+    plwind(xmin, xmax, ymin, ymax);
+    plcol0(1);
+    plbox("bcnst", 0, 0, logy ? "bcnstvl" : "bcnstv", 0, 0);
+    pllab(xlabel, ylabel, title);
+    for (size_t i = 0; i < k; i++) {
+      double *xx = malloc((ls[i].n ? ls[i].n : 1) * sizeof *xx), *yy = malloc((ls[i].n ? ls[i].n : 1) * sizeof *yy);
+      if (!xx || !yy) {
+        free(xx), free(yy);
+        plend();
+        return nco_error(NCO_ERR_NOMEM, "plot: out of memory");
+      }
+      size_t m = 0;
+      for (size_t j = 0; j < ls[i].n; j++) {
+        double x = ls[i].x[j], y = ls[i].y[j];
+        if (!isfinite(x) || !isfinite(y) || (logy && !(y > 0))) continue;
+        xx[m] = x, yy[m] = logy ? log10(y) : y, m++;
+      }
+      plcol0(2 + (int)(i % 10));
+      plwidth(2);
+      if (m > 1) plline((PLINT)m, xx, yy);
+      else if (m == 1) plpoin(1, xx, yy, 17);
+      /* legend entry at the right of the plot */
+      plwidth(1);
+      double ly = 0.88 - 0.05 * (double)i;
+      plvpor(0.8, 0.99, 0.12, 0.9);
+      plwind(0, 1, 0, 1);
+      double lx[2] = {0.02, 0.18}, lyv[2] = {ly, ly};
+      plwidth(2);
+      plline(2, lx, lyv);
+      plwidth(1);
+      plcol0(1);
+      plptex(0.22, ly, 1, 0, 0, ls[i].label);
+      plvpor(0.1, 0.78, 0.12, 0.9);
+      plwind(xmin, xmax, ymin, ymax);
+      free(xx), free(yy);
+    }
+    plend();
+  }
+  return NCO_OK;
+}
+
+int nco_plot_run(const char *dir) {
+  char path[4200];
+  table t;
+  snprintf(path, sizeof path, "%s/trace.csv", dir);
+  int st = read_csv(path, &t);
+  if (st) return st;
+  double *it = column(&t, "iter");
+  line ls[8];
+  size_t k = 0;
+  const char *loss_cols[] = {"loss", "loss_unreg", "batch_loss"};
+  const char *loss_labels[] = {"loss", "loss (unreg.)", "batch loss"};
+  for (size_t i = 0; i < 3; i++) {
+    double *v = column(&t, loss_cols[i]);
+    if (v) ls[k++] = (line){it, v, t.nrow, loss_labels[i]};
+  }
+  snprintf(path, sizeof path, "%s/loss", dir);
+  if (it && k) st = figure(path, "training loss", "iteration", "loss (log scale)", 1, ls, k);
+  k = 0;
+  const char *probe_cols[] = {"grad_norm", "dist_init", "path_length"};
+  const char *probe_labels[] = {"‖∇f‖", "‖θ-θ₀‖", "path length"};
+  for (size_t i = 0; i < 3; i++) {
+    double *v = column(&t, probe_cols[i]);
+    if (v) ls[k++] = (line){it, v, t.nrow, probe_labels[i]};
+  }
+  snprintf(path, sizeof path, "%s/probes", dir);
+  if (!st && it && k) st = figure(path, "trajectory probes", "iteration", "value (log scale)", 1, ls, k);
+  table_free(&t);
+  return st;
+}
+
+int nco_plot_overlay(const char *out_noext, const char *const *dirs, const char *const *labels, size_t n,
+                     const char *col, const char *title) {
+  table *ts = calloc(n ? n : 1, sizeof *ts);
+  line *ls = calloc(n ? n : 1, sizeof *ls);
+  int st = NCO_OK;
+  size_t k = 0;
+  if (!ts || !ls) {
+    free(ts), free(ls);
+    return nco_error(NCO_ERR_NOMEM, "plot: out of memory");
+  }
+  for (size_t i = 0; i < n && !st; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/trace.csv", dirs[i]);
+    if ((st = read_csv(path, &ts[i]))) break;
+    double *it = column(&ts[i], "iter"), *v = column(&ts[i], col);
+    if (it && v) ls[k++] = (line){it, v, ts[i].nrow, labels[i]};
+  }
+  if (!st && k) st = figure(out_noext, title, "iteration", col, 1, ls, k);
+  for (size_t i = 0; i < n; i++) table_free(&ts[i]);
+  free(ts), free(ls);
+  return st;
+}

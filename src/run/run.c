@@ -1,0 +1,848 @@
+/* The run loop: minibatches, schedule, optimiser, probes, trace,
+ * checkpoints, stopping rules, outputs (see run.h). */
+#include "ncopt/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ncopt/npy.h"
+#include "ncopt/reg.h"
+#include "ncopt/status.h"
+#include "ncopt/vec.h"
+#include "ncopt/version.h"
+#include "run_internal.h"
+
+/* ---- files ------------------------------------------------------------- */
+
+int nco_write_file_atomic(const char *path, const void *data, size_t len) {
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+    return nco_error(NCO_ERR_INVALID, "%s: path too long", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) return nco_error(NCO_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+  const char *p = data;
+  size_t left = len;
+  while (left) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd), unlink(tmp);
+      return nco_error(NCO_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    }
+    p += w, left -= (size_t)w;
+  }
+  if (fsync(fd) || close(fd)) {
+    int e = errno;
+    unlink(tmp);
+    return nco_error(NCO_ERR_IO, "%s: fsync/close failed: %s", path, strerror(e));
+  }
+  (void)chmod(tmp, 0644);
+  if (rename(tmp, path)) {
+    int e = errno;
+    unlink(tmp);
+    return nco_error(NCO_ERR_IO, "%s: rename failed: %s", path, strerror(e));
+  }
+  return NCO_OK;
+}
+
+int nco_mkdirs(const char *dir) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) return nco_error(NCO_ERR_INVALID, "%s: path too long", dir);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0755) && errno != EEXIST) return nco_error(NCO_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0755) && errno != EEXIST) return nco_error(NCO_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+  struct stat sb;
+  if (stat(buf, &sb) || !S_ISDIR(sb.st_mode)) return nco_error(NCO_ERR_IO, "%s: not a folder", buf);
+  return NCO_OK;
+}
+
+/* growable byte buffer */
+typedef struct {
+  unsigned char *p;
+  size_t n, cap;
+  int oom;
+} buf_t;
+
+static void put(buf_t *b, const void *data, size_t len) {
+  if (b->oom) return;
+  if (b->n + len > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + len) cap *= 2;
+    unsigned char *q = realloc(b->p, cap);
+    if (!q) {
+      b->oom = 1;
+      return;
+    }
+    b->p = q, b->cap = cap;
+  }
+  memcpy(b->p + b->n, data, len);
+  b->n += len;
+}
+static void put_u64(buf_t *b, uint64_t v) { put(b, &v, sizeof v); }
+static void put_f64(buf_t *b, double v) { put(b, &v, sizeof v); }
+
+static void putf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void putf(buf_t *b, const char *fmt, ...) {
+  char tmp[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n > 0) put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+typedef struct {
+  const unsigned char *p;
+  size_t n, off;
+  int bad;
+} rd_t;
+static void get(rd_t *r, void *out, size_t len) {
+  if (r->bad || len > r->n - r->off) {
+    r->bad = 1;
+    memset(out, 0, len);
+    return;
+  }
+  memcpy(out, r->p + r->off, len);
+  r->off += len;
+}
+static uint64_t get_u64(rd_t *r) {
+  uint64_t v;
+  get(r, &v, sizeof v);
+  return v;
+}
+static double get_f64(rd_t *r) {
+  double v;
+  get(r, &v, sizeof v);
+  return v;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- the run state ------------------------------------------------------ */
+
+typedef struct run {
+  nco_config cfg;
+  char dir[4096];
+  char *spec_text;            /* resolved spec (INI) */
+  nco_problem *pb;
+  nco_optim *o;
+  size_t dim, dim_x;          /* all parameters; the x part (invex: without p) */
+  size_t n, batch;
+  uint64_t total;             /* steps planned */
+  /* loop state (checkpointed) */
+  uint64_t t, samples, pos;
+  size_t *perm;               /* [n] current epoch order */
+  nco_rng batch_rng;
+  double path_length, best_loss, train_seconds;
+  uint64_t trace_rows;
+  float *theta0;              /* [dim] */
+  /* scratch */
+  float *grad, *prev, *gfull; /* [dim] */
+  size_t *idx;                /* [batch] */
+  FILE *trace;
+  double last_loss;
+} run;
+
+static void run_free(run *r) {
+  if (!r) return;
+  if (r->trace) fclose(r->trace);
+  nco_optim_free(r->o);
+  nco_problem_free(r->pb);
+  free(r->spec_text), free(r->perm), free(r->theta0), free(r->grad), free(r->prev), free(r->gfull), free(r->idx);
+  free(r);
+}
+
+static int is_full_batch(const run *r) { return r->batch == 0 || r->batch >= r->n; }
+
+/* Builds problem, optimiser and buffers for cfg; x0 NULL = problem init. */
+static int run_setup(run *r, const float *x0) {
+  int st;
+  nco_config *cfg = &r->cfg;
+  if ((st = nco_config_build_problem(cfg, &r->pb))) return st;
+  r->dim = r->pb->dim;
+  r->dim_x = nco_problem_root(r->pb)->dim;
+  r->n = r->pb->n;
+  r->batch = cfg->batch;
+  if (r->batch > r->n)
+    return nco_error(NCO_ERR_RANGE, "optimizer.batch: %zu exceeds the number of samples n = %zu", r->batch, r->n);
+  if (!is_full_batch(r) && !nco_optim_type_is_ask_tell(cfg->optim))
+    return nco_error(NCO_ERR_INVALID, "optimizer.batch: %s is a full-batch method; set batch = 0",
+                     nco_optim_type_name(cfg->optim));
+  uint64_t per_epoch = is_full_batch(r) ? 1 : (r->n + r->batch - 1) / r->batch;
+  r->total = cfg->iterations ? cfg->iterations : cfg->epochs * per_epoch;
+  r->theta0 = nco_calloc(r->dim, sizeof(float));
+  r->grad = nco_calloc(r->dim, sizeof(float));
+  r->prev = nco_calloc(r->dim, sizeof(float));
+  r->gfull = nco_calloc(r->dim, sizeof(float));
+  r->perm = nco_calloc(r->n, sizeof(size_t));
+  r->idx = nco_calloc(r->batch ? r->batch : 1, sizeof(size_t));
+  if (!r->theta0 || !r->grad || !r->prev || !r->gfull || !r->perm || !r->idx)
+    return nco_error(NCO_ERR_NOMEM, "run: out of memory (dim = %zu, n = %zu)", r->dim, r->n);
+  nco_rng root, init_rng;
+  nco_rng_seed(&root, cfg->seed);
+  nco_rng_derive(&root, 1, &init_rng);
+  nco_rng_derive(&root, 2, &r->batch_rng);
+  if (x0) {
+    nco_copy(r->dim, x0, r->theta0);
+  } else if (cfg->init[0]) {
+    nco_array a = {0};
+    char full[2 * NCO_PATH_MAX + 2];
+    snprintf(full, sizeof full, "%s%s%s", cfg->init[0] == '/' ? "" : cfg->spec_dir, cfg->init[0] == '/' ? "" : "/", cfg->init);
+    if ((st = nco_npy_read(full, &a))) return nco_error_context(st, "run.init");
+    if ((st = nco_array_to_f32(&a))) {
+      nco_array_free(&a);
+      return nco_error_context(st, "run.init");
+    }
+    if (a.size != r->dim && a.size != r->dim_x) {
+      nco_array_free(&a);
+      return nco_error(NCO_ERR_SHAPE, "run.init: %s holds %zu values, the problem has %zu parameters", full, a.size,
+                       r->dim_x);
+    }
+    /* the invex lifting starts at (x0, 0) (Crane & Roosta, Corollary 1) */
+    nco_copy(a.size, a.data, r->theta0);
+    nco_array_free(&a);
+  } else if ((st = nco_problem_init(r->pb, &init_rng, r->theta0))) {
+    return st;
+  }
+  size_t bad = nco_first_nonfinite(r->dim, r->theta0);
+  if (bad < r->dim) return nco_error(NCO_ERR_NONFINITE, "run.init: parameter %zu is not finite", bad);
+  nco_optim_params hp = cfg->hp;
+  nco_rng_derive(&root, 3, &init_rng);
+  hp.seed = nco_rng_u64(&init_rng);
+  if ((st = nco_optim_create(cfg->optim, r->dim, &hp, r->theta0, &r->o))) return st;
+  for (size_t i = 0; i < r->n; i++) r->perm[i] = i;
+  r->pos = r->n; /* the first batch starts a new epoch */
+  r->best_loss = INFINITY;
+  return NCO_OK;
+}
+
+/* Next minibatch into r->idx; returns its size. */
+static size_t next_batch(run *r) {
+  size_t b = r->batch;
+  if (r->cfg.sampling == NCO_SAMPLE_REPLACEMENT) {
+    for (size_t i = 0; i < b; i++) r->idx[i] = (size_t)nco_rng_below(&r->batch_rng, r->n);
+    r->samples += b;
+    return b;
+  }
+  if (r->pos >= r->n) {
+    if (r->cfg.sampling == NCO_SAMPLE_RESHUFFLE) nco_rng_shuffle(&r->batch_rng, r->perm, r->n);
+    r->pos = 0;
+  }
+  /* the last batch of an epoch may be smaller (DataLoader drop_last=False) */
+  size_t nb = r->n - r->pos < b ? r->n - r->pos : b;
+  memcpy(r->idx, r->perm + r->pos, nb * sizeof *r->idx);
+  r->pos += nb;
+  r->samples += nb;
+  return nb;
+}
+
+/* ---- trace ------------------------------------------------------------- */
+
+static int probe_due(const run *r, int p, uint64_t t, int logged) {
+  int64_t e = r->cfg.probe_every[p];
+  if (!e) return 0;
+  if (e == NCO_PROBE_AT_LOG) return logged;
+  return t % (uint64_t)e == 0;
+}
+
+static void trace_header(run *r, buf_t *b) {
+  putf(b, "iter,epoch,seconds,loss,lr,batch_loss");
+  for (int p = 0; p < NCO_PROBE_COUNT; p++)
+    if (r->cfg.probe_every[p]) putf(b, ",%s", nco_probe_name(p));
+  putf(b, "\n");
+}
+
+/* Logs row t: the full-batch loss at the output point and the probes due.
+ * have = 1 if (loss, gfull) already hold the full-batch values at x_t. */
+static int log_row(run *r, uint64_t t, int forced, double batch_loss, int have, double *loss_out) {
+  int logged = forced || t % r->cfg.log_every == 0;
+  int any = logged;
+  for (int p = 0; p < NCO_PROBE_COUNT; p++) any |= probe_due(r, p, t, logged);
+  if (!any) return 0;
+  const float *xo = nco_optim_output(r->o);
+  int st;
+  double loss = *loss_out;
+  int need_grad = probe_due(r, NCO_PROBE_grad_norm, t, 1) || r->cfg.grad_tol > 0;
+  if (!have) {
+    if ((st = nco_problem_eval(r->pb, xo, NULL, r->n, &loss, need_grad ? r->gfull : NULL))) return st;
+    have = 1;
+  }
+  *loss_out = loss;
+  r->last_loss = loss;
+  if (loss < r->best_loss) r->best_loss = loss;
+  buf_t b = {0};
+  double ep = (double)r->samples / (double)r->n;
+  double lr = nco_schedule_lr(&r->cfg.sched, t);
+  putf(&b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, loss, lr);
+  if (t > 0 && isfinite(batch_loss)) putf(&b, "%.17g", batch_loss);
+  for (int p = 0; p < NCO_PROBE_COUNT; p++) {
+    if (!r->cfg.probe_every[p]) continue;
+    putf(&b, ",");
+    if (!probe_due(r, p, t, logged)) continue;
+    double v = NAN;
+    switch (p) {
+      case NCO_PROBE_grad_norm: v = nco_nrm2(r->dim, r->gfull); break;
+      case NCO_PROBE_dist_init: v = nco_dist2(r->dim, xo, r->theta0); break;
+      case NCO_PROBE_path_length: v = r->path_length; break;
+      case NCO_PROBE_loss_unreg:
+        if ((st = nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &v))) {
+          free(b.p);
+          return st;
+        }
+        break;
+      default: break;
+    }
+    putf(&b, "%.17g", v);
+  }
+  putf(&b, "\n");
+  if (b.oom) return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
+  size_t w = fwrite(b.p, 1, b.n, r->trace);
+  free(b.p);
+  if (w != b.n || fflush(r->trace)) return nco_error(NCO_ERR_IO, "%s/trace.csv: write failed", r->dir);
+  r->trace_rows++;
+  return 1;
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+#define CKPT_MAGIC "NCOCKPT"
+#define CKPT_VERSION 1u
+
+static int checkpoint_write(run *r) {
+  buf_t p = {0};
+  size_t sl = strlen(r->spec_text);
+  put_u64(&p, sl);
+  put(&p, r->spec_text, sl);
+  put_u64(&p, r->t), put_u64(&p, r->samples), put_u64(&p, r->pos), put_u64(&p, r->n);
+  for (size_t i = 0; i < r->n; i++) put_u64(&p, r->perm[i]);
+  put(&p, &r->batch_rng, sizeof r->batch_rng);
+  put_f64(&p, r->path_length), put_f64(&p, r->best_loss), put_f64(&p, r->train_seconds), put_f64(&p, r->last_loss);
+  put_u64(&p, r->trace_rows);
+  put_u64(&p, r->dim);
+  put(&p, r->theta0, r->dim * sizeof(float));
+  size_t ol = nco_optim_state_size(r->o);
+  put_u64(&p, ol);
+  size_t off = p.n;
+  put(&p, NULL, 0);
+  if (!p.oom) {
+    unsigned char *tmp = malloc(ol ? ol : 1);
+    if (!tmp) p.oom = 1;
+    else {
+      int st = nco_optim_save(r->o, tmp, ol);
+      if (st) {
+        free(tmp), free(p.p);
+        return st;
+      }
+      put(&p, tmp, ol);
+      free(tmp);
+    }
+  }
+  (void)off;
+  if (p.oom) {
+    free(p.p);
+    return nco_error(NCO_ERR_NOMEM, "checkpoint: out of memory");
+  }
+  buf_t f = {0};
+  put(&f, CKPT_MAGIC, 8);
+  uint32_t ver = CKPT_VERSION, crc = (uint32_t)crc32(0L, p.p, (uInt)0);
+  /* crc32 over the payload in chunks (uInt is 32-bit) */
+  for (size_t o = 0; o < p.n; o += 1u << 30) {
+    size_t len = p.n - o < (1u << 30) ? p.n - o : (1u << 30);
+    crc = (uint32_t)crc32(crc, p.p + o, (uInt)len);
+  }
+  put(&f, &ver, 4), put(&f, &crc, 4);
+  put_u64(&f, p.n);
+  put(&f, p.p, p.n);
+  free(p.p);
+  if (f.oom) {
+    free(f.p);
+    return nco_error(NCO_ERR_NOMEM, "checkpoint: out of memory");
+  }
+  char path[4200], prev[4200];
+  snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
+  snprintf(prev, sizeof prev, "%s/checkpoint.prev.bin", r->dir);
+  /* keep the previous good checkpoint until the new one is in place */
+  if (access(path, F_OK) == 0 && rename(path, prev)) {
+    free(f.p);
+    return nco_error(NCO_ERR_IO, "%s: cannot keep the previous checkpoint: %s", path, strerror(errno));
+  }
+  int st = nco_write_file_atomic(path, f.p, f.n);
+  free(f.p);
+  return st;
+}
+
+typedef struct ckpt {
+  char *spec_text;
+  uint64_t t, samples, pos, n;
+  size_t *perm;
+  nco_rng batch_rng;
+  double path_length, best_loss, train_seconds, last_loss;
+  uint64_t trace_rows, dim;
+  float *theta0;
+  unsigned char *optim;
+  size_t optim_len;
+} ckpt;
+
+static void ckpt_free(ckpt *c) {
+  free(c->spec_text), free(c->perm), free(c->theta0), free(c->optim);
+  memset(c, 0, sizeof *c);
+}
+
+static int checkpoint_read(const char *path, ckpt *c) {
+  memset(c, 0, sizeof *c);
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  unsigned char head[24];
+  if (fread(head, 1, 24, fp) != 24) {
+    fclose(fp);
+    return nco_error(NCO_ERR_FORMAT, "%s: truncated checkpoint (no header)", path);
+  }
+  if (memcmp(head, CKPT_MAGIC, 8)) {
+    fclose(fp);
+    return nco_error(NCO_ERR_FORMAT, "%s: not an ncopt checkpoint (bad magic number)", path);
+  }
+  uint32_t ver, crc;
+  uint64_t len;
+  memcpy(&ver, head + 8, 4), memcpy(&crc, head + 12, 4), memcpy(&len, head + 16, 8);
+  if (ver != CKPT_VERSION) {
+    fclose(fp);
+    return nco_error(NCO_ERR_FORMAT, "%s: checkpoint version %u, this ncopt reads %u", path, ver, CKPT_VERSION);
+  }
+  if (len > ((uint64_t)1 << 40)) {
+    fclose(fp);
+    return nco_error(NCO_ERR_FORMAT, "%s: implausible checkpoint size %llu", path, (unsigned long long)len);
+  }
+  unsigned char *p = malloc(len ? len : 1);
+  if (!p) {
+    fclose(fp);
+    return nco_error(NCO_ERR_NOMEM, "%s: out of memory", path);
+  }
+  size_t got = fread(p, 1, len, fp);
+  int extra = fgetc(fp) != EOF;
+  fclose(fp);
+  if (got != len || extra) {
+    free(p);
+    return nco_error(NCO_ERR_FORMAT, "%s: truncated or padded checkpoint (%zu of %llu payload bytes)", path, got,
+                     (unsigned long long)len);
+  }
+  uint32_t c2 = (uint32_t)crc32(0L, p, 0);
+  for (size_t o = 0; o < len; o += 1u << 30) {
+    size_t l = len - o < (1u << 30) ? len - o : (1u << 30);
+    c2 = (uint32_t)crc32(c2, p + o, (uInt)l);
+  }
+  if (c2 != crc) {
+    free(p);
+    return nco_error(NCO_ERR_FORMAT, "%s: checksum mismatch (corrupted checkpoint)", path);
+  }
+  rd_t r = {p, len, 0, 0};
+  uint64_t sl = get_u64(&r);
+  if (sl > len) r.bad = 1;
+  c->spec_text = calloc(r.bad ? 1 : sl + 1, 1);
+  if (c->spec_text && !r.bad) get(&r, c->spec_text, sl);
+  c->t = get_u64(&r), c->samples = get_u64(&r), c->pos = get_u64(&r), c->n = get_u64(&r);
+  if (c->n > len / 8) r.bad = 1;
+  c->perm = r.bad ? NULL : nco_calloc(c->n ? c->n : 1, sizeof(size_t));
+  for (uint64_t i = 0; c->perm && i < c->n; i++) c->perm[i] = (size_t)get_u64(&r);
+  get(&r, &c->batch_rng, sizeof c->batch_rng);
+  c->path_length = get_f64(&r), c->best_loss = get_f64(&r), c->train_seconds = get_f64(&r), c->last_loss = get_f64(&r);
+  c->trace_rows = get_u64(&r);
+  c->dim = get_u64(&r);
+  if (c->dim > len / 4) r.bad = 1;
+  c->theta0 = r.bad ? NULL : nco_calloc(c->dim ? c->dim : 1, sizeof(float));
+  if (c->theta0) get(&r, c->theta0, c->dim * sizeof(float));
+  c->optim_len = (size_t)get_u64(&r);
+  if (c->optim_len > len) r.bad = 1;
+  c->optim = r.bad ? NULL : malloc(c->optim_len ? c->optim_len : 1);
+  if (c->optim) get(&r, c->optim, c->optim_len);
+  free(p);
+  if (r.bad || !c->spec_text || !c->perm || !c->theta0 || !c->optim || r.off != len) {
+    ckpt_free(c);
+    return nco_error(NCO_ERR_FORMAT, "%s: inconsistent checkpoint contents", path);
+  }
+  return NCO_OK;
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+static const char *stop_name(int st) {
+  switch (st) {
+    case NCO_MAX_ITER: return "max_iter";
+    case NCO_TARGET_REACHED: return "target_loss";
+    case NCO_CONVERGED: return "converged";
+    case NCO_TIME_LIMIT: return "max_seconds";
+    case NCO_CANCELLED: return "cancelled";
+    case NCO_ERR_NONFINITE: return "non_finite";
+    default: return st < 0 ? "error" : "ok";
+  }
+}
+
+static void json_str(buf_t *b, const char *s) {
+  put(b, "\"", 1);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') putf(b, "\\%c", c);
+    else if (c < 0x20) putf(b, "\\u%04x", c);
+    else put(b, s, 1);
+  }
+  put(b, "\"", 1);
+}
+
+static void json_num(buf_t *b, double v) {
+  if (isfinite(v)) putf(b, "%.17g", v);
+  else putf(b, "null");
+}
+
+static int write_outputs(run *r, int stop, const char *message) {
+  int st;
+  char path[4200];
+  const float *xo = nco_optim_output(r->o);
+  /* params.npy: the x part; the invex lifting's p goes to aux.npy */
+  size_t shape[1] = {r->dim_x};
+  snprintf(path, sizeof path, "%s/params.npy", r->dir);
+  if ((st = nco_npy_write_f32(path, xo, 1, shape))) return st;
+  if (r->dim > r->dim_x) {
+    size_t s2[1] = {r->dim - r->dim_x};
+    snprintf(path, sizeof path, "%s/aux.npy", r->dir);
+    if ((st = nco_npy_write_f32(path, xo + r->dim_x, 1, s2))) return st;
+  }
+  double final = r->last_loss, unreg = NAN;
+  if (nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &unreg)) unreg = NAN;
+  double gnorm = NAN;
+  if (!nco_problem_eval(r->pb, xo, NULL, r->n, &final, r->gfull)) gnorm = nco_nrm2(r->dim, r->gfull);
+  buf_t b = {0};
+  putf(&b, "{\n  \"ncopt_version\": \"%s\",\n  \"openblas\": ", NCO_VERSION_STRING);
+  json_str(&b, nco_openblas_config());
+  putf(&b, ",\n  \"problem\": ");
+  json_str(&b, r->pb->label);
+  putf(&b, ",\n  \"optimizer\": \"%s\",\n  \"parameters\": %zu,\n  \"samples\": %zu,\n", nco_optim_type_name(r->cfg.optim),
+       r->dim, r->n);
+  putf(&b, "  \"iterations\": %llu,\n  \"epochs\": ", (unsigned long long)r->t);
+  json_num(&b, (double)r->samples / (double)r->n);
+  putf(&b, ",\n  \"final_loss\": ");
+  json_num(&b, final);
+  putf(&b, ",\n  \"final_loss_unreg\": ");
+  json_num(&b, unreg);
+  putf(&b, ",\n  \"final_grad_norm\": ");
+  json_num(&b, gnorm);
+  putf(&b, ",\n  \"best_loss\": ");
+  json_num(&b, r->best_loss);
+  putf(&b, ",\n  \"path_length\": ");
+  json_num(&b, r->path_length);
+  putf(&b, ",\n  \"dist_init\": ");
+  json_num(&b, nco_dist2(r->dim, xo, r->theta0));
+  putf(&b, ",\n  \"train_seconds\": ");
+  json_num(&b, r->train_seconds);
+  putf(&b, ",\n  \"evaluations\": {\"loss\": %llu, \"grad\": %llu, \"jvp\": %llu, \"vjp\": %llu, \"hvp\": %llu},\n",
+       (unsigned long long)r->pb->counters.loss, (unsigned long long)r->pb->counters.grad,
+       (unsigned long long)r->pb->counters.jvp, (unsigned long long)r->pb->counters.vjp,
+       (unsigned long long)r->pb->counters.hvp);
+  putf(&b, "  \"stop\": \"%s\",\n  \"message\": ", stop_name(stop));
+  json_str(&b, message);
+  putf(&b, "\n}\n");
+  if (b.oom) {
+    free(b.p);
+    return nco_error(NCO_ERR_NOMEM, "summary: out of memory");
+  }
+  snprintf(path, sizeof path, "%s/summary.json", r->dir);
+  st = nco_write_file_atomic(path, b.p, b.n);
+  free(b.p);
+  if (st) return st;
+  return nco_plot_run(r->dir);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res) {
+  int st = NCO_OK, stop = 0;
+  char msg[512] = "";
+  nco_optim *o = r->o;
+  int ask_tell = nco_optim_type_is_ask_tell(r->cfg.optim);
+  int manifold = nco_optim_type_requires(r->cfg.optim) == 2;
+  int path_on = r->cfg.probe_every[NCO_PROBE_path_length] != 0;
+  double t_start = now_seconds() - r->train_seconds, t_last_cb = 0;
+  double batch_loss = NAN;
+  int row_done_at_t = 0;
+
+  if (r->t == 0) {
+    double l0 = NAN;
+    if ((st = log_row(r, 0, 1, NAN, 0, &l0)) < 0) goto fail;
+    row_done_at_t = 1;
+  } else {
+    row_done_at_t = 1; /* the checkpointed step's row was written before it */
+  }
+  for (;;) {
+    /* stopping rules, at rows (loss known) and every step (time) */
+    if (row_done_at_t && r->last_loss <= r->cfg.target_loss) {
+      stop = NCO_TARGET_REACHED;
+      snprintf(msg, sizeof msg, "loss %.6g ≤ target_loss %.6g at step %llu", r->last_loss, r->cfg.target_loss,
+               (unsigned long long)r->t);
+      break;
+    }
+    if (row_done_at_t && r->cfg.grad_tol > 0 && r->t % r->cfg.log_every == 0) {
+      double gn = nco_nrm2(r->dim, r->gfull);
+      if (gn <= r->cfg.grad_tol) {
+        stop = NCO_CONVERGED;
+        snprintf(msg, sizeof msg, "‖∇f‖ = %.6g ≤ grad_tol %.6g at step %llu", gn, r->cfg.grad_tol, (unsigned long long)r->t);
+        break;
+      }
+    }
+    if (r->t >= r->total) {
+      stop = NCO_MAX_ITER;
+      snprintf(msg, sizeof msg, "completed %llu steps", (unsigned long long)r->t);
+      break;
+    }
+    if (r->train_seconds >= r->cfg.max_seconds) {
+      stop = NCO_TIME_LIMIT;
+      snprintf(msg, sizeof msg, "max_seconds %.6g reached at step %llu", r->cfg.max_seconds, (unsigned long long)r->t);
+      break;
+    }
+    /* one step */
+    double lr = nco_schedule_lr(&r->cfg.sched, r->t);
+    nco_optim_set_lr(o, lr);
+    if (path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
+    int ist;
+    if (is_full_batch(r)) {
+      r->samples += r->n;
+      ist = nco_optim_iterate(o, r->pb, NULL, r->n, &batch_loss, NULL);
+    } else {
+      size_t nb = next_batch(r);
+      ist = ask_tell ? nco_optim_iterate(o, r->pb, r->idx, nb, &batch_loss, NULL) : NCO_ERR_INVALID;
+    }
+    (void)manifold;
+    if (ist < 0) {
+      st = ist;
+      if (st == NCO_ERR_NONFINITE)
+        snprintf(msg, sizeof msg, "step %llu: non-finite loss or gradient (%s)", (unsigned long long)r->t + 1, nco_last_error());
+      else
+        snprintf(msg, sizeof msg, "step %llu: %s", (unsigned long long)r->t + 1, nco_last_error());
+      goto fail;
+    }
+    r->t++;
+    if (path_on) r->path_length += nco_dist2(r->dim, nco_optim_x(o), r->prev);
+    r->train_seconds = now_seconds() - t_start;
+    int lrow = log_row(r, r->t, r->t >= r->total || ist == NCO_CONVERGED, batch_loss, 0, &r->last_loss);
+    if (lrow < 0) {
+      st = lrow;
+      if (st == NCO_ERR_NONFINITE) snprintf(msg, sizeof msg, "step %llu: %s", (unsigned long long)r->t, nco_last_error());
+      goto fail;
+    }
+    row_done_at_t = lrow;
+    if (r->cfg.checkpoint_every && r->t % r->cfg.checkpoint_every == 0 && r->t < r->total) {
+      if (!row_done_at_t) {
+        /* a checkpoint needs the row of its step in the trace */
+        if ((lrow = log_row(r, r->t, 1, batch_loss, 0, &r->last_loss)) < 0) {
+          st = lrow;
+          goto fail;
+        }
+        row_done_at_t = 1;
+      }
+      if ((st = checkpoint_write(r))) goto fail;
+    }
+    if (ist == NCO_CONVERGED) {
+      stop = NCO_CONVERGED;
+      snprintf(msg, sizeof msg, "%s converged at step %llu (tolerances)", nco_optim_type_name(r->cfg.optim),
+               (unsigned long long)r->t);
+      break;
+    }
+    if (hooks && hooks->progress) {
+      nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds,
+                        r->train_seconds > 0 ? (double)r->t / (r->train_seconds - t_last_cb * 0) : 0};
+      if (hooks->progress(hooks->ctx, &p)) {
+        stop = NCO_CANCELLED;
+        snprintf(msg, sizeof msg, "interrupted at step %llu", (unsigned long long)r->t);
+        break;
+      }
+    }
+  }
+  /* the final state always has its row */
+  if (!row_done_at_t && (st = log_row(r, r->t, 1, batch_loss, 0, &r->last_loss)) < 0) goto fail;
+  if ((st = checkpoint_write(r))) goto fail;
+  if ((st = write_outputs(r, stop, msg))) goto fail;
+  if (res) {
+    res->stop = stop;
+    res->iterations = r->t;
+    res->final_loss = r->last_loss;
+    res->best_loss = r->best_loss;
+    res->train_seconds = r->train_seconds;
+    snprintf(res->message, sizeof res->message, "%s", msg);
+  }
+  return stop;
+fail:
+  if (!msg[0]) snprintf(msg, sizeof msg, "%s", nco_last_error());
+  {
+    char keep[1024];
+    snprintf(keep, sizeof keep, "%s", nco_last_error());
+    /* outputs for the last good state (the refused step changed nothing) */
+    if (st == NCO_ERR_NONFINITE) (void)write_outputs(r, st, msg);
+    nco_error(st, "%s", msg[0] ? msg : keep);
+  }
+  if (res) {
+    res->stop = st;
+    res->iterations = r->t;
+    res->final_loss = r->last_loss;
+    res->best_loss = r->best_loss;
+    res->train_seconds = r->train_seconds;
+    snprintf(res->message, sizeof res->message, "%s", msg);
+  }
+  return st;
+}
+
+static int spec_text_of(const nco_config *cfg, char **out) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&text, &len);
+  if (!fp) return nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+  int st = nco_config_write(cfg, fp);
+  fclose(fp);
+  if (st) {
+    free(text);
+    return st;
+  }
+  *out = text;
+  return NCO_OK;
+}
+
+int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *res) {
+  int st;
+  run *r = calloc(1, sizeof *r);
+  if (res) memset(res, 0, sizeof *res);
+  if (!r) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
+  r->cfg = *cfg;
+  snprintf(r->dir, sizeof r->dir, "%s", out_dir);
+  if ((st = nco_mkdirs(out_dir))) goto done;
+  if ((st = spec_text_of(cfg, &r->spec_text))) goto done;
+  if ((st = run_setup(r, NULL))) goto done;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/spec.ini", r->dir);
+  if ((st = nco_write_file_atomic(path, r->spec_text, strlen(r->spec_text)))) goto done;
+  /* a fresh run replaces an earlier run's checkpoints in this folder */
+  snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/checkpoint.prev.bin", r->dir);
+  unlink(path);
+  buf_t h = {0};
+  trace_header(r, &h);
+  snprintf(path, sizeof path, "%s/trace.csv", r->dir);
+  st = h.oom ? nco_error(NCO_ERR_NOMEM, "trace: out of memory") : nco_write_file_atomic(path, h.p, h.n);
+  free(h.p);
+  if (st) goto done;
+  if (!(r->trace = fopen(path, "a"))) {
+    st = nco_error(NCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    goto done;
+  }
+  st = loop(r, hooks, res);
+done:
+  if (st < 0 && res && !res->message[0]) snprintf(res->message, sizeof res->message, "%s", nco_last_error());
+  run_free(r);
+  return st;
+}
+
+/* Keeps the header and the rows with iter ≤ t (a row cut by a kill is
+ * dropped), atomically. */
+static int trace_truncate(const char *path, uint64_t t, uint64_t *rows) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  buf_t b = {0};
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int first = 1;
+  *rows = 0;
+  while ((n = getline(&line, &cap, fp)) > 0) {
+    if (line[n - 1] != '\n') break; /* incomplete last row */
+    if (first) {
+      put(&b, line, (size_t)n);
+      first = 0;
+      continue;
+    }
+    char *end;
+    unsigned long long it = strtoull(line, &end, 10);
+    if (end == line || *end != ',') break;
+    if (it > t) break;
+    put(&b, line, (size_t)n);
+    (*rows)++;
+  }
+  free(line);
+  fclose(fp);
+  int st = b.oom ? nco_error(NCO_ERR_NOMEM, "trace: out of memory") : nco_write_file_atomic(path, b.p, b.n);
+  free(b.p);
+  return st;
+}
+
+int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *res) {
+  int st;
+  ckpt c;
+  char path[4200], prev[4200];
+  if (res) memset(res, 0, sizeof *res);
+  snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+  snprintf(prev, sizeof prev, "%s/checkpoint.prev.bin", dir);
+  char first_err[1024] = "";
+  if ((st = checkpoint_read(path, &c))) {
+    snprintf(first_err, sizeof first_err, "%s", nco_last_error());
+    if ((st = checkpoint_read(prev, &c)))
+      return nco_error(st, "%s: no usable checkpoint: %s; %s", dir, first_err, nco_last_error());
+  }
+  run *r = calloc(1, sizeof *r);
+  nco_spec *spec = NULL;
+  unsigned char *blob = NULL;
+  if (!r) {
+    ckpt_free(&c);
+    return nco_error(NCO_ERR_NOMEM, "resume: out of memory");
+  }
+  snprintf(r->dir, sizeof r->dir, "%s", dir);
+  char name[4300];
+  snprintf(name, sizeof name, "%s (checkpoint spec)", path);
+  if ((st = nco_spec_parse_string(c.spec_text, name, "/", &spec))) goto done;
+  if ((st = nco_config_from_spec(spec, &r->cfg))) goto done;
+  r->spec_text = c.spec_text;
+  c.spec_text = NULL;
+  if ((st = run_setup(r, c.theta0))) goto done;
+  if (r->dim != c.dim || r->n != c.n) {
+    st = nco_error(NCO_ERR_FORMAT, "%s: checkpoint does not match its spec (dim %zu vs %llu)", path, r->dim,
+                   (unsigned long long)c.dim);
+    goto done;
+  }
+  if ((st = nco_optim_load(r->o, c.optim, c.optim_len))) goto done;
+  r->t = c.t, r->samples = c.samples, r->pos = c.pos;
+  memcpy(r->perm, c.perm, r->n * sizeof *r->perm);
+  r->batch_rng = c.batch_rng;
+  r->path_length = c.path_length, r->best_loss = c.best_loss, r->train_seconds = c.train_seconds;
+  r->last_loss = c.last_loss;
+  snprintf(path, sizeof path, "%s/trace.csv", dir);
+  if ((st = trace_truncate(path, r->t, &r->trace_rows))) goto done;
+  if (!(r->trace = fopen(path, "a"))) {
+    st = nco_error(NCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    goto done;
+  }
+  /* the full-batch gradient at the checkpoint is needed by grad_tol */
+  if (r->cfg.grad_tol > 0) {
+    double l;
+    if ((st = nco_problem_eval(r->pb, nco_optim_output(r->o), NULL, r->n, &l, r->gfull))) goto done;
+  }
+  st = loop(r, hooks, res);
+done:
+  if (st < 0 && res && !res->message[0]) snprintf(res->message, sizeof res->message, "%s", nco_last_error());
+  free(blob);
+  nco_spec_free(spec);
+  ckpt_free(&c);
+  run_free(r);
+  return st;
+}

@@ -1,0 +1,18 @@
+/* src/run/run_internal.h — shared by the run loop, plots and the CLI. */
+#ifndef NCO_RUN_INTERNAL_H
+#define NCO_RUN_INTERNAL_H
+
+/* mkdir -p */
+int nco_mkdirs(const char *dir);
+/* Draws the plots of a finished run folder from its trace.csv:
+ * loss.png/.svg (log scale) and probes.png/.svg. */
+int nco_plot_run(const char *dir);
+/* openblas_get_config() or "unknown". */
+const char *nco_openblas_config(void);
+
+/* Overlays column `col` of several runs' traces (log scale). */
+#include <stddef.h>
+int nco_plot_overlay(const char *out_noext, const char *const *dirs, const char *const *labels, size_t n,
+                     const char *col, const char *title);
+
+#endif
