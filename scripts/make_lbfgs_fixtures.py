@@ -22,6 +22,9 @@ Files, for P in {quad, rosen} and L in {none, strong_wolfe}:
   lbfgs_P_L_loss.npy   float64 (5,):   the loss each .step() returned
                                        (at the step's starting point)
   lbfgs_P_L_count.npy  int64 (5, 2):   state n_iter, func_evals after each step
+  lbfgs_P_L_x64.npy    float64 (6, d): the same run with float64 parameters
+                                       (how far rounding alone moves the
+                                       trajectory: the test's tolerance)
 
 Usage: /usr/bin/python3 scripts/make_lbfgs_fixtures.py  (from the repo root)
 """
@@ -55,8 +58,8 @@ def residual(name, x):
 STARTS = {"quad": [0.5, -0.25, 0.75, -1.0], "rosen": [-1.2, 1.0]}
 
 
-def run(name, ls):
-    x = torch.tensor(STARTS[name], dtype=torch.float32, requires_grad=True)
+def run(name, ls, dtype=torch.float32):
+    x = torch.tensor(STARTS[name], dtype=dtype, requires_grad=True)
     opt = torch.optim.LBFGS([x], history_size=10, max_iter=20,
                             line_search_fn=None if ls == "none" else "strong_wolfe")
 
@@ -67,15 +70,20 @@ def run(name, ls):
         loss.backward()
         return loss
 
-    xs = [x.detach().numpy().copy()]
+    xs = [x.detach().double().numpy().copy()]
     losses, counts = [], []
     for _ in range(5):
         loss = opt.step(closure)
         losses.append(float(loss))
         st = opt.state[x]
         counts.append([st["n_iter"], st["func_evals"]])
-        xs.append(x.detach().numpy().copy())
+        xs.append(x.detach().double().numpy().copy())
     base = os.path.join(OUT, "lbfgs_%s_%s" % (name, ls))
+    if dtype == torch.float64:
+        # the same run with float64 parameters: its distance to the float32
+        # run measures how much rounding alone moves this trajectory
+        np.save(base + "_x64.npy", np.array(xs, dtype=np.float64))
+        return
     np.save(base + "_x.npy", np.array(xs, dtype=np.float32))
     np.save(base + "_loss.npy", np.array(losses, dtype=np.float64))
     np.save(base + "_count.npy", np.array(counts, dtype=np.int64))
@@ -85,3 +93,4 @@ def run(name, ls):
 for name in ("quad", "rosen"):
     for ls in ("none", "strong_wolfe"):
         run(name, ls)
+        run(name, ls, torch.float64)

@@ -239,11 +239,17 @@ static int toy_eval_buggy(nco_problem *pb, const float *x, const size_t *idx, si
   return NCO_OK;
 }
 
-static const nco_problem_type toy_type = {
-    .name = "toy", .residual64 = toy_res, .jvp = toy_jvp, .vjp = toy_vjp, .rhvp = toy_rhvp};
+static void free_impl(void *p) { free(p); }
+
+static const nco_problem_type toy_type = {.name = "toy",
+                                          .residual64 = toy_res,
+                                          .jvp = toy_jvp,
+                                          .vjp = toy_vjp,
+                                          .rhvp = toy_rhvp,
+                                          .destroy = free_impl};
 static const nco_problem_type toy_type_nohvp = {
-    .name = "toy-fd", .residual64 = toy_res, .jvp = toy_jvp, .vjp = toy_vjp};
-static const nco_problem_type toy_type_badgrad = {.name = "toy-badgrad", .eval = toy_eval_buggy};
+    .name = "toy-fd", .residual64 = toy_res, .jvp = toy_jvp, .vjp = toy_vjp, .destroy = free_impl};
+static const nco_problem_type toy_type_badgrad = {.name = "toy-badgrad", .eval = toy_eval_buggy, .destroy = free_impl};
 
 static nco_problem *make_toy(const nco_problem_type *type, int bug) {
   toy *t = calloc(1, sizeof *t);
@@ -258,8 +264,6 @@ static nco_problem *make_toy(const nco_problem_type *type, int bug) {
   if (nco_problem_alloc(type, t, 3, 6, 1, 0, &pb)) return NULL;
   return pb;
 }
-
-static void free_impl(void *p) { free(p); }
 
 static void test_problem_dispatch(void) {
   nco_problem *pb = make_toy(&toy_type, 0);

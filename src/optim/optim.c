@@ -143,11 +143,6 @@ int nco_optim_create(const nco_optim_type *t, size_t dim, const nco_optim_params
   int st = validate_common(&p);
   if (st) return st;
   if (t->validate && (st = t->validate(&p))) return st;
-  size_t bad = nco_first_nonfinite(dim, x0);
-  if (bad < dim)
-    return nco_error(NCO_ERR_NONFINITE, "optimizer %s: x0[%zu] = %g: the starting point must be finite",
-                     t->name, bad, (double)x0[bad]);
-
   size_t nf = 0, nd = 0, sb = 0;
   if (t->state_size) t->state_size(&p, dim, &nf, &nd, &sb);
   /* Layout of the one block: d[nd] | x[dim] | x0[dim] | f[nf], each part
@@ -165,6 +160,11 @@ int nco_optim_create(const nco_optim_type *t, size_t dim, const nco_optim_params
   size_t sb16 = (sb + 63) & ~(size_t)63, scratch_total;
   if (sb > SIZE_MAX - 63 || nco_add_size(sb16, gb, &scratch_total))
     return nco_error(NCO_ERR_OVERFLOW, "optimizer %s: scratch for dim = %zu too large", t->name, dim);
+
+  size_t bad = nco_first_nonfinite(dim, x0);
+  if (bad < dim)
+    return nco_error(NCO_ERR_NONFINITE, "optimizer %s: x0[%zu] = %g: the starting point must be finite",
+                     t->name, bad, (double)x0[bad]);
 
   nco_optim *o = nco_calloc(1, sizeof *o);
   if (!o) return nco_error(NCO_ERR_NOMEM, "optimizer %s: out of memory", t->name);
