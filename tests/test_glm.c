@@ -12,43 +12,9 @@ enum { N = 40, D = 8 };
 static const size_t batch_idx[] = {3, 3, 0, N - 1, 17, 3, 17}; /* repeats on purpose */
 #define NB (sizeof batch_idx / sizeof batch_idx[0])
 
-/* ---- independent reference activations (textbook formulas, libm) ------ */
-
-static double ref_base(const nco_act *a, double z, int order) {
-  double s = 1 / (1 + exp(-z)), t = tanh(z);
-  switch (a->kind) {
-    case NCO_ACT_IDENTITY: return order == 0 ? z : order == 1 ? 1 : 0;
-    case NCO_ACT_SIGMOID: return order == 0 ? s : order == 1 ? s * (1 - s) : s * (1 - s) * (1 - 2 * s);
-    case NCO_ACT_TANH: return order == 0 ? t : order == 1 ? 1 - t * t : -2 * t * (1 - t * t);
-    case NCO_ACT_SOFTPLUS: return order == 0 ? log(1 + exp(z)) : order == 1 ? s : s * (1 - s);
-    case NCO_ACT_RELU: return order == 0 ? (z > 0 ? z : 0) : order == 1 ? (z > 0) : 0;
-    case NCO_ACT_LEAKY_RELU: return order == 0 ? (z > 0 ? z : a->slope * z) : order == 1 ? (z > 0 ? 1 : a->slope) : 0;
-    case NCO_ACT_ELU:
-      return z > 0 ? (order == 0 ? z : order == 1 ? 1 : 0) : (order == 0 ? a->slope * (exp(z) - 1) : a->slope * exp(z));
-  }
-  return NAN;
-}
-
-/* φ̃ = (1 − m)φ + m z and its derivatives. */
-static double ref_act(const nco_act *a, double z, int order) {
-  double lin = order == 0 ? z : order == 1 ? 1 : 0;
-  return (1 - a->mix) * ref_base(a, z, order) + a->mix * lin;
-}
-
-/* The activations exercised: all kinds, mix 0 and 0.3. */
-static nco_act act_list(size_t i) {
-  static const nco_activation kinds[] = {NCO_ACT_IDENTITY, NCO_ACT_SIGMOID, NCO_ACT_TANH, NCO_ACT_SOFTPLUS,
-                                         NCO_ACT_RELU, NCO_ACT_LEAKY_RELU, NCO_ACT_ELU};
-  nco_act a = nco_act_make(kinds[i % 7]);
-  if (a.kind == NCO_ACT_LEAKY_RELU) a.slope = 0.1;
-  a.mix = i < 7 ? 0 : 0.3;
-  return a;
-}
-#define N_ACTS 14
-
-static int has_kink(const nco_act *a) {
-  return a->kind == NCO_ACT_RELU || a->kind == NCO_ACT_LEAKY_RELU || a->kind == NCO_ACT_ELU;
-}
+/* The activations swept (testlib: all kinds, mix 0 and 0.3; ELU with its
+ * default slope 1), checked against the textbook formulas nco_test_ref_act. */
+static nco_act act_list(size_t i) { return nco_test_act_case(i, 1.0); }
 
 static int make(const nco_act *act, uint64_t seed, double noise, nco_array *A, nco_array *b, nco_problem **pb) {
   nco_rng rng;
@@ -66,7 +32,7 @@ static int make(const nco_act *act, uint64_t seed, double noise, nco_array *A, n
 static void draw_point(const nco_act *act, const float *A, nco_rng *rng, float *x) {
   for (int tries = 0; tries < 1000; tries++) {
     nco_rng_normal_fill(rng, x, D, 0, 2 / sqrt((double)D));
-    if (!has_kink(act)) return;
+    if (!nco_test_act_has_kink(act)) return;
     double xinf = 0, amax = 0, zmin = INFINITY;
     for (size_t j = 0; j < D; j++) xinf = fmax(xinf, fabs(x[j]));
     for (size_t i = 0; i < N; i++) {
@@ -89,7 +55,7 @@ static void draw_point(const nco_act *act, const float *A, nco_rng *rng, float *
  * so each term carries ≤ 2·2⁻²⁴ relative error: tolerance 4·2⁻²⁴·Σ|terms|
  * + 2·2⁻²⁴|ref|. */
 static void test_closed_form(void) {
-  for (size_t ai = 0; ai < N_ACTS; ai++) {
+  for (size_t ai = 0; ai < NCO_TEST_N_ACTS; ai++) {
     nco_act act = act_list(ai);
     nco_array A = {0}, b = {0};
     nco_problem *pb = NULL;
@@ -111,7 +77,8 @@ static void test_closed_form(void) {
           size_t i = idx ? idx[s] : s;
           double z = 0, av = 0;
           for (size_t j = 0; j < D; j++) z += (double)Ad[i * D + j] * x[j], av += (double)Ad[i * D + j] * v[j];
-          double f = ref_act(&act, z, 0), f1 = ref_act(&act, z, 1), f2 = ref_act(&act, z, 2);
+          double f = nco_test_ref_act(&act, z, 0), f1 = nco_test_ref_act(&act, z, 1),
+                 f2 = nco_test_ref_act(&act, z, 2);
           double r = f - bd[i];
           lref += 0.5 * c * r * r;
           lerr += c * fabs(r) * 8 * DBL_EPSILON * (fabs(f) + fabs(z));
@@ -145,30 +112,18 @@ static void test_closed_form(void) {
  * for every activation and mix, at two random points (away from kinks),
  * full batch and a repeated-index minibatch, SUM and MEAN. */
 static void test_derivative_checks(void) {
-  for (size_t ai = 0; ai < N_ACTS; ai++) {
+  for (size_t ai = 0; ai < NCO_TEST_N_ACTS; ai++) {
     nco_act act = act_list(ai);
     nco_array A = {0}, b = {0};
     nco_problem *pb = NULL;
     REQUIRE_OK(make(&act, 200 + ai, 0.3, &A, &b, &pb));
     nco_rng rng;
     nco_rng_seed(&rng, 30 + ai);
+    CHECK(nco_problem_is_least_squares(pb) && nco_problem_has_exact_hvp(pb));
     float x[D];
     for (int trial = 0; trial < 2; trial++) {
       draw_point(&act, A.data, &rng, x);
-      for (int red = 0; red < 2; red++) {
-        nco_problem_set_reduction(pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-        for (int mb = 0; mb < 2; mb++) {
-          const size_t *idx = mb ? batch_idx : NULL;
-          size_t nb = mb ? NB : N;
-          nco_check_report rep;
-          int st = nco_check_gradient(pb, x, idx, nb, NULL, &rep);
-          CHECKF(st == NCO_OK, "%s red %d mb %d: %s", pb->label, red, mb, nco_last_error());
-          st = nco_check_jvp_vjp(pb, x, idx, nb, NULL, &rep);
-          CHECKF(st == NCO_OK, "%s red %d mb %d: %s", pb->label, red, mb, nco_last_error());
-          st = nco_check_hvp(pb, x, idx, nb, NULL, &rep);
-          CHECKF(st == NCO_OK, "%s red %d mb %d: %s", pb->label, red, mb, nco_last_error());
-        }
-      }
+      nco_test_check_derivatives(pb, x, batch_idx, NB);
     }
     nco_problem_free(pb);
     nco_array_free(&A);
@@ -177,73 +132,6 @@ static void test_derivative_checks(void) {
 }
 
 /* ---- Theorem 4.1 -------------------------------------------------------- */
-
-/* Cholesky factor L (lower, row-major n×n) of a symmetric positive
- * definite M; returns 0 if M is not positive definite. */
-static int cholesky(size_t n, const double *M, double *L) {
-  for (size_t j = 0; j < n; j++) {
-    double s = M[j * n + j];
-    for (size_t l = 0; l < j; l++) s -= L[j * n + l] * L[j * n + l];
-    if (!(s > 0)) return 0;
-    L[j * n + j] = sqrt(s);
-    for (size_t i = j + 1; i < n; i++) {
-      double t = M[i * n + j];
-      for (size_t l = 0; l < j; l++) t -= L[i * n + l] * L[j * n + l];
-      L[i * n + j] = t / L[j * n + j];
-    }
-    for (size_t i = 0; i < j; i++) L[i * n + j] = 0;
-  }
-  return 1;
-}
-
-/* Solves L Lᵀ c = r in place (r becomes c). */
-static void chol_solve(size_t n, const double *L, double *r) {
-  for (size_t j = 0; j < n; j++) {
-    for (size_t l = 0; l < j; l++) r[j] -= L[j * n + l] * r[l];
-    r[j] /= L[j * n + j];
-  }
-  for (size_t j = n; j-- > 0;) {
-    for (size_t l = j + 1; l < n; l++) r[j] -= L[l * n + j] * r[l];
-    r[j] /= L[j * n + j];
-  }
-}
-
-/* Eigenvalues of a symmetric n×n matrix (copied) by cyclic Jacobi
- * rotations; returns min and max. */
-static void sym_eig_minmax(size_t n, const double *M, double *lmin, double *lmax) {
-  double *S = malloc(n * n * sizeof *S);
-  memcpy(S, M, n * n * sizeof *S);
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < n; j++) {
-        tot += S[i * n + j] * S[i * n + j];
-        if (i != j) off += S[i * n + j] * S[i * n + j];
-      }
-    if (off <= 1e-30 * tot) break;
-    for (size_t p = 0; p < n; p++)
-      for (size_t q = p + 1; q < n; q++) {
-        double apq = S[p * n + q];
-        if (apq == 0) continue;
-        double theta = (S[q * n + q] - S[p * n + p]) / (2 * apq);
-        double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; k++) { /* columns p, q */
-          double skp = S[k * n + p], skq = S[k * n + q];
-          S[k * n + p] = c * skp - s * skq;
-          S[k * n + q] = s * skp + c * skq;
-        }
-        for (size_t k = 0; k < n; k++) { /* rows p, q */
-          double spk = S[p * n + k], sqk = S[q * n + k];
-          S[p * n + k] = c * spk - s * sqk;
-          S[q * n + k] = s * spk + c * sqk;
-        }
-      }
-  }
-  *lmin = INFINITY, *lmax = -INFINITY;
-  for (size_t i = 0; i < n; i++) *lmin = fmin(*lmin, S[i * n + i]), *lmax = fmax(*lmax, S[i * n + i]);
-  free(S);
-}
 
 /* ‖X‖ (spectral norm) by power iteration on XᵀX in double. */
 static double spectral_norm(size_t n, size_t d, const float *X) {
@@ -316,16 +204,13 @@ static void test_theorem_4_1(void) {
   const float *X = A.data, *y = b.data;
 
   double nX = spectral_norm(n, d, X);
-  double G[n * n], L[n * n], lmin, lmax;
-  for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < n; k++) {
-      double s = 0;
-      for (size_t j = 0; j < d; j++) s += (double)X[i * d + j] * X[k * d + j];
-      G[i * n + k] = s;
-    }
-  sym_eig_minmax(n, G, &lmin, &lmax);
+  double G[n * n], L[n * n], ev[n];
+  nco_test_gram(n, d, X, G); /* XXᵀ */
+  nco_test_eig_sym(n, G, ev, NULL);
+  double lmin = ev[n - 1], lmax = ev[0];
   CHECK_CLOSE(nX * nX, lmax, 0, 1e-9); /* power iteration agrees with Jacobi */
-  REQUIRE(cholesky(n, G, L));
+  memcpy(L, G, sizeof L);
+  REQUIRE(nco_test_cholesky(n, L) == 0);
 
   float th[d], th0[d], prev[d], grad[d];
   double ths[d], c[n];
@@ -335,7 +220,7 @@ static void test_theorem_4_1(void) {
     for (size_t j = 0; j < d; j++) z0 += (double)X[i * d + j] * th0[j];
     c[i] = sp_mix_inv(y[i]) - z0;
   }
-  chol_solve(n, L, c);
+  nco_test_chol_solve(n, L, c, c);
   for (size_t j = 0; j < d; j++) {
     ths[j] = th0[j];
     for (size_t i = 0; i < n; i++) ths[j] += (double)X[i * d + j] * c[i];
@@ -504,31 +389,17 @@ static void test_bad_input(void) {
   nco_array_free(&A3);
 }
 
-/* generate → .npy → read → create: bitwise the same loss. */
+/* generate → .npy → read → create: bitwise the same loss and gradient. */
 static void test_npy_roundtrip(void) {
   nco_act act = nco_act_make(NCO_ACT_ELU);
   act.mix = 0.1;
   nco_array A = {0}, b = {0}, Ar = {0}, br = {0};
   nco_problem *p1 = NULL, *p2 = NULL;
   REQUIRE_OK(make(&act, 55, 0.2, &A, &b, &p1));
-  char pa[1024], pbp[1024];
-  snprintf(pa, sizeof pa, "%s/glm_A.npy", nco_test_tmpdir());
-  snprintf(pbp, sizeof pbp, "%s/glm_b.npy", nco_test_tmpdir());
-  CHECK_OK(nco_npy_write(pa, &A));
-  CHECK_OK(nco_npy_write(pbp, &b));
-  CHECK_OK(nco_npy_read(pa, &Ar));
-  CHECK_OK(nco_npy_read(pbp, &br));
+  nco_test_npy_roundtrip(&A, "glm_A.npy", &Ar);
+  nco_test_npy_roundtrip(&b, "glm_b.npy", &br);
   CHECK_OK(nco_glm_create(&Ar, &br, &act, &p2));
-  if (p1 && p2) {
-    float x[D];
-    nco_rng rng;
-    nco_rng_seed(&rng, 4);
-    CHECK_OK(nco_problem_init(p2, &rng, x));
-    double l1, l2;
-    CHECK_OK(nco_problem_eval(p1, x, NULL, N, &l1, NULL));
-    CHECK_OK(nco_problem_eval(p2, x, NULL, N, &l2, NULL));
-    CHECK(memcmp(&l1, &l2, sizeof l1) == 0);
-  }
+  nco_test_check_same_problem(p1, p2, 4);
   nco_problem_free(p1);
   nco_problem_free(p2);
   nco_array_free(&A);

@@ -111,18 +111,9 @@ static void test_derivative_checks(void) {
   float x[D];
   for (int trial = 0; trial < 3; trial++) {
     nco_rng_normal_fill(&rng, x, D, 0, 1);
-    for (int red = 0; red < 2; red++) {
-      nco_problem_set_reduction(pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-      for (int mb = 0; mb < 2; mb++) {
-        const size_t *idx = mb ? batch_idx : NULL;
-        size_t nb = mb ? NB : N;
-        CHECK_OK(nco_check_gradient(pb, x, idx, nb, NULL, NULL));
-        CHECK_OK(nco_check_jvp_vjp(pb, x, idx, nb, NULL, NULL));
-        CHECK_OK(nco_check_hvp(pb, x, idx, nb, NULL, NULL));
-      }
-    }
+    nco_test_check_derivatives(pb, x, batch_idx, NB);
   }
-  CHECK(nco_problem_has_exact_hvp(pb));
+  CHECK(nco_problem_is_least_squares(pb) && nco_problem_has_exact_hvp(pb));
   nco_problem_free(pb);
   nco_array_free(&A);
   nco_array_free(&b);
@@ -215,34 +206,14 @@ static void test_bad_input(void) {
 }
 
 /* Least-squares residual ‖A x̂ − b‖ with x̂ from the normal equations
- * (Cholesky of AᵀA, all in double). */
+ * (Cholesky of AᵀA, all in double); NAN if AᵀA is not positive definite. */
 static double ls_residual(const float *A, const float *b) {
-  double G[D][D] = {{0}}, r[D] = {0}, L[D][D] = {{0}}, y[D], xh[D];
+  double G[D * D], r[D] = {0}, xh[D];
+  nco_test_gram_t(N, D, A, G); /* AᵀA */
   for (size_t i = 0; i < N; i++)
-    for (size_t j = 0; j < D; j++) {
-      r[j] += (double)A[i * D + j] * b[i];
-      for (size_t l = 0; l < D; l++) G[j][l] += (double)A[i * D + j] * A[i * D + l];
-    }
-  for (size_t j = 0; j < D; j++) {
-    double s = G[j][j];
-    for (size_t l = 0; l < j; l++) s -= L[j][l] * L[j][l];
-    L[j][j] = sqrt(s);
-    for (size_t i = j + 1; i < D; i++) {
-      double t = G[i][j];
-      for (size_t l = 0; l < j; l++) t -= L[i][l] * L[j][l];
-      L[i][j] = t / L[j][j];
-    }
-  }
-  for (size_t j = 0; j < D; j++) {
-    double t = r[j];
-    for (size_t l = 0; l < j; l++) t -= L[j][l] * y[l];
-    y[j] = t / L[j][j];
-  }
-  for (size_t j = D; j-- > 0;) {
-    double t = y[j];
-    for (size_t l = j + 1; l < D; l++) t -= L[l][j] * xh[l];
-    xh[j] = t / L[j][j];
-  }
+    for (size_t j = 0; j < D; j++) r[j] += (double)A[i * D + j] * b[i];
+  if (nco_test_cholesky(D, G)) return NAN;
+  nco_test_chol_solve(D, G, r, xh);
   double s = 0;
   for (size_t i = 0; i < N; i++) {
     double e = -(double)b[i];
@@ -291,32 +262,15 @@ static void test_generate(void) {
   nco_array_free(&b0);
 }
 
-/* generate → .npy → read → create gives bitwise the same loss. */
+/* generate → .npy → read → create gives bitwise the same loss and gradient. */
 static void test_npy_roundtrip(void) {
   nco_array A = {0}, b = {0}, Ar = {0}, br = {0};
   nco_problem *p1 = NULL, *p2 = NULL;
   REQUIRE_OK(make(21, 0.2, &A, &b, &p1));
-  char pa[1024], pbp[1024];
-  snprintf(pa, sizeof pa, "%s/linls_A.npy", nco_test_tmpdir());
-  snprintf(pbp, sizeof pbp, "%s/linls_b.npy", nco_test_tmpdir());
-  CHECK_OK(nco_npy_write(pa, &A));
-  CHECK_OK(nco_npy_write(pbp, &b));
-  CHECK_OK(nco_npy_read(pa, &Ar));
-  CHECK_OK(nco_npy_read(pbp, &br));
-  CHECK(strcmp(Ar.origin, pa) == 0);
+  nco_test_npy_roundtrip(&A, "linls_A.npy", &Ar); /* the origin is the file */
+  nco_test_npy_roundtrip(&b, "linls_b.npy", &br);
   CHECK_OK(nco_linear_ls_create(&Ar, &br, &p2));
-  if (p1 && p2) {
-    float x[D];
-    nco_rng rng;
-    nco_rng_seed(&rng, 4);
-    CHECK_OK(nco_problem_init(p2, &rng, x));
-    double l1, l2;
-    float g1[D], g2[D];
-    CHECK_OK(nco_problem_eval(p1, x, NULL, N, &l1, g1));
-    CHECK_OK(nco_problem_eval(p2, x, NULL, N, &l2, g2));
-    CHECK(memcmp(&l1, &l2, sizeof l1) == 0);
-    CHECK(memcmp(g1, g2, sizeof g1) == 0);
-  }
+  nco_test_check_same_problem(p1, p2, 4);
   nco_problem_free(p1);
   nco_problem_free(p2);
   nco_array_free(&A);

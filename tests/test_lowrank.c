@@ -14,69 +14,11 @@
 
 #include "testlib.h"
 
-static void check_all(nco_problem *pb, const float *x, const size_t *mb, size_t nmb) {
-  nco_check_report rep;
-  for (int red = 0; red < 2; red++) {
-    nco_problem_set_reduction(pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-    for (int b = 0; b < 2; b++) {
-      const size_t *idx = b ? mb : NULL;
-      size_t nb = b ? nmb : pb->n;
-      CHECK_OK(nco_check_gradient(pb, x, idx, nb, NULL, &rep));
-      CHECK_OK(nco_check_jvp_vjp(pb, x, idx, nb, NULL, &rep));
-      CHECK_OK(nco_check_hvp(pb, x, idx, nb, NULL, &rep));
-    }
-  }
-  nco_problem_set_reduction(pb, NCO_REDUCE_SUM);
-}
-
-/* Eigenvalues (descending) of a symmetric n×n matrix by cyclic Jacobi. */
-static void jacobi_eigvals(double *A, size_t n, double *ev) {
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (size_t p = 0; p < n; p++)
-      for (size_t q = 0; q < n; q++) {
-        tot += A[p * n + q] * A[p * n + q];
-        if (p != q) off += A[p * n + q] * A[p * n + q];
-      }
-    if (off <= 1e-30 * tot) break;
-    for (size_t p = 0; p + 1 < n; p++)
-      for (size_t q = p + 1; q < n; q++) {
-        double apq = A[p * n + q];
-        if (apq == 0) continue;
-        double th = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        double t = (th >= 0 ? 1.0 : -1.0) / (fabs(th) + sqrt(th * th + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; k++) {
-          double akp = A[k * n + p], akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < n; k++) {
-          double apk = A[p * n + k], aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-      }
-  }
-  for (size_t i = 0; i < n; i++) ev[i] = A[i * n + i];
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++)
-      if (ev[j] > ev[i]) {
-        double t = ev[i];
-        ev[i] = ev[j], ev[j] = t;
-      }
-}
-
 /* Dense reference: g_i = Σ_ab X_i[a,b](ΘΘᵀ)[a,b] − y_i, ΘΘᵀ formed here. */
 static void dense_residual(const float *X, const float *y, const float *th, size_t n, size_t d,
                            size_t r, double *g) {
   double *P = malloc(d * d * sizeof *P);
-  for (size_t a = 0; a < d; a++)
-    for (size_t b = 0; b < d; b++) {
-      double s = 0;
-      for (size_t k = 0; k < r; k++) s += (double)th[a * r + k] * th[b * r + k];
-      P[a * d + b] = s;
-    }
+  nco_test_gram(d, r, th, P);
   for (size_t i = 0; i < n; i++) {
     double s = 0;
     for (size_t q = 0; q < d * d; q++) s += X[i * d * d + q] * P[q];
@@ -106,7 +48,7 @@ static void test_derivatives(void) {
     float th[16];
     for (int p = 0; p < 3; p++) {
       nco_rng_normal_fill(&rng, th, pb->dim, 0.0, 1.0);
-      check_all(pb, th, mb, 4);
+      nco_test_check_derivatives(pb, th, mb, 4);
     }
     nco_problem_free(pb);
     nco_array_free(&X);
@@ -216,16 +158,11 @@ static void test_generator(void) {
 
 /* ---- Oymak Theorem 4.2: init and gradient descent ------------------------- */
 
-/* Singular values of Θ (d, r) from the eigenvalues of ΘᵀΘ. */
+/* Singular values of Θ (d, r), descending, from the eigenvalues of ΘᵀΘ. */
 static void singular_values(const float *th, size_t d, size_t r, double *sv) {
   double *G = malloc(r * r * sizeof *G);
-  for (size_t p = 0; p < r; p++)
-    for (size_t q = 0; q < r; q++) {
-      double s = 0;
-      for (size_t a = 0; a < d; a++) s += (double)th[a * r + p] * th[a * r + q];
-      G[p * r + q] = s;
-    }
-  jacobi_eigvals(G, r, sv);
+  nco_test_gram_t(d, r, th, G);
+  nco_test_eig_sym(r, G, sv, NULL);
   for (size_t k = 0; k < r; k++) sv[k] = sqrt(fmax(sv[k], 0));
   free(G);
 }
@@ -278,29 +215,35 @@ static void test_init_scaling(void) {
   nco_array_free(&y);
 }
 
+/* The relative residual ‖g‖/‖y‖ = √(2·loss)/‖y‖ along GD (SUM). */
+typedef struct fit_watch {
+  double yn, target, rel;
+} fit_watch;
+
+/* nco_test_gd watch: stops once ‖g‖/‖y‖ < target. */
+static int watch_fit(void *ctx, size_t t, double loss, const float *th, const float *g) {
+  fit_watch *w = ctx;
+  (void)t, (void)th, (void)g;
+  w->rel = sqrt(2 * loss) / w->yn;
+  return w->rel < w->target;
+}
+
 /* Plain GD on the full batch; returns ‖g‖/‖y‖ at the end, iterations in *it,
  * relative distance ‖Θ_T − Θ₀‖_F/‖Θ₀‖_F in *dist. */
 static double gd_fit(nco_problem *pb, float *th, double eta, size_t maxit, double target,
                      size_t *it_out, double *dist) {
-  size_t dim = pb->dim, n = pb->n, it;
-  float *g = malloc(dim * sizeof *g), *th0 = malloc(dim * sizeof *th0);
-  double *res = malloc(n * sizeof *res), f, yn = 0, rel = INFINITY;
+  size_t dim = pb->dim, n = pb->n;
+  float *th0 = malloc(dim * sizeof *th0);
+  double *res = malloc(n * sizeof *res);
   nco_copy(dim, th, th0);
   /* ‖y‖ = ‖g(0)‖ */
   float *zero = calloc(dim, sizeof *zero);
   nco_problem_residual64(pb, zero, NULL, n, res);
-  for (size_t i = 0; i < n; i++) yn += res[i] * res[i];
-  yn = sqrt(yn);
-  for (it = 0; it < maxit; it++) {
-    if (nco_problem_eval(pb, th, NULL, n, &f, g)) break;
-    rel = sqrt(2 * f) / yn;
-    if (rel < target) break;
-    nco_axpy(dim, (float)-eta, g, th);
-  }
-  *it_out = it;
+  fit_watch w = {.yn = nco_test_norm(n, res), .target = target, .rel = INFINITY};
+  *it_out = nco_test_gd(pb, th, eta, maxit, watch_fit, &w);
   *dist = nco_dist2(dim, th, th0) / nco_nrm2(dim, th0);
-  free(g), free(th0), free(res), free(zero);
-  return rel;
+  free(th0), free(res), free(zero);
+  return w.rel;
 }
 
 static void test_gd_overparameterised(void) {
@@ -419,21 +362,13 @@ static void test_bad_input(void) {
 /* ---- .npy round trip -------------------------------------------------------- */
 
 static void test_npy_roundtrip(void) {
-  char px[1024], py[1024], pbad[1024];
-  snprintf(px, sizeof px, "%s/lr_X.npy", nco_test_tmpdir());
-  snprintf(py, sizeof py, "%s/lr_y.npy", nco_test_tmpdir());
-  snprintf(pbad, sizeof pbad, "%s/lr_y_short.npy", nco_test_tmpdir());
   nco_rng rng;
   nco_rng_seed(&rng, 8);
   nco_array X = {0}, y = {0}, RX = {0}, Ry = {0};
   REQUIRE_OK(nco_lowrank_generate(7, 4, 2, 0.1, &rng, &X, &y));
-  REQUIRE_OK(nco_npy_write(px, &X));
-  REQUIRE_OK(nco_npy_write(py, &y));
-  REQUIRE_OK(nco_npy_read(px, &RX));
-  REQUIRE_OK(nco_npy_read(py, &Ry));
-  CHECK(strcmp(RX.origin, px) == 0 && strcmp(Ry.origin, py) == 0);
+  REQUIRE_OK(nco_test_npy_roundtrip(&X, "lr_X.npy", &RX)); /* same bytes, origin the file */
+  REQUIRE_OK(nco_test_npy_roundtrip(&y, "lr_y.npy", &Ry));
   CHECK(RX.ndim == 3 && RX.shape[0] == 7 && RX.shape[1] == 4 && RX.shape[2] == 4);
-  CHECK(memcmp(RX.data, X.data, X.size * sizeof(float)) == 0);
   nco_problem *a = NULL, *b = NULL;
   REQUIRE_OK(nco_lowrank_create(&X, &y, 2, &a));
   REQUIRE_OK(nco_lowrank_create(&RX, &Ry, 2, &b));
@@ -448,10 +383,9 @@ static void test_npy_roundtrip(void) {
   size_t sh[1] = {6};
   nco_array S = {0}, RS = {0};
   REQUIRE_OK(nco_array_alloc(&S, NCO_DTYPE_F32, 1, sh, NULL));
-  REQUIRE_OK(nco_npy_write(pbad, &S));
-  REQUIRE_OK(nco_npy_read(pbad, &RS));
+  REQUIRE_OK(nco_test_npy_roundtrip(&S, "lr_y_short.npy", &RS));
   nco_problem *c = NULL;
-  CHECK_ERR(nco_lowrank_create(&RX, &RS, 2, &c), NCO_ERR_SHAPE, pbad);
+  CHECK_ERR(nco_lowrank_create(&RX, &RS, 2, &c), NCO_ERR_SHAPE, RS.origin);
   CHECK(c == NULL);
   nco_array_free(&S), nco_array_free(&RS);
   nco_array_free(&X), nco_array_free(&y), nco_array_free(&RX), nco_array_free(&Ry);

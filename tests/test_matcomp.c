@@ -13,83 +13,6 @@
 
 #include "testlib.h"
 
-/* Largest eigenvalue of a symmetric n×n matrix by power iteration in
- * double (independent of the library). */
-static double top_eig(const double *A, size_t n) {
-  double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w), lam = 0;
-  for (size_t i = 0; i < n; i++) v[i] = 1.0 + 0.01 * (double)i;
-  for (int it = 0; it < 2000; it++) {
-    double nn = 0;
-    for (size_t i = 0; i < n; i++) {
-      double s = 0;
-      for (size_t j = 0; j < n; j++) s += A[i * n + j] * v[j];
-      w[i] = s;
-      nn += s * s;
-    }
-    nn = sqrt(nn);
-    double vw = 0;
-    for (size_t i = 0; i < n; i++) vw += v[i] * w[i];
-    lam = vw;
-    for (size_t i = 0; i < n; i++) v[i] = w[i] / nn;
-  }
-  free(v), free(w);
-  return lam;
-}
-
-/* Eigenvalues (descending, into ev) of a symmetric n×n matrix by cyclic
- * Jacobi; A is overwritten. */
-static void jacobi_eigvals(double *A, size_t n, double *ev) {
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (size_t p = 0; p < n; p++)
-      for (size_t q = 0; q < n; q++) {
-        tot += A[p * n + q] * A[p * n + q];
-        if (p != q) off += A[p * n + q] * A[p * n + q];
-      }
-    if (off <= 1e-30 * tot) break;
-    for (size_t p = 0; p + 1 < n; p++)
-      for (size_t q = p + 1; q < n; q++) {
-        double apq = A[p * n + q];
-        if (apq == 0) continue;
-        double th = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        double t = (th >= 0 ? 1.0 : -1.0) / (fabs(th) + sqrt(th * th + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; k++) {
-          double akp = A[k * n + p], akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < n; k++) {
-          double apk = A[p * n + k], aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-      }
-  }
-  for (size_t i = 0; i < n; i++) ev[i] = A[i * n + i];
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++)
-      if (ev[j] > ev[i]) {
-        double t = ev[i];
-        ev[i] = ev[j], ev[j] = t;
-      }
-}
-
-static void check_all(nco_problem *pb, const float *x, const size_t *mb, size_t nmb) {
-  nco_check_report rep;
-  for (int red = 0; red < 2; red++) {
-    nco_problem_set_reduction(pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-    for (int b = 0; b < 2; b++) {
-      const size_t *idx = b ? mb : NULL;
-      size_t nb = b ? nmb : pb->n;
-      CHECK_OK(nco_check_gradient(pb, x, idx, nb, NULL, &rep));
-      CHECK_OK(nco_check_jvp_vjp(pb, x, idx, nb, NULL, &rep));
-      CHECK_OK(nco_check_hvp(pb, x, idx, nb, NULL, &rep));
-    }
-  }
-  nco_problem_set_reduction(pb, NCO_REDUCE_SUM);
-}
-
 /* ---- derivatives ---------------------------------------------------------- */
 
 static void test_derivatives(void) {
@@ -106,14 +29,14 @@ static void test_derivatives(void) {
   float x[64];
   for (int p = 0; p < 3; p++) {
     nco_rng_normal_fill(&rng, x, pb->dim, 0.0, 1.0);
-    check_all(pb, x, mb, 4);
+    nco_test_check_derivatives(pb, x, mb, 4);
   }
   nco_problem_free(pb);
   /* rank r = n and p = 1 (diagonal included) */
   REQUIRE_OK(nco_matcomp_create(&M, 8, 1.0, &rng, &pb));
   CHECK(pb->n == 64);
   nco_rng_normal_fill(&rng, x, pb->dim, 0.0, 1.0);
-  check_all(pb, x, mb, 4);
+  nco_test_check_derivatives(pb, x, mb, 4);
   nco_problem_free(pb);
 
   REQUIRE_OK(nco_matcomp_asym_generate(6, 5, 2, 0.5, 0.1, &rng, &E));
@@ -122,7 +45,7 @@ static void test_derivatives(void) {
   size_t mb2[4] = {1, 1, 0, pb->n - 1};
   for (int p = 0; p < 3; p++) {
     nco_rng_normal_fill(&rng, x, pb->dim, 0.0, 1.0);
-    check_all(pb, x, mb2, 4);
+    nco_test_check_derivatives(pb, x, mb2, 4);
   }
   nco_problem_free(pb);
   nco_array_free(&E);
@@ -295,7 +218,7 @@ static void test_gd_recovery(void) {
     double *Md = malloc(n * n * sizeof *Md), mf = 0;
     for (size_t q = 0; q < n * n; q++) Md[q] = m[q], mf += Md[q] * Md[q];
     mf = sqrt(mf);
-    double l1 = top_eig(Md, n), eta = 1 / (8 * p * l1);
+    double l1 = nco_test_eig_max(n, Md), eta = 1 / (8 * p * l1);
     float *X = malloc(n * r * sizeof *X), *g = malloc(n * r * sizeof *g);
     REQUIRE_OK(nco_problem_init(pb, &rng, X));
     double rel = INFINITY, f = 0;
@@ -345,7 +268,7 @@ static void test_gd_recovery(void) {
   mf = sqrt(mf);
   CHECK(order);
   /* rank 2: the third singular value (√ of the third eigenvalue of MᵀM,
-   * by Jacobi here) vanishes up to the float32 rounding of the values,
+   * by Jacobi, testlib) vanishes up to the float32 rounding of the values,
    * σ₃ ≲ 2⁻²⁴·‖M‖_F ≈ 6e-8·‖M‖_F: bound 1e-5·σ₁. */
   double *Gm = malloc(n2 * n2 * sizeof *Gm), ev[15];
   for (size_t a = 0; a < n2; a++)
@@ -354,7 +277,7 @@ static void test_gd_recovery(void) {
       for (size_t i = 0; i < n1; i++) s += Mf[i * n2 + a] * Mf[i * n2 + b];
       Gm[a * n2 + b] = s;
     }
-  jacobi_eigvals(Gm, n2, ev);
+  nco_test_eig_sym(n2, Gm, ev, NULL);
   CHECK(ev[1] > 1e-3 * ev[0]);
   CHECKF(sqrt(fmax(ev[2], 0)) < 1e-5 * sqrt(ev[0]), "sigma_3/sigma_1 = %.3g",
          sqrt(fmax(ev[2], 0) / ev[0]));
@@ -516,18 +439,11 @@ static void test_bad_input_asym(void) {
 /* ---- .npy round trips ------------------------------------------------------ */
 
 static void test_npy_roundtrip(void) {
-  char pm[1024], pe[1024], pbad[1024];
-  snprintf(pm, sizeof pm, "%s/mc_M.npy", nco_test_tmpdir());
-  snprintf(pe, sizeof pe, "%s/mc_entries.npy", nco_test_tmpdir());
-  snprintf(pbad, sizeof pbad, "%s/mc_bad_entries.npy", nco_test_tmpdir());
   nco_rng rng;
   nco_rng_seed(&rng, 31);
   nco_array M = {0}, R = {0}, E = {0}, S = {0};
   REQUIRE_OK(nco_matcomp_generate(12, 2, &rng, &M));
-  REQUIRE_OK(nco_npy_write(pm, &M));
-  REQUIRE_OK(nco_npy_read(pm, &R));
-  CHECK(strcmp(R.origin, pm) == 0);
-  CHECK(memcmp(R.data, M.data, 144 * sizeof(float)) == 0);
+  REQUIRE_OK(nco_test_npy_roundtrip(&M, "mc_M.npy", &R)); /* same bytes, origin the file */
   nco_rng ra = rng, rb = rng; /* same Ω for both */
   nco_problem *a = NULL, *b = NULL;
   REQUIRE_OK(nco_matcomp_create(&M, 2, 0.5, &ra, &a));
@@ -543,8 +459,7 @@ static void test_npy_roundtrip(void) {
   a = b = NULL;
 
   REQUIRE_OK(nco_matcomp_asym_generate(9, 6, 2, 0.4, 0.1, &rng, &E));
-  REQUIRE_OK(nco_npy_write(pe, &E));
-  REQUIRE_OK(nco_npy_read(pe, &S));
+  REQUIRE_OK(nco_test_npy_roundtrip(&E, "mc_entries.npy", &S));
   REQUIRE_OK(nco_matcomp_asym_create(&E, 9, 6, 2, &a));
   REQUIRE_OK(nco_matcomp_asym_create(&S, 9, 6, 2, &b));
   float UV[30];
@@ -556,10 +471,9 @@ static void test_npy_roundtrip(void) {
   nco_array_free(&S);
   /* a bad index read from a file: the error names the file */
   ((float *)E.data)[0] = 9; /* row index 9 with n1 = 9 */
-  REQUIRE_OK(nco_npy_write(pbad, &E));
-  REQUIRE_OK(nco_npy_read(pbad, &S));
+  REQUIRE_OK(nco_test_npy_roundtrip(&E, "mc_bad_entries.npy", &S));
   nco_problem *c = NULL;
-  CHECK_ERR(nco_matcomp_asym_create(&S, 9, 6, 2, &c), NCO_ERR_RANGE, pbad);
+  CHECK_ERR(nco_matcomp_asym_create(&S, 9, 6, 2, &c), NCO_ERR_RANGE, S.origin);
   CHECK(c == NULL);
   nco_array_free(&S);
   nco_array_free(&E);

@@ -22,15 +22,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-/* tmpdir/name in one of 8 rotating static buffers. */
-static const char *tmp_path(const char *name) {
-  static char bufs[8][1024];
-  static int k = 0;
-  char *b = bufs[k++ & 7];
-  snprintf(b, sizeof bufs[0], "%s/%s", nco_test_tmpdir(), name);
-  return b;
-}
-
 static int write_file(const char *path, const void *buf, size_t n) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
@@ -316,7 +307,7 @@ static void test_roundtrip_all_dtypes(void) {
       nco_array a, b, c;
       char name[64], shp[64], dict[160];
       snprintf(name, sizeof name, "rt_%s_%d.npy", nco_dtype_name((nco_dtype)t), s);
-      const char *path = tmp_path(name);
+      const char *path = nco_test_tmp_path(name);
       REQUIRE_OK(nco_array_alloc(&a, (nco_dtype)t, ndims[s], shapes[s], "gen"));
       fill_pattern(&a);
       CHECK_OK(nco_npy_write(path, &a));
@@ -357,7 +348,7 @@ static void test_roundtrip_all_dtypes(void) {
 }
 
 static void test_write_f32_and_overwrite(void) {
-  const char *path = tmp_path("w32.npy");
+  const char *path = nco_test_tmp_path("w32.npy");
   float x[6] = {1, 2, 3, 4, 5, 6};
   size_t shape[2] = {2, 3};
   REQUIRE_OK(nco_npy_write_f32(path, x, 2, shape));
@@ -379,7 +370,7 @@ static void test_write_f32_and_overwrite(void) {
 
   /* A new file gets 0666 minus the umask, as fopen would give it. */
   mode_t old = umask(027);
-  const char *p2 = tmp_path("w32_new.npy");
+  const char *p2 = nco_test_tmp_path("w32_new.npy");
   CHECK_OK(nco_npy_write_f32(p2, x, 1, shape));
   umask(old);
   CHECK(stat(p2, &st) == 0 && (st.st_mode & 0777) == 0640);
@@ -389,7 +380,7 @@ static void test_write_f32_and_overwrite(void) {
   CHECK_ERR(nco_npy_write_f32(path, x, 2, huge), NCO_ERR_OVERFLOW, "w32.npy");
   CHECK_ERR(nco_npy_write_f32(path, NULL, 2, shape), NCO_ERR_INVALID, "no data");
   CHECK_ERR(nco_npy_write_f32(path, x, 9, shape), NCO_ERR_INVALID, "dimensions");
-  CHECK_OK(nco_npy_write_f32(tmp_path("w32_empty.npy"), NULL, 1, (size_t[]){0}));
+  CHECK_OK(nco_npy_write_f32(nco_test_tmp_path("w32_empty.npy"), NULL, 1, (size_t[]){0}));
   nco_array bad;
   memset(&bad, 0, sizeof bad);
   bad.dtype = NCO_DTYPE_F32;
@@ -643,7 +634,7 @@ static void test_bad_inputs(void) {
     char fname[128], mname[128];
     snprintf(fname, sizeof fname, "bad_%s.npy", c->label);
     snprintf(mname, sizeof mname, "mem:%s", c->label);
-    const char *path = tmp_path(fname);
+    const char *path = nco_test_tmp_path(fname);
     size_t len;
     unsigned char *img = case_image(c, &len);
     REQUIRE(img);
@@ -707,7 +698,7 @@ static void test_header_variants_accepted(void) {
   float three[3] = {1.0f, -2.0f, 0.5f};
   memcpy(img + prelen + hlen, three, sizeof three);
   nco_array a;
-  const char *path = tmp_path("cap_exact.npy");
+  const char *path = nco_test_tmp_path("cap_exact.npy");
   REQUIRE(write_file(path, img, total) == 0);
   CHECK_OK(nco_npy_read(path, &a));
   CHECK(a.size == 3 && !memcmp(a.data, three, sizeof three));
@@ -768,7 +759,7 @@ static void test_never_crash(void) {
 
 /* Reading from a FIFO (not a regular file: size unknown up front). */
 static void fifo_case(const char *label, const unsigned char *img, size_t len, int want, const char *needle) {
-  const char *path = tmp_path(label);
+  const char *path = nco_test_tmp_path(label);
   unlink(path);
   if (mkfifo(path, 0600) != 0) {
     fprintf(stderr, "  (mkfifo failed: %s; FIFO case %s skipped)\n", strerror(errno), label);
@@ -832,7 +823,7 @@ static void test_write_failures(void) {
   size_t s4[1] = {4}, s2[1] = {2};
 
   /* 1. Directory without write permission (not enforceable as root). */
-  const char *dir = tmp_path("ro");
+  const char *dir = nco_test_tmp_path("ro");
   REQUIRE(mkdir(dir, 0755) == 0);
   char path[1024], probe[1024];
   snprintf(path, sizeof path, "%s/old.npy", dir);

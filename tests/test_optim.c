@@ -561,6 +561,7 @@ static double run_fixture(nco_problem *pb, const char *prob, const char *cname) 
    * steps. Heavy-ball buffers (sgd and rmsprop momentum μ) re-apply each
    * step's difference with weights μʲ, i.e. up to 1/(1 − μ) times. */
   double mu = hp.momentum;
+  int reported = 0;
   maxdev = 0;
   float *g = calloc(d, sizeof *g);
   if (!g) goto done;
@@ -582,8 +583,11 @@ static double run_fixture(nco_problem *pb, const char *prob, const char *cname) 
       double dev = fabs((double)x[i] - xr[i]);
       double tol = 16 * U32 * (double)k * (1 + fabs((double)xr[i])) / (1 - mu);
       if (dev > maxdev) maxdev = dev;
-      CHECKF(dev <= tol, "%s %s step %zu x[%zu] = %.9g, torch %.9g (|diff| %.3g > tol %.3g)", prob,
-             cname, k, i, (double)x[i], (double)xr[i], dev, tol);
+      if (!(dev <= tol) && !reported) { /* the first failure of the case only */
+        CHECKF(dev <= tol, "%s %s step %zu x[%zu] = %.9g, torch %.9g (|diff| %.3g > tol %.3g)", prob,
+               cname, k, i, (double)x[i], (double)xr[i], dev, tol);
+        reported = 1;
+      }
     }
   }
   free(g);
@@ -1043,6 +1047,44 @@ static void test_iterate_matches_step(void) {
   nco_problem_free(pb);
 }
 
+/* The SIMD lanes and the scalar tail perform the same IEEE operations: with
+ * every coordinate fed the same start and gradients, all coordinates of a
+ * 37-vector (9 blocks of 4 and a tail of 1) stay bitwise equal. */
+static void test_simd_matches_scalar(void) {
+  enum { D = 37 };
+  float x0[D], g[D];
+  const float gs[5] = {0.75f, -1.25f, 0.3f, 2.5f, -0.1f};
+  for (int i = 0; i < D; i++) x0[i] = 0.7f;
+  for (size_t ti = 0; nco_optim_types[ti]; ti++) {
+    const nco_optim_type *t = nco_optim_types[ti];
+    if (!nco_optim_type_is_ask_tell(t) || t == nco_optim_psgd || t == nco_optim_sgld) continue;
+    for (int variant = 0; variant < 2; variant++) {
+      nco_optim_params hp = nco_optim_defaults(t);
+      hp.lr = 0.05;
+      if (variant && t != nco_optim_rgd) {
+        hp.weight_decay = 0.1;
+        hp.momentum = 0.9;
+        hp.nesterov = t == nco_optim_sgd;
+        hp.centered = 1;
+        hp.amsgrad = 1;
+        hp.maximize = 1;
+        hp.lr_decay = 0.1;
+      }
+      nco_optim *o = mk(t, &hp, D, x0);
+      if (!o) continue;
+      for (int k = 0; k < 5; k++) {
+        for (int i = 0; i < D; i++) g[i] = gs[k];
+        CHECK_OK(nco_optim_step(o, g, 0));
+      }
+      const float *x = nco_optim_x(o);
+      int same = 1;
+      for (int i = 0; i < D; i++) same &= !memcmp(&x[i], &x[D - 1], sizeof(float));
+      CHECKF(same, "%s variant %d: lanes differ from the scalar tail", nco_optim_type_name(t), variant);
+      nco_optim_free(o);
+    }
+  }
+}
+
 /* ---- schedules ---------------------------------------------------------------------- */
 
 static void test_schedules(void) {
@@ -1136,6 +1178,7 @@ int main(void) {
   RUN(test_invalid_hyperparameters);
   RUN(test_save_load_bitwise);
   RUN(test_iterate_matches_step);
+  RUN(test_simd_matches_scalar);
   RUN(test_schedules);
   return nco_test_summary();
 }

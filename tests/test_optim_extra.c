@@ -128,7 +128,8 @@ static void test_ls_derivatives(void) {
     REQUIRE(pb);
     nco_check_opts o = nco_check_defaults();
     nco_check_report rep;
-    CHECKF(nco_check_gradient(pb, pts[k], NULL, 1, &o, &rep) == NCO_OK, "kind %d: %s", k, rep.worst);
+    CHECKF(nco_check_gradient(pb, pts[k], NULL, 1, &o, &rep) == NCO_OK, "kind %d: %s", k,
+           rep.worst);
     CHECKF(nco_check_jvp_vjp(pb, pts[k], NULL, 1, &o, &rep) == NCO_OK, "kind %d: %s", k, rep.worst);
     nco_problem_free(pb);
   }
@@ -142,7 +143,8 @@ static void test_validation(void) {
   nco_optim_params hp = nco_optim_defaults(nco_optim_accelegrad);
   CHECK(hp.lr == 1 && hp.diameter == 1 && hp.G == 0);
   hp.diameter = 0;
-  CHECK_ERR(nco_optim_create(nco_optim_accelegrad, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.diameter");
+  CHECK_ERR(nco_optim_create(nco_optim_accelegrad, 3, &hp, x0, &o), NCO_ERR_RANGE,
+            "optimizer.diameter");
   hp = nco_optim_defaults(nco_optim_accelegrad);
   hp.G = -1;
   CHECK_ERR(nco_optim_create(nco_optim_accelegrad, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.G");
@@ -150,24 +152,29 @@ static void test_validation(void) {
   hp = nco_optim_defaults(nco_optim_rgd);
   CHECK(hp.lr == 1e-3);
   hp.projection = NCO_PROJ_BOX;
-  CHECK_ERR(nco_optim_create(nco_optim_rgd, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED, "optimizer.projection");
+  CHECK_ERR(nco_optim_create(nco_optim_rgd, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED,
+            "optimizer.projection");
   float zero[3] = {0, 0, 0};
   CHECK_ERR(nco_optim_create(nco_optim_rgd, 3, NULL, zero, &o), NCO_ERR_INVALID, "rgd");
 
   hp = nco_optim_defaults(nco_optim_lbfgs);
   CHECK(hp.lr == 1 && hp.history_size == 100 && hp.max_iter == 20 && hp.max_eval == 0);
-  CHECK(hp.tolerance_grad == 1e-7 && hp.tolerance_change == 1e-9 && hp.line_search_fn == NCO_LS_NONE);
+  CHECK(hp.tolerance_grad == 1e-7 && hp.tolerance_change == 1e-9 &&
+        hp.line_search_fn == NCO_LS_NONE);
   hp.history_size = 0;
-  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.history_size");
+  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_RANGE,
+            "optimizer.history_size");
   hp = nco_optim_defaults(nco_optim_lbfgs);
   hp.max_iter = 0;
   CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.max_iter");
   hp = nco_optim_defaults(nco_optim_lbfgs);
   hp.line_search_fn = (nco_line_search)7;
-  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.line_search_fn");
+  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_RANGE,
+            "optimizer.line_search_fn");
   hp = nco_optim_defaults(nco_optim_lbfgs);
   hp.weight_decay = 0.1;
-  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED, "optimizer.weight_decay");
+  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED,
+            "optimizer.weight_decay");
   hp = nco_optim_defaults(nco_optim_lbfgs);
   hp.history_size = SIZE_MAX / 2;
   CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_OVERFLOW, "lbfgs");
@@ -181,14 +188,18 @@ static void test_validation(void) {
   CHECK_ERR(nco_optim_create(nco_optim_lm, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.cg_tol");
   hp = nco_optim_defaults(nco_optim_lm);
   hp.maximize = 1;
-  CHECK_ERR(nco_optim_create(nco_optim_lm, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED, "optimizer.maximize");
+  CHECK_ERR(nco_optim_create(nco_optim_lm, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED,
+            "optimizer.maximize");
 
   /* type properties */
-  CHECK(nco_optim_type_is_ask_tell(nco_optim_accelegrad) && nco_optim_type_is_ask_tell(nco_optim_rgd));
+  CHECK(nco_optim_type_is_ask_tell(nco_optim_accelegrad) &&
+        nco_optim_type_is_ask_tell(nco_optim_rgd));
   CHECK(!nco_optim_type_is_ask_tell(nco_optim_lbfgs) && !nco_optim_type_is_ask_tell(nco_optim_lm));
   CHECK(nco_optim_type_requires(nco_optim_rgd) == 2 && nco_optim_type_requires(nco_optim_lm) == 1);
-  CHECK(nco_optim_type_requires(nco_optim_lbfgs) == 0 && nco_optim_type_requires(nco_optim_accelegrad) == 0);
-  CHECK(nco_optim_find("accelegrad") == nco_optim_accelegrad && nco_optim_find("lm") == nco_optim_lm);
+  CHECK(nco_optim_type_requires(nco_optim_lbfgs) == 0 &&
+        nco_optim_type_requires(nco_optim_accelegrad) == 0);
+  CHECK(nco_optim_find("accelegrad") == nco_optim_accelegrad &&
+        nco_optim_find("lm") == nco_optim_lm);
   CHECK(nco_optim_find("rgd") == nco_optim_rgd && nco_optim_find("lbfgs") == nco_optim_lbfgs);
 
   /* lbfgs refuses a minibatch; lm refuses a problem without residuals */
@@ -373,8 +384,9 @@ static void test_accelegrad_rate(void) {
   }
   REQUIRE(next == NPT);
   double sa = fit_slope(lk, la, NPT), sn = fit_slope(lk, ln_, NPT);
-  fprintf(stderr, "  slopes of log(f - f*) vs log k over k in [64, 1024]: accelegrad %.3f, "
-                  "adagrad_norm %.3f; f at k = 1024: %.3e vs %.3e\n",
+  fprintf(stderr,
+          "  slopes of log(f - f*) vs log k over k in [64, 1024]: accelegrad %.3f, "
+          "adagrad_norm %.3f; f at k = 1024: %.3e vs %.3e\n",
           sa, sn, exp(la[NPT - 1]), exp(ln_[NPT - 1]));
   CHECK(sa < -1.5);
   CHECK(sa < sn);
@@ -455,9 +467,12 @@ static void test_rgd_tensor(void) {
  * the centre and at 32 points (x₀, 0) + ρu, u uniform on the unit sphere,
  * ρ ∈ {R/4, R/2, 3R/4, R}; the maximum times a safety factor of 2 (power
  * iteration underestimates, and 33 points sample the ball) is L.
- * Slack: f̂ is evaluated in double at float32 points, and each GD update is
- * rounded to float32 (relative 6e-8 of |z| ≲ 10), which moves f̂ by
- * ≲ ‖∇f̂‖·1e-6·√72 per step; we allow 1e-9·f̂₀ absolute on top of the bound. */
+ * T = 200 steps keep the bound ≥ 1e-7 (8.4·0.92²⁰⁰ ≈ 4e-7 for the
+ * measured L), far above the float32 floor of f̂: the rounding of an update
+ * (≤ 1e-6 per coordinate for |z_j| < 16) changes f̂ by at most
+ * ‖∇f̂‖·8.5e-6 ≤ √(2Lf̂)·8.5e-6, a worst case the contraction absorbs in
+ * practice (the test prints max_t f_t/bound_t). Allowed: f_t ≤
+ * bound_t·(1 + 1e-6) + 1e-12·f̂₀ (the double evaluation of f̂ itself). */
 static void test_invex_pl_linear_rate(void) {
   enum { N = 64, DX = 8 };
   const double lambda = 1.0;
@@ -505,21 +520,21 @@ static void test_invex_pl_linear_rate(void) {
   REQUIRE_OK(nco_optim_create(nco_optim_sgd, dim, &hp, z0, &o));
   double path = 0, loss = 0, worst = 0, bound = f0;
   int ok = 1;
-  const int T = 300;
+  const int T = 200;
   for (int t = 0; t <= T; t++) {
     nco_copy(dim, nco_optim_x(o), prev);
     REQUIRE_OK(nco_optim_iterate(o, pb, NULL, N, &loss, NULL)); /* loss = f̂(z_t) */
-    if (!(loss <= bound + 1e-9 * f0)) {
+    if (!(loss <= bound * (1 + 1e-6) + 1e-12 * f0)) {
       if (ok) fprintf(stderr, "  t = %d: f = %.6e > bound %.6e\n", t, loss, bound);
       ok = 0;
     }
-    if (loss / bound > worst) worst = loss / bound;
+    if (t > 0 && loss / bound > worst) worst = loss / bound;
     path += nco_dist2(dim, nco_optim_x(o), prev);
     bound *= q;
   }
   fprintf(stderr,
           "  invex GLM: f0 = %.4g, R = %.4g, L = %.4g (2 x %.4g), rate 1 - lambda^2/L = %.5f; "
-          "f_%d = %.3e <= bound %.3e (max f_t/bound %.3g); path %.4g <= R\n",
+          "f_%d = %.3e <= bound %.3e (max over t >= 1 of f_t/bound_t %.3g); path %.4g <= R\n",
           f0, R, L, hmax, q, T, loss, bound / q, worst, path);
   CHECK(ok);
   CHECK(path <= R);
@@ -534,21 +549,30 @@ static void test_invex_pl_linear_rate(void) {
 
 /* Fixtures written by scripts/make_lbfgs_fixtures.py (torch 1.13): 5
  * .step() calls with history_size 10, max_iter 20, lr 1, on the quad and
- * rosen problems above, without and with the strong-Wolfe line search.
- * Compared after each step: x, the returned loss, and torch's state
- * counters n_iter and func_evals (exactly).
+ * rosen problems above, without and with the strong-Wolfe line search; and
+ * the same runs with float64 parameters.
  *
- * Tolerance. Both sides keep x, d, s, y, gradients in float32, but torch
- * holds the scalars (gᵀd, yᵀs, ρ, α, H_diag, t) as float32 tensors and sums
- * its dot products in float32, where ncopt uses double: each such scalar
- * differs by ~1e-7 relative, and 5×20 inner iterations feed those
- * differences through the two-loop recursion and the line search. We allow
- * 1e-4·(1 + |x|) per coordinate (≈ 1000 float32 ulps) and the same relative
- * on the loss plus 1e-9 absolute (the rosen losses reach 1e-13, where only
- * the absolute part matters). A semantic difference (t₀ = min(1, 1/‖g‖₁)·lr,
- * the yᵀs > 1e-10 test, the max_eval = 25 budget, the interpolation
- * bounds, skipping the last re-evaluation) changes the counters or moves
- * the iterates by far more. */
+ * Tolerance. Both sides keep x, d, s, y and gradients in float32, but
+ * torch holds the scalars (gᵀd, yᵀs, ρ, α, H_diag, t) as float32 tensors
+ * where ncopt uses double, so the two round differently from the first
+ * step on (the first inner iterations agree to 1 ulp; checked by hand with
+ * max_iter = 1..20). How far such rounding differences carry is a property
+ * of the trajectory, which the fixtures measure: spread_s = |x_s(torch
+ * float32) − x_s(torch float64)|_∞. We allow per coordinate
+ *     |x − x_torch| ≤ 1e-6·(1 + |x_torch|) + 10·spread_s,
+ * an order of magnitude above torch's own float32/float64 difference (the
+ * measured ratio of ncopt's deviation to spread_s is at most 4.4, at
+ * rosen/none's first step); the loss each step returns (f at the step's
+ * start) within ‖∇f‖₁·tol_x + 1e3·tol_x² + 1e-12 of torch's (Rosenbrock's
+ * Hessian norm is < 1e3 on the path), and torch's counters n_iter and
+ * func_evals exactly. quad converges within the first step; rosen with
+ * the strong-Wolfe search within two.
+ *
+ * rosen without a line search is chaotic: unit L-BFGS steps on Rosenbrock
+ * overshoot, and torch's float32 and float64 runs are 5e-3 apart after two
+ * steps and 43 apart after three. Once spread_s > 1e-3 the per-step
+ * comparison is meaningless; from there on we only require that ncopt, like
+ * torch, ends within 1e-4 of the minimiser (1, 1) after the 5 steps. */
 static int read_fixture(const char *name, nco_array *a) {
   int st = nco_npy_read(nco_fixture(name), a);
   if (st) fprintf(stderr, "%s\n", nco_last_error());
@@ -558,13 +582,15 @@ static int read_fixture(const char *name, nco_array *a) {
 static void test_lbfgs_vs_torch(void) {
   static const char *const probs[2] = {"quad", "rosen"};
   static const char *const lss[2] = {"none", "strong_wolfe"};
-  double maxdev = 0, maxlossdev = 0;
+  double maxdev = 0, maxlossdev = 0, maxratio = 0;
   for (int p = 0; p < 2; p++)
     for (int l = 0; l < 2; l++) {
       char name[128];
-      nco_array X = {0}, F = {0}, C = {0};
+      nco_array X = {0}, X64 = {0}, F = {0}, C = {0};
       snprintf(name, sizeof name, "optim/lbfgs_%s_%s_x.npy", probs[p], lss[l]);
       REQUIRE_OK(read_fixture(name, &X));
+      snprintf(name, sizeof name, "optim/lbfgs_%s_%s_x64.npy", probs[p], lss[l]);
+      REQUIRE_OK(read_fixture(name, &X64));
       snprintf(name, sizeof name, "optim/lbfgs_%s_%s_loss.npy", probs[p], lss[l]);
       REQUIRE_OK(read_fixture(name, &F));
       snprintf(name, sizeof name, "optim/lbfgs_%s_%s_count.npy", probs[p], lss[l]);
@@ -573,10 +599,11 @@ static void test_lbfgs_vs_torch(void) {
       REQUIRE(pb);
       size_t d = pb->dim;
       REQUIRE(X.dtype == NCO_DTYPE_F32 && X.ndim == 2 && X.shape[0] == 6 && X.shape[1] == d);
+      REQUIRE(X64.dtype == NCO_DTYPE_F64 && X64.size == 6 * d);
       REQUIRE(F.dtype == NCO_DTYPE_F64 && F.size == 5);
       REQUIRE(C.dtype == NCO_DTYPE_I64 && C.size == 10);
       const float *xs = X.data;
-      const double *fs = F.data;
+      const double *x64 = X64.data, *fs = F.data;
       const int64_t *cs = C.data;
       nco_optim_params hp = nco_optim_defaults(nco_optim_lbfgs);
       hp.history_size = 10;
@@ -584,40 +611,73 @@ static void test_lbfgs_vs_torch(void) {
       hp.line_search_fn = l ? NCO_LS_STRONG_WOLFE : NCO_LS_NONE;
       nco_optim *o = NULL;
       REQUIRE_OK(nco_optim_create(nco_optim_lbfgs, d, &hp, xs, &o));
-      double dev = 0, ldev = 0;
+      double dev = 0, ldev = 0, tol_prev = 0;
+      int chaotic = 0;
       for (int s = 0; s < 5; s++) {
-        double loss;
+        double loss, floc, ft;
+        float xprev[4], gt[4];
+        nco_copy(d, nco_optim_x(o), xprev);
         int st = nco_optim_iterate(o, pb, NULL, 1, &loss, NULL);
         CHECKF(st >= 0, "%s/%s step %d: %s", probs[p], lss[l], s, nco_last_error());
+        /* the returned loss is f at the step's starting point */
+        REQUIRE_OK(nco_problem_eval(pb, xprev, NULL, 1, &floc, NULL));
+        CHECK(loss == floc);
         const float *x = nco_optim_x(o);
-        fprintf(stderr, "    step %d: x = (%.9g, %.9g), torch (%.9g, %.9g)\n", s, (double)x[0], (double)x[1], (double)xs[(s+1)*d], (double)xs[(s+1)*d+1]);
+        double spread = 0;
+        for (size_t j = 0; j < d; j++) {
+          double e = fabs(xs[(s + 1) * d + j] - x64[(s + 1) * d + j]);
+          if (e > spread) spread = e;
+        }
+        if (!chaotic) {
+          /* loss at the step's start vs torch's: x_s matched within tol_prev */
+          REQUIRE_OK(nco_problem_eval(pb, xs + s * d, NULL, 1, &ft, gt));
+          double g1 = 0;
+          for (size_t j = 0; j < d; j++) g1 += fabs(gt[j]);
+          double ltol = 1e-12 + g1 * tol_prev + 1e3 * tol_prev * tol_prev;
+          double le = fabs(loss - fs[s]);
+          if (le > ldev) ldev = le;
+          CHECKF(le <= ltol, "%s/%s step %d loss %.12g, torch %.12g (tol %.3g)", probs[p], lss[l],
+                 s, loss, fs[s], ltol);
+          size_t h = o->hp.history_size;
+          CHECKF((int64_t)o->d[h + 2] == cs[2 * s] && (int64_t)o->d[h + 3] == cs[2 * s + 1],
+                 "%s/%s step %d: n_iter %g func_evals %g, torch %lld %lld", probs[p], lss[l], s,
+                 o->d[h + 2], o->d[h + 3], (long long)cs[2 * s], (long long)cs[2 * s + 1]);
+        }
+        if (spread > 1e-3) chaotic = 1;
+        if (chaotic) continue;
+        tol_prev = 0;
         for (size_t j = 0; j < d; j++) {
           double ref = xs[(s + 1) * d + j];
-          double e = fabs(x[j] - ref);
+          double e = fabs(x[j] - ref), tol = 1e-6 * (1 + fabs(ref)) + 10 * spread;
           if (e > dev) dev = e;
-          CHECKF(e <= 1e-4 * (1 + fabs(ref)), "%s/%s step %d x[%zu] = %.9g, torch %.9g", probs[p],
-                 lss[l], s, j, (double)x[j], ref);
+          if (tol > tol_prev) tol_prev = tol;
+          if (spread > 0 && e / spread > maxratio) maxratio = e / spread;
+          CHECKF(e <= tol, "%s/%s step %d x[%zu] = %.9g, torch %.9g (tol %.3g)", probs[p], lss[l],
+                 s, j, (double)x[j], ref, tol);
         }
-        double le = fabs(loss - fs[s]);
-        if (le > ldev) ldev = le;
-        CHECKF(le <= 1e-9 + 1e-4 * fabs(fs[s]), "%s/%s step %d loss %.12g, torch %.12g", probs[p],
-               lss[l], s, loss, fs[s]);
-        size_t h = o->hp.history_size;
-        CHECKF((int64_t)o->d[h + 2] == cs[2 * s] && (int64_t)o->d[h + 3] == cs[2 * s + 1],
-               "%s/%s step %d: n_iter %g func_evals %g, torch %lld %lld", probs[p], lss[l], s,
-               o->d[h + 2], o->d[h + 3], (long long)cs[2 * s], (long long)cs[2 * s + 1]);
       }
-      fprintf(stderr, "  lbfgs %s/%s: max |x - x_torch| = %.3g, max |loss - loss_torch| = %.3g\n",
-              probs[p], lss[l], dev, ldev);
+      if (chaotic) {
+        const float *x = nco_optim_x(o);
+        for (size_t j = 0; j < d; j++) {
+          CHECKF(fabs(x[j] - 1) <= 1e-4, "%s/%s: final x[%zu] = %.9g", probs[p], lss[l], j,
+                 (double)x[j]);
+          CHECK(fabs(xs[5 * d + j] - 1) <= 1e-4);
+        }
+      }
+      fprintf(stderr, "  lbfgs %s/%s: max |x - x_torch| = %.3g, max |loss - loss_torch| = %.3g%s\n",
+              probs[p], lss[l], dev, ldev, chaotic ? " (until the trajectory turns chaotic)" : "");
       if (dev > maxdev) maxdev = dev;
       if (ldev > maxlossdev) maxlossdev = ldev;
       nco_optim_free(o);
       nco_problem_free(pb);
       nco_array_free(&X);
+      nco_array_free(&X64);
       nco_array_free(&F);
       nco_array_free(&C);
     }
-  fprintf(stderr, "  lbfgs vs torch overall: max |dx| = %.3g, max |dloss| = %.3g\n", maxdev, maxlossdev);
+  fprintf(stderr,
+          "  lbfgs vs torch overall: max |dx| = %.3g, max |dloss| = %.3g, max |dx|/spread = %.3g\n",
+          maxdev, maxlossdev, maxratio);
 }
 
 /* ---- LM rejects non-finite trials ---------------------------------------------- */
@@ -657,8 +717,9 @@ static void test_lm_rejects_nan(void) {
     if (!(nx <= 10)) bad++;
     if (st == NCO_CONVERGED) break;
   }
-  fprintf(stderr, "  lm with a NaN wall: %d accepted losses decreasing to %.6g at x = (%.7g, %.7g), "
-                  "%g rejections, mu = %g\n",
+  fprintf(stderr,
+          "  lm with a NaN wall: %d accepted losses decreasing to %.6g at x = (%.7g, %.7g), "
+          "%g rejections, mu = %g\n",
           accepted, prev, (double)x[0], (double)x[1], o->d[3], o->d[0]);
   CHECK(bad == 0);
   CHECK(accepted >= 1);

@@ -15,62 +15,6 @@
 
 /* ---- independent dense references (double) ---------------------------- */
 
-/* Symmetric eigen-decomposition by cyclic Jacobi: lam[n] descending, V (n, n)
- * with eigenvector k in column k. */
-static void eig_sym(const double *A_in, size_t n, double *lam, double *V) {
-  double *A = malloc(n * n * sizeof *A);
-  memcpy(A, A_in, n * n * sizeof *A);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < n; j++) V[i * n + j] = i == j;
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (size_t i = 0; i < n * n; i++) tot += A[i] * A[i];
-    for (size_t p = 0; p < n; p++)
-      for (size_t q = 0; q < n; q++)
-        if (p != q) off += A[p * n + q] * A[p * n + q];
-    if (off <= 1e-28 * tot) break;
-    for (size_t p = 0; p + 1 < n; p++)
-      for (size_t q = p + 1; q < n; q++) {
-        double apq = A[p * n + q];
-        if (apq == 0) continue;
-        double th = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        double t = (th >= 0 ? 1.0 : -1.0) / (fabs(th) + sqrt(th * th + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; k++) {
-          double akp = A[k * n + p], akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < n; k++) {
-          double apk = A[p * n + k], aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-        for (size_t k = 0; k < n; k++) {
-          double vkp = V[k * n + p], vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  /* selection sort, descending */
-  for (size_t i = 0; i < n; i++) lam[i] = A[i * n + i];
-  for (size_t i = 0; i < n; i++) {
-    size_t best = i;
-    for (size_t j = i + 1; j < n; j++)
-      if (lam[j] > lam[best]) best = j;
-    if (best != i) {
-      double t = lam[i];
-      lam[i] = lam[best], lam[best] = t;
-      for (size_t k = 0; k < n; k++) {
-        t = V[k * n + i];
-        V[k * n + i] = V[k * n + best], V[k * n + best] = t;
-      }
-    }
-  }
-  free(A);
-}
-
 static double *to_double(const nco_array *M) {
   double *D = malloc(M->size * sizeof *D);
   const float *m = M->data;
@@ -83,12 +27,7 @@ static double *to_double(const nco_array *M) {
 static double dense_loss(const float *X, const double *M, size_t n, size_t r, const size_t *idx,
                          size_t nb) {
   double *G = malloc(n * n * sizeof *G);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < n; j++) {
-      double s = 0;
-      for (size_t k = 0; k < r; k++) s += (double)X[i * r + k] * X[j * r + k];
-      G[i * n + j] = s;
-    }
+  nco_test_gram(n, r, X, G);
   double f = 0;
   for (size_t s = 0; s < (idx ? nb : n); s++) {
     size_t i = idx ? idx[s] : s;
@@ -102,21 +41,6 @@ static double dense_loss(const float *X, const double *M, size_t n, size_t r, co
 }
 
 /* ---- derivative checks -------------------------------------------------- */
-
-static void check_all(nco_problem *pb, const float *x, const size_t *mb, size_t nmb) {
-  nco_check_report rep;
-  for (int red = 0; red < 2; red++) {
-    nco_problem_set_reduction(pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-    for (int b = 0; b < 2; b++) {
-      const size_t *idx = b ? mb : NULL;
-      size_t nb = b ? nmb : pb->n;
-      CHECK_OK(nco_check_gradient(pb, x, idx, nb, NULL, &rep));
-      CHECK_OK(nco_check_jvp_vjp(pb, x, idx, nb, NULL, &rep));
-      CHECK_OK(nco_check_hvp(pb, x, idx, nb, NULL, &rep));
-    }
-  }
-  nco_problem_set_reduction(pb, NCO_REDUCE_SUM);
-}
 
 static void test_derivatives(void) {
   /* n = 7: ranks 1, 2 and full (7); noise makes M indefinite. The default
@@ -136,7 +60,7 @@ static void test_derivatives(void) {
     float *x = malloc(pb->dim * sizeof *x);
     for (int p = 0; p < 3; p++) {
       nco_rng_normal_fill(&rng, x, pb->dim, 0.0, 1.0);
-      check_all(pb, x, mb, 4);
+      nco_test_check_derivatives(pb, x, mb, 4);
     }
     free(x);
     nco_problem_free(pb);
@@ -227,7 +151,7 @@ static void test_generator(void) {
     for (size_t j = 0; j < n; j++) sym &= m[i * n + j] == m[j * n + i];
   CHECK(sym);
   double *Md = to_double(&M), lam[12], V[144];
-  eig_sym(Md, n, lam, V);
+  nco_test_eig_sym(n, Md, lam, V);
   CHECK_CLOSE(lam[0], 2.5, 1e-5, 0);
   CHECK_CLOSE(lam[1], 2.0, 1e-5, 0);
   CHECK_CLOSE(lam[2], 1.5, 1e-5, 0);
@@ -292,14 +216,14 @@ static double sign_dist(const float *x, const float *z, size_t n) {
 static void test_ma_landscape(void) {
   /* n = 50, spectrum ≈ 2.5, 2.0, 1.5 (gap 0.5) plus symmetric noise 0.01
    * (spectral norm ≈ 2·0.01·√50 ≈ 0.14). λ₁, v₁, λ₂, v₂ come from the
-   * Jacobi solver above, in double. */
+   * Jacobi solver of testlib, in double. */
   size_t n = 50;
   nco_rng rng;
   nco_rng_seed(&rng, 2021);
   nco_array M = {0};
   REQUIRE_OK(nco_pca_generate(n, 3, 0.5, 0.01, &rng, &M));
   double *Md = to_double(&M), *lam = malloc(n * sizeof *lam), *V = malloc(n * n * sizeof *V);
-  eig_sym(Md, n, lam, V);
+  nco_test_eig_sym(n, Md, lam, V);
   double l1 = lam[0], l2 = lam[1], fro2 = 0;
   for (size_t k = 0; k < n * n; k++) fro2 += Md[k] * Md[k];
   CHECK(l1 - l2 > 0.3);
@@ -494,18 +418,12 @@ static void test_bad_input(void) {
 /* ---- .npy round trip ------------------------------------------------------ */
 
 static void test_npy_roundtrip(void) {
-  char path[1024], bad[1024];
-  snprintf(path, sizeof path, "%s/pca_M.npy", nco_test_tmpdir());
-  snprintf(bad, sizeof bad, "%s/pca_asym.npy", nco_test_tmpdir());
   nco_rng rng;
   nco_rng_seed(&rng, 5);
   nco_array M = {0}, R = {0};
   REQUIRE_OK(nco_pca_generate(10, 2, 0.5, 0.1, &rng, &M));
-  REQUIRE_OK(nco_npy_write(path, &M));
-  REQUIRE_OK(nco_npy_read(path, &R));
-  CHECK(strcmp(R.origin, path) == 0);
+  REQUIRE_OK(nco_test_npy_roundtrip(&M, "pca_M.npy", &R)); /* same bytes, origin the file */
   CHECK(R.dtype == NCO_DTYPE_F32 && R.ndim == 2 && R.shape[0] == 10 && R.shape[1] == 10);
-  CHECK(memcmp(R.data, M.data, 100 * sizeof(float)) == 0);
   nco_problem *a = NULL, *b = NULL;
   REQUIRE_OK(nco_pca_create(&M, 2, &a));
   REQUIRE_OK(nco_pca_create(&R, 2, &b));
@@ -520,10 +438,9 @@ static void test_npy_roundtrip(void) {
   nco_array_free(&R);
   /* an asymmetric matrix read from a file: the error names the file */
   ((float *)M.data)[1] += 1.0f;
-  REQUIRE_OK(nco_npy_write(bad, &M));
-  REQUIRE_OK(nco_npy_read(bad, &R));
+  REQUIRE_OK(nco_test_npy_roundtrip(&M, "pca_asym.npy", &R));
   nco_problem *c = NULL;
-  CHECK_ERR(nco_pca_create(&R, 1, &c), NCO_ERR_INVALID, bad);
+  CHECK_ERR(nco_pca_create(&R, 1, &c), NCO_ERR_INVALID, R.origin);
   CHECK(c == NULL);
   nco_array_free(&R);
   nco_array_free(&M);

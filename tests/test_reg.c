@@ -249,74 +249,18 @@ static int zoo_glm(size_t n, size_t d, nco_activation kind, int binary, uint64_t
 }
 
 /* ======================================================================
- * Dense double helpers (the independent reference computations).
+ * Dense double helpers (the independent reference computations; the
+ * Cholesky, Gram, norm and power-iteration ones are in testlib).
  * ====================================================================== */
-
-/* In-place Cholesky M = LLᵀ (lower triangle of M, row-major n×n);
- * returns 0, or -1 if M is not positive definite. */
-static int chol(size_t n, double *M) {
-  for (size_t j = 0; j < n; j++) {
-    double s = M[j * n + j];
-    for (size_t k = 0; k < j; k++) s -= M[j * n + k] * M[j * n + k];
-    if (!(s > 0)) return -1;
-    M[j * n + j] = sqrt(s);
-    for (size_t i = j + 1; i < n; i++) {
-      double t = M[i * n + j];
-      for (size_t k = 0; k < j; k++) t -= M[i * n + k] * M[j * n + k];
-      M[i * n + j] = t / M[j * n + j];
-    }
-  }
-  return 0;
-}
-
-/* x ← (LLᵀ)⁻¹ b (x may alias b). */
-static void chol_solve(size_t n, const double *L, const double *b, double *x) {
-  for (size_t i = 0; i < n; i++) {
-    double s = b[i];
-    for (size_t k = 0; k < i; k++) s -= L[i * n + k] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-  for (size_t i = n; i-- > 0;) {
-    double s = x[i];
-    for (size_t k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-}
-
-static double dnorm(size_t n, const double *v) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += v[i] * v[i];
-  return sqrt(s);
-}
-
-/* Largest eigenvalue of a symmetric PSD n×n matrix (power iteration from a
- * fixed start; 2000 steps: plenty for n ≤ 50 at the gaps met here). */
-static double eig_max(size_t n, const double *M, double *w1, double *w2) {
-  for (size_t i = 0; i < n; i++) w1[i] = 1.0 + 0.01 * (double)i;
-  double lam = 0;
-  for (int it = 0; it < 2000; it++) {
-    double nv = dnorm(n, w1);
-    for (size_t i = 0; i < n; i++) w1[i] /= nv;
-    for (size_t i = 0; i < n; i++) {
-      double s = 0;
-      for (size_t k = 0; k < n; k++) s += M[i * n + k] * w1[k];
-      w2[i] = s;
-    }
-    lam = 0;
-    for (size_t i = 0; i < n; i++) lam += w1[i] * w2[i];
-    memcpy(w1, w2, n * sizeof *w1);
-  }
-  return lam;
-}
 
 /* Smallest eigenvalue of M = LLᵀ by inverse iteration (1/λ_max(M⁻¹)). */
 static double eig_min_chol(size_t n, const double *L, double *w1, double *w2) {
   for (size_t i = 0; i < n; i++) w1[i] = 1.0 - 0.01 * (double)i;
   double lam = 0;
   for (int it = 0; it < 2000; it++) {
-    double nv = dnorm(n, w1);
+    double nv = nco_test_norm(n, w1);
     for (size_t i = 0; i < n; i++) w1[i] /= nv;
-    chol_solve(n, L, w1, w2);
+    nco_test_chol_solve(n, L, w1, w2);
     lam = 0;
     for (size_t i = 0; i < n; i++) lam += w1[i] * w2[i];
     memcpy(w1, w2, n * sizeof *w1);
@@ -334,21 +278,7 @@ static const size_t MB[5] = {3, 1, 3, 7, 0};
 /* Gradient, JVP/VJP (least squares) and HVP (when exact) of pb at z, over
  * {SUM, MEAN} × {full batch, MB}. Default check tolerances (check.h):
  * every wrapper computes its loss in double, so the defaults apply. */
-static void check_all(nco_problem *pb, const float *z) {
-  nco_reduction red0 = pb->reduction;
-  for (int r = 0; r < 2; r++) {
-    nco_problem_set_reduction(pb, r ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-    for (int b = 0; b < 2; b++) {
-      const size_t *idx = b ? MB : NULL;
-      size_t nb = b ? 5 : pb->n;
-      nco_check_report rep;
-      CHECK_OK(nco_check_gradient(pb, z, idx, nb, NULL, &rep));
-      if (nco_problem_is_least_squares(pb)) CHECK_OK(nco_check_jvp_vjp(pb, z, idx, nb, NULL, &rep));
-      if (nco_problem_has_exact_hvp(pb)) CHECK_OK(nco_check_hvp(pb, z, idx, nb, NULL, &rep));
-    }
-  }
-  nco_problem_set_reduction(pb, red0);
-}
+static void check_all(nco_problem *pb, const float *z) { nco_test_check_derivatives(pb, z, MB, 5); }
 
 /* z = [x; p] with x ~ N(0, xs²), the rest ~ N(0, ps²). */
 static void random_point(nco_rng *r, const nco_problem *pb, size_t d, double xs, double ps, float *z) {
@@ -653,22 +583,29 @@ static void test_lambda_and_labels(void) {
 /* Relative gradient tolerance of the GD loops (justified at theorem1_run). */
 #define GTOL 1e-6
 
+/* ‖∇‖ at the current iterate and the largest ‖z_t‖ so far, along GD. */
+typedef struct grad_watch {
+  size_t dim;
+  double gtol, gn, zmax;
+} grad_watch;
+
+/* nco_test_gd watch: stops at ‖∇‖ ≤ gtol. */
+static int watch_grad(void *ctx, size_t t, double loss, const float *z, const float *g) {
+  grad_watch *w = ctx;
+  (void)t, (void)loss;
+  w->zmax = fmax(w->zmax, nco_nrm2(w->dim, z));
+  w->gn = nco_nrm2(w->dim, g);
+  return w->gn <= w->gtol;
+}
+
 /* GD with fixed step α on pb from z (in place) until ‖∇‖ ≤ gtol or maxit;
  * returns the iteration count, ‖∇‖ at the end in *gend, the largest ‖z_t‖
  * in *zmax. */
 static size_t gd(nco_problem *pb, float *z, double alpha, double gtol, size_t maxit, double *gend,
-                 double *zmax, float *g) {
-  double loss, gn = INFINITY;
-  size_t t = 0;
-  *zmax = nco_nrm2(pb->dim, z);
-  for (;; t++) {
-    if (nco_problem_eval(pb, z, NULL, pb->n, &loss, g)) break;
-    gn = nco_nrm2(pb->dim, g);
-    if (gn <= gtol || t >= maxit) break;
-    nco_axpy(pb->dim, (float)-alpha, g, z);
-    *zmax = fmax(*zmax, nco_nrm2(pb->dim, z));
-  }
-  *gend = gn;
+                 double *zmax) {
+  grad_watch w = {.dim = pb->dim, .gtol = gtol, .gn = INFINITY, .zmax = nco_nrm2(pb->dim, z)};
+  size_t t = nco_test_gd(pb, z, alpha, maxit, watch_grad, &w);
+  *gend = w.gn, *zmax = w.zmax;
   return t;
 }
 
@@ -698,39 +635,36 @@ static void theorem1_run(int zoo, const float *A, const float *b, double lam, do
   REQUIRE_OK(nco_invex_wrap(base, lam, 1, &w));
   REQUIRE(w->dim == d + n);
   double M[n * n], AAt[n * n], y[n], xs[d], ps[n], w1[n], w2[n];
+  nco_test_gram(n, d, A, AAt);
   for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < n; k++) {
-      double s = 0;
-      for (size_t j = 0; j < d; j++) s += (double)A[i * d + j] * A[k * d + j];
-      AAt[i * n + k] = s;
-      M[i * n + k] = s + (i == k ? lam * lam : 0);
-    }
-  double L = eig_max(n, AAt, w1, w2) + lam * lam;
-  REQUIRE(chol(n, M) == 0);
+    for (size_t k = 0; k < n; k++) M[i * n + k] = AAt[i * n + k] + (i == k ? lam * lam : 0);
+  double L = nco_test_eig_max(n, AAt) + lam * lam;
+  REQUIRE(nco_test_cholesky(n, M) == 0);
   double mu = eig_min_chol(n, M, w1, w2);
   for (size_t i = 0; i < n; i++) y[i] = b[i];
-  chol_solve(n, M, y, y);
+  nco_test_chol_solve(n, M, y, y);
   for (size_t j = 0; j < d; j++) {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += (double)A[i * d + j] * y[i];
     xs[j] = s;
   }
   for (size_t i = 0; i < n; i++) ps[i] = lam * y[i];
+  double xsn = nco_test_norm(d, xs), psn = nco_test_norm(n, ps);
   float z[d + n] = {0}, g[d + n];
   double loss0, gend, zmax;
   CHECK_OK(nco_problem_eval(w, z, NULL, n, &loss0, g));
   double g0 = nco_nrm2(d + n, g);
-  size_t T = gd(w, z, 1 / L, GTOL * g0, 200000, &gend, &zmax, g);
+  size_t T = gd(w, z, 1 / L, GTOL * g0, 200000, &gend, &zmax);
   double ex = 0, ep = 0, zs = 0;
   for (size_t j = 0; j < d; j++) ex += (z[j] - xs[j]) * (z[j] - xs[j]);
   for (size_t i = 0; i < n; i++) ep += (z[d + i] - ps[i]) * (z[d + i] - ps[i]);
-  ex = sqrt(ex), ep = sqrt(ep), zs = sqrt(dnorm(d, xs) * dnorm(d, xs) + dnorm(n, ps) * dnorm(n, ps));
+  ex = sqrt(ex), ep = sqrt(ep), zs = sqrt(xsn * xsn + psn * psn);
   double bound = gend / mu + (double)T * FLT_EPSILON / 2 * zmax;
   CHECKF(gend <= GTOL * g0, "GD did not converge: ‖∇‖ = %g after %zu steps", gend, T);
   CHECKF(ex <= bound, "λ=%g: ‖x_T − x*‖ = %g > %g", lam, ex, bound);
   CHECKF(ep <= bound, "λ=%g: ‖p_T − p*‖ = %g > %g", lam, ep, bound);
   printf("theorem1 %s λ=%-4g L=%.4g μ=%.4g T=%zu ‖x_T−x*‖/‖x*‖=%.3g ‖p_T−p*‖/‖p*‖=%.3g bound/‖z*‖=%.3g\n",
-         zoo ? "linear_ls" : "tlin     ", lam, L, mu, T, ex / dnorm(d, xs), ep / dnorm(n, ps), bound / zs);
+         zoo ? "linear_ls" : "tlin     ", lam, L, mu, T, ex / xsn, ep / psn, bound / zs);
   /* f̂(z_T) ≤ ‖∇_T‖²/(2λ²) (PL, Theorem 2(ii); min f̂ = 0, Remark 1),
    * with 1e-6 for float rounding as in test_theorem2_pl */
   double lT, fT, fs = 0, rs[n], ax = 0;
@@ -743,7 +677,7 @@ static void theorem1_run(int zoo, const float *A, const float *b, double lam, do
     rs[i] = s;
     fs += 0.5 * s * s;
   }
-  CHECK_CLOSE(fs, 0.5 * lam * lam * dnorm(n, ps) * dnorm(n, ps), 0, 1e-10);
+  CHECK_CLOSE(fs, 0.5 * lam * lam * psn * psn, 0, 1e-10);
   /* f(x_T) (loss_unreg) vs f(x*): |Δf| ≤ ‖Aᵀ(Ax* − b)‖‖Δx‖ + ½‖A‖²‖Δx‖² */
   CHECK_OK(nco_problem_loss_unreg(w, z, NULL, n, &fT));
   for (size_t j = 0; j < d; j++) {
@@ -753,7 +687,7 @@ static void theorem1_run(int zoo, const float *A, const float *b, double lam, do
   }
   ax = sqrt(ax);
   CHECK_CLOSE(fT, fs, ax * ex + 0.5 * (L - lam * lam) * ex * ex, 1e-12);
-  *xnorm = dnorm(d, xs);
+  *xnorm = xsn;
   nco_problem_free(w);
 }
 
@@ -925,22 +859,18 @@ static void test_l2_ridge(void) {
   float A[n * d], b[n];
   nco_rng_normal_fill(&r, A, n * d, 0, 1);
   nco_rng_normal_fill(&r, b, n, 0, 1);
-  double M[d * d], AtA[d * d], xs[d], w1[d], w2[d];
+  double M[d * d], AtA[d * d], xs[d];
+  nco_test_gram_t(n, d, A, AtA);
   for (size_t j = 0; j < d; j++)
-    for (size_t k = 0; k < d; k++) {
-      double s = 0;
-      for (size_t i = 0; i < n; i++) s += (double)A[i * d + j] * A[i * d + k];
-      AtA[j * d + k] = s;
-      M[j * d + k] = s + (j == k ? 2 * lam : 0);
-    }
+    for (size_t k = 0; k < d; k++) M[j * d + k] = AtA[j * d + k] + (j == k ? 2 * lam : 0);
   for (size_t j = 0; j < d; j++) {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += (double)A[i * d + j] * b[i];
     xs[j] = s;
   }
-  double L = eig_max(d, AtA, w1, w2) + 2 * lam;
-  REQUIRE(chol(d, M) == 0);
-  chol_solve(d, M, xs, xs);
+  double L = nco_test_eig_max(d, AtA) + 2 * lam;
+  REQUIRE(nco_test_cholesky(d, M) == 0);
+  nco_test_chol_solve(d, M, xs, xs);
   for (int zoo = 0; zoo < 2; zoo++) {
     nco_problem *base = NULL, *w = NULL;
     if (zoo)
@@ -952,14 +882,14 @@ static void test_l2_ridge(void) {
     double l0, gend, zmax;
     CHECK_OK(nco_problem_eval(w, x, NULL, n, &l0, g));
     double g0 = nco_nrm2(d, g);
-    size_t T = gd(w, x, 1 / L, GTOL * g0, 100000, &gend, &zmax, g);
+    size_t T = gd(w, x, 1 / L, GTOL * g0, 100000, &gend, &zmax);
     double e = 0;
     for (size_t j = 0; j < d; j++) e += (x[j] - xs[j]) * (x[j] - xs[j]);
     e = sqrt(e);
-    double bound = gend / (2 * lam) + FLT_EPSILON * dnorm(d, xs);
+    double xsn = nco_test_norm(d, xs), bound = gend / (2 * lam) + FLT_EPSILON * xsn;
     CHECKF(e <= bound, "ridge: ‖x_T − x*‖ = %g > %g", e, bound);
     printf("l2 ridge %s: T=%zu ‖x_T−x*‖/‖x*‖=%.3g (bound %.3g)\n", zoo ? "linear_ls" : "tlin", T,
-           e / dnorm(d, xs), bound / dnorm(d, xs));
+           e / xsn, bound / xsn);
     nco_problem_free(w);
   }
 }

@@ -12,42 +12,9 @@ enum { N = 12, D = 5, K = 3 };
 static const size_t batch_idx[] = {4, 4, 0, N - 1, 7, 4}; /* repeats on purpose */
 #define NB (sizeof batch_idx / sizeof batch_idx[0])
 
-/* ---- independent reference activations (textbook formulas, libm) ------ */
-
-static double ref_base(const nco_act *a, double z, int order) {
-  double s = 1 / (1 + exp(-z)), t = tanh(z);
-  switch (a->kind) {
-    case NCO_ACT_IDENTITY: return order == 0 ? z : order == 1 ? 1 : 0;
-    case NCO_ACT_SIGMOID: return order == 0 ? s : order == 1 ? s * (1 - s) : s * (1 - s) * (1 - 2 * s);
-    case NCO_ACT_TANH: return order == 0 ? t : order == 1 ? 1 - t * t : -2 * t * (1 - t * t);
-    case NCO_ACT_SOFTPLUS: return order == 0 ? log(1 + exp(z)) : order == 1 ? s : s * (1 - s);
-    case NCO_ACT_RELU: return order == 0 ? (z > 0 ? z : 0) : order == 1 ? (z > 0) : 0;
-    case NCO_ACT_LEAKY_RELU: return order == 0 ? (z > 0 ? z : a->slope * z) : order == 1 ? (z > 0 ? 1 : a->slope) : 0;
-    case NCO_ACT_ELU:
-      return z > 0 ? (order == 0 ? z : order == 1 ? 1 : 0) : (order == 0 ? a->slope * (exp(z) - 1) : a->slope * exp(z));
-  }
-  return NAN;
-}
-
-static double ref_act(const nco_act *a, double z, int order) {
-  double lin = order == 0 ? z : order == 1 ? 1 : 0;
-  return (1 - a->mix) * ref_base(a, z, order) + a->mix * lin;
-}
-
-static nco_act act_list(size_t i) {
-  static const nco_activation kinds[] = {NCO_ACT_IDENTITY, NCO_ACT_SIGMOID, NCO_ACT_TANH, NCO_ACT_SOFTPLUS,
-                                         NCO_ACT_RELU, NCO_ACT_LEAKY_RELU, NCO_ACT_ELU};
-  nco_act a = nco_act_make(kinds[i % 7]);
-  if (a.kind == NCO_ACT_LEAKY_RELU) a.slope = 0.1;
-  if (a.kind == NCO_ACT_ELU) a.slope = 0.7;
-  a.mix = i < 7 ? 0 : 0.3;
-  return a;
-}
-#define N_ACTS 14
-
-static int has_kink(const nco_act *a) {
-  return a->kind == NCO_ACT_RELU || a->kind == NCO_ACT_LEAKY_RELU || a->kind == NCO_ACT_ELU;
-}
+/* The activations swept (testlib: all kinds, mix 0 and 0.3; ELU with
+ * slope 0.7), checked against the textbook formulas nco_test_ref_act. */
+static nco_act act_list(size_t i) { return nco_test_act_case(i, 0.7); }
 
 /* v = (0.6, −0.8, 0): ‖v‖ = 1 up to float rounding. */
 static void make_v(nco_array *v) {
@@ -72,7 +39,7 @@ static int make(const nco_act *act, uint64_t seed, const nco_array *v, nco_array
 static void draw_point(const nco_act *act, const float *X, nco_rng *rng, float *W) {
   for (int tries = 0; tries < 1000; tries++) {
     nco_rng_normal_fill(rng, W, K * D, 0, 1);
-    if (!has_kink(act)) return;
+    if (!nco_test_act_has_kink(act)) return;
     double winf = 0, zmin = INFINITY;
     for (size_t j = 0; j < K * D; j++) winf = fmax(winf, fabs(W[j]));
     for (size_t i = 0; i < N; i++)
@@ -94,7 +61,7 @@ static void draw_point(const nco_act *act, const float *X, nco_rng *rng, float *
 static void test_closed_form(void) {
   nco_array vv = {0};
   make_v(&vv);
-  for (size_t ai = 0; ai < N_ACTS; ai++) {
+  for (size_t ai = 0; ai < NCO_TEST_N_ACTS; ai++) {
     for (int use_v = 0; use_v < 2; use_v++) {
       nco_act act = act_list(ai);
       nco_array X = {0}, y = {0};
@@ -123,15 +90,15 @@ static void test_closed_form(void) {
             for (size_t l = 0; l < K; l++) {
               z[l] = ux[l] = 0;
               for (size_t j = 0; j < D; j++) z[l] += (double)W[l * D + j] * xi[j], ux[l] += (double)U[l * D + j] * xi[j];
-              f += v[l] * ref_act(&act, z[l], 0);
-              fa += fabs(v[l]) * (fabs(ref_act(&act, z[l], 0)) + fabs(z[l]));
-              ju += v[l] * ref_act(&act, z[l], 1) * ux[l];
+              f += v[l] * nco_test_ref_act(&act, z[l], 0);
+              fa += fabs(v[l]) * (fabs(nco_test_ref_act(&act, z[l], 0)) + fabs(z[l]));
+              ju += v[l] * nco_test_ref_act(&act, z[l], 1) * ux[l];
             }
             double r = f - yd[i];
             lref += 0.5 * c * r * r;
             lerr += c * fabs(r) * 8 * DBL_EPSILON * fa;
             for (size_t l = 0; l < K; l++) {
-              double f1 = ref_act(&act, z[l], 1), f2 = ref_act(&act, z[l], 2);
+              double f1 = nco_test_ref_act(&act, z[l], 1), f2 = nco_test_ref_act(&act, z[l], 2);
               for (size_t j = 0; j < D; j++) {
                 gref[l * D + j] += c * r * v[l] * f1 * xi[j];
                 gabs[l * D + j] += fabs(c * r * v[l] * f1 * xi[j]);
@@ -164,70 +131,23 @@ static void test_closed_form(void) {
  * random points away from kinks, full and repeated-index batches, SUM and
  * MEAN. */
 static void test_derivative_checks(void) {
-  for (size_t ai = 0; ai < N_ACTS; ai++) {
+  for (size_t ai = 0; ai < NCO_TEST_N_ACTS; ai++) {
     nco_act act = act_list(ai);
     nco_array X = {0}, y = {0};
     nco_problem *pb = NULL;
     REQUIRE_OK(make(&act, 200 + ai, NULL, &X, &y, &pb));
     nco_rng rng;
     nco_rng_seed(&rng, 40 + ai);
+    CHECK(nco_problem_is_least_squares(pb) && nco_problem_has_exact_hvp(pb));
     float W[K * D];
     for (int trial = 0; trial < 2; trial++) {
       draw_point(&act, X.data, &rng, W);
-      for (int red = 0; red < 2; red++) {
-        nco_problem_set_reduction(pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
-        for (int mb = 0; mb < 2; mb++) {
-          const size_t *idx = mb ? batch_idx : NULL;
-          size_t nb = mb ? NB : N;
-          int st = nco_check_gradient(pb, W, idx, nb, NULL, NULL);
-          CHECKF(st == NCO_OK, "%s red %d mb %d: %s", pb->label, red, mb, nco_last_error());
-          st = nco_check_jvp_vjp(pb, W, idx, nb, NULL, NULL);
-          CHECKF(st == NCO_OK, "%s red %d mb %d: %s", pb->label, red, mb, nco_last_error());
-          st = nco_check_hvp(pb, W, idx, nb, NULL, NULL);
-          CHECKF(st == NCO_OK, "%s red %d mb %d: %s", pb->label, red, mb, nco_last_error());
-        }
-      }
+      nco_test_check_derivatives(pb, W, batch_idx, NB);
     }
     nco_problem_free(pb);
     nco_array_free(&X);
     nco_array_free(&y);
   }
-}
-
-/* Eigenvalues of a symmetric n×n matrix by cyclic Jacobi; min and max. */
-static void sym_eig_minmax(size_t n, const double *M, double *lmin, double *lmax) {
-  double *S = malloc(n * n * sizeof *S);
-  memcpy(S, M, n * n * sizeof *S);
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < n; j++) {
-        tot += S[i * n + j] * S[i * n + j];
-        if (i != j) off += S[i * n + j] * S[i * n + j];
-      }
-    if (off <= 1e-30 * tot) break;
-    for (size_t p = 0; p < n; p++)
-      for (size_t q = p + 1; q < n; q++) {
-        double apq = S[p * n + q];
-        if (apq == 0) continue;
-        double theta = (S[q * n + q] - S[p * n + p]) / (2 * apq);
-        double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; k++) {
-          double skp = S[k * n + p], skq = S[k * n + q];
-          S[k * n + p] = c * skp - s * skq;
-          S[k * n + q] = s * skp + c * skq;
-        }
-        for (size_t k = 0; k < n; k++) {
-          double spk = S[p * n + k], sqk = S[q * n + k];
-          S[p * n + k] = c * spk - s * sqk;
-          S[q * n + k] = s * spk + c * sqk;
-        }
-      }
-  }
-  *lmin = INFINITY, *lmax = -INFINITY;
-  for (size_t i = 0; i < n; i++) *lmin = fmin(*lmin, S[i * n + i]), *lmax = fmax(*lmax, S[i * n + i]);
-  free(S);
 }
 
 /* ‖f(W) − y‖ computed here (tanh from libm). */
@@ -243,6 +163,25 @@ static double misfit(size_t n, size_t d, size_t k, const float *X, const float *
     s += (f - y[i]) * (f - y[i]);
   }
   return sqrt(s);
+}
+
+/* Theorem 4.3's rate along the GD path: the bound (1 − ηγ²σmin²)^τ‖f(W0) − y‖
+ * at iterate τ, the iterates whose misfit √(2·loss) exceeds it (plus
+ * slack), and the loss at the last iterate. */
+typedef struct rate_watch {
+  double loss0, r0, rho, bound, loss;
+  size_t viol;
+} rate_watch;
+
+/* nco_test_gd watch: stops at loss ≤ 1e-8·loss(W0). */
+static int watch_rate(void *ctx, size_t t, double loss, const float *W, const float *g) {
+  rate_watch *w = ctx;
+  (void)t, (void)W, (void)g;
+  w->loss = loss;
+  if (sqrt(2 * loss) > w->bound + 1e-6 * w->r0) w->viol++;
+  if (loss <= 1e-8 * w->loss0) return 1;
+  w->bound *= w->rho;
+  return 0;
 }
 
 /* Oymak & Soltanolkotabi Theorem 4.3: n = 10 ≤ d = 60, k = 4 hidden units,
@@ -269,46 +208,34 @@ static void test_theorem_4_3(void) {
   REQUIRE_OK(nco_shallow_create(&X, &y, k, &act, NULL, &pb));
   CHECK(strcmp(pb->label, "shallow(tanh mix=0.3) n=10 d=60 k=4") == 0);
   const float *Xd = X.data, *yd = y.data;
-  double G[n * n], lmin, lmax, rowmax = 0;
-  for (size_t i = 0; i < n; i++) {
-    for (size_t m = 0; m < n; m++) {
-      double s = 0;
-      for (size_t j = 0; j < d; j++) s += (double)Xd[i * d + j] * Xd[m * d + j];
-      G[i * n + m] = s;
-    }
-    rowmax = fmax(rowmax, sqrt(G[i * n + i]));
-  }
-  sym_eig_minmax(n, G, &lmin, &lmax);
+  double G[n * n], ev[n], rowmax = 0;
+  nco_test_gram(n, d, Xd, G); /* XXᵀ */
+  for (size_t i = 0; i < n; i++) rowmax = fmax(rowmax, sqrt(G[i * n + i]));
+  nco_test_eig_sym(n, G, ev, NULL);
+  double lmin = ev[n - 1], lmax = ev[0];
   double nX = sqrt(lmax), smin = sqrt(lmin);
   CHECK_CLOSE(rowmax, 1, 0, 1e-6); /* rows on the unit sphere */
   for (int start = 0; start < 2; start++) {
-    float W[k * d], g[k * d];
+    float W[k * d];
     if (start == 0)
       nco_rng_normal_fill(&rng, W, k * d, 0, 1);
     else
       CHECK_OK(nco_problem_init(pb, &rng, W));
-    double r0 = misfit(n, d, k, Xd, yd, W, act.mix), loss0, loss;
+    double r0 = misfit(n, d, k, Xd, yd, W, act.mix), loss0;
     CHECK_OK(nco_problem_eval(pb, W, NULL, n, &loss0, NULL));
     CHECK_CLOSE(sqrt(2 * loss0), r0, 0, 1e-9);
     double eta = 1 / (2 * Gam * Gam * nX * nX) *
                  fmin(1, gam * gam / (Gam * M) * smin * smin / (rowmax * nX) / r0);
-    double rho = 1 - eta * gam * gam * smin * smin, bound = r0;
-    size_t T, viol = 0, Tmax = 400000;
-    loss = loss0;
-    for (T = 0; T < Tmax; T++) {
-      REQUIRE_OK(nco_problem_eval(pb, W, NULL, n, &loss, g));
-      if (sqrt(2 * loss) > bound + 1e-6 * r0) viol++;
-      if (loss <= 1e-8 * loss0) break;
-      bound *= rho;
-      nco_axpy(k * d, (float)-eta, g, W);
-    }
-    double rT = misfit(n, d, k, Xd, yd, W, act.mix);
+    double rho = 1 - eta * gam * gam * smin * smin;
+    rate_watch rw = {.loss0 = loss0, .r0 = r0, .rho = rho, .bound = r0, .loss = loss0, .viol = 0};
+    size_t T = nco_test_gd(pb, W, eta, 400000, watch_rate, &rw);
+    double loss = rw.loss, rT = misfit(n, d, k, Xd, yd, W, act.mix);
     fprintf(stderr,
             "  theorem 4.3 (start %d): |X|=%.4g smin=%.4g eta=%.4g rate bound=%.7f; %zu GD steps, loss %.4g -> %.4g"
             " (ratio %.3g), misfit %.4g -> %.4g, bound at T %.4g\n",
-            start, nX, smin, eta, rho, T, loss0, loss, loss / loss0, r0, rT, bound);
+            start, nX, smin, eta, rho, T, loss0, loss, loss / loss0, r0, rT, rw.bound);
     CHECKF(loss <= 1e-8 * loss0, "GD did not reach zero loss in %zu steps (ratio %.3g)", T, loss / loss0);
-    CHECKF(viol == 0, "misfit above the Theorem 4.3 rate at %zu iterates", viol);
+    CHECKF(rw.viol == 0, "misfit above the Theorem 4.3 rate at %zu iterates", rw.viol);
     CHECK(rT <= 1.01e-4 * r0 + 1e-6 * r0); /* independent misfit agrees */
   }
   nco_problem_free(pb);
@@ -402,34 +329,18 @@ static void test_bad_input(void) {
   nco_array_free(&ys);
 }
 
-/* generate → .npy → read → create: bitwise the same loss. */
+/* generate → .npy → read → create: bitwise the same loss and gradient. */
 static void test_npy_roundtrip(void) {
   nco_act act = nco_act_make(NCO_ACT_SOFTPLUS);
   nco_array X = {0}, y = {0}, Xr = {0}, yr = {0}, v = {0}, vr = {0};
   nco_problem *p1 = NULL, *p2 = NULL;
   make_v(&v);
   REQUIRE_OK(make(&act, 66, &v, &X, &y, &p1));
-  char px[1024], py[1024], pv[1024];
-  snprintf(px, sizeof px, "%s/shallow_X.npy", nco_test_tmpdir());
-  snprintf(py, sizeof py, "%s/shallow_y.npy", nco_test_tmpdir());
-  snprintf(pv, sizeof pv, "%s/shallow_v.npy", nco_test_tmpdir());
-  CHECK_OK(nco_npy_write(px, &X));
-  CHECK_OK(nco_npy_write(py, &y));
-  CHECK_OK(nco_npy_write(pv, &v));
-  CHECK_OK(nco_npy_read(px, &Xr));
-  CHECK_OK(nco_npy_read(py, &yr));
-  CHECK_OK(nco_npy_read(pv, &vr));
+  nco_test_npy_roundtrip(&X, "shallow_X.npy", &Xr);
+  nco_test_npy_roundtrip(&y, "shallow_y.npy", &yr);
+  nco_test_npy_roundtrip(&v, "shallow_v.npy", &vr);
   CHECK_OK(nco_shallow_create(&Xr, &yr, K, &act, &vr, &p2));
-  if (p1 && p2) {
-    float W[K * D];
-    nco_rng rng;
-    nco_rng_seed(&rng, 4);
-    CHECK_OK(nco_problem_init(p2, &rng, W));
-    double l1, l2;
-    CHECK_OK(nco_problem_eval(p1, W, NULL, N, &l1, NULL));
-    CHECK_OK(nco_problem_eval(p2, W, NULL, N, &l2, NULL));
-    CHECK(memcmp(&l1, &l2, sizeof l1) == 0);
-  }
+  nco_test_check_same_problem(p1, p2, 4);
   nco_problem_free(p1);
   nco_problem_free(p2);
   nco_array_free(&X);

@@ -24,6 +24,7 @@ extern "C" {
 #endif
 
 #define NCO_PATH_MAX 1024
+#define NCO_CONFIG_MAX_KEYS 128
 
 typedef enum nco_sampling { NCO_SAMPLE_RESHUFFLE = 0, NCO_SAMPLE_REPLACEMENT, NCO_SAMPLE_CYCLIC } nco_sampling;
 typedef enum nco_reg_kind { NCO_REG_NONE = 0, NCO_REG_L2, NCO_REG_INVEX } nco_reg_kind;
@@ -31,7 +32,7 @@ typedef enum nco_reg_kind { NCO_REG_NONE = 0, NCO_REG_L2, NCO_REG_INVEX } nco_re
 /* Probes: recorded as trace columns. every = 0 off; NCO_PROBE_AT_LOG (=-1
  * in the spec as `true`) at every logged step; K > 0 every K steps. */
 #define NCO_PROBE_LIST(X)                                                           \
-  X(grad_norm, "‖∇f(θ_t)‖ on the step's batch")                                    \
+  X(grad_norm, "‖∇f(θ_t)‖, the full-batch gradient norm")                         \
   X(dist_init, "‖θ_t − θ_0‖")                                                       \
   X(path_length, "Σ_s ‖θ_{s+1} − θ_s‖")                                             \
   X(loss_unreg, "the non-regularised full-batch f(x_t) (regularised runs)")
@@ -78,8 +79,13 @@ typedef struct nco_config {
   double target_loss, grad_tol, max_seconds;
   /* [probes] */
   int64_t probe_every[NCO_PROBE_COUNT];
-  /* where the spec came from */
+  /* where the spec came from, and where each key was set (for errors
+   * found after resolution, e.g. a batch larger than the data) */
   char spec_dir[NCO_PATH_MAX];
+  char spec_path[NCO_PATH_MAX];
+  int spec_nlines;
+  int key_line[NCO_CONFIG_MAX_KEYS];  /* > 0 line in spec_path, < 0 the K-th --set, 0 unset */
+  int section_line[8];                /* [section] header lines */
 } nco_config;
 
 /* Resolves and validates a spec into cfg (every error located). Marks the
@@ -87,12 +93,18 @@ typedef struct nco_config {
  * mean" suggestion) or does not apply to the chosen types. */
 int nco_config_from_spec(nco_spec *spec, nco_config *cfg);
 
+/* "FILE:LINE" where section.key was set (or its section header, or the
+ * spec's last line if it was not set), for errors found while building
+ * the experiment: "FILE:LINE: section.key: what is wrong". */
+const char *nco_config_where(const nco_config *cfg, const char *section, const char *key, char *buf, size_t len);
+
 /* Writes the fully resolved spec (every applicable key, defaults filled)
  * as INI text that nco_config_from_spec reads back to the same config. */
 int nco_config_write(const nco_config *cfg, FILE *fp);
 
 /* Lists, one line each with its keys: what = "problems", "optimizers",
- * "schedules", "regularizers", "probes". */
+ * "schedules", "regularizers", "probes"; NULL for all of them. "keys"
+ * prints the key table as the Markdown reference of docs/SPEC.md. */
 int nco_config_list(const char *what, FILE *fp);
 
 /* Builds the experiment a config describes: data (generated or read),

@@ -19,5 +19,8 @@
 #include "ncopt/check.h"
 #include "ncopt/problems.h"
 #include "ncopt/reg.h"
+#include "ncopt/optim.h"
+#include "ncopt/data.h"
+#include "ncopt/spectra.h"
 
 #endif

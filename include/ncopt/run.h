@@ -11,7 +11,11 @@
  *
  * Files in the output folder (all written atomically):
  *   spec.ini       the resolved spec
- *   trace.csv      iter,epoch,seconds,loss,lr,batch_loss,<probes...>
+ *   trace.csv      iter,epoch,seconds,loss,lr,batch_loss,<probes...>: one row
+ *                  every log_every steps (and every K steps for a probe
+ *                  `name = K`), at step 0 and at the last step; loss is the
+ *                  full-batch loss at the row's point, batch_loss the loss
+ *                  the previous step evaluated
  *   summary.json   final/best values, iterations, train_seconds, stop reason
  *   params.npy     final parameters (x part for the invex lifting)
  *   aux.npy        the invex lifting's p
@@ -33,12 +37,13 @@ typedef struct nco_progress {
   uint64_t epoch;
   double loss;               /* last logged full-batch loss */
   double seconds;            /* training time so far */
-  double steps_per_second;
+  int done;                  /* 1 for the last call, after the outputs are written */
 } nco_progress;
 
 typedef struct nco_run_hooks {
-  /* Called after every step; return non-zero to stop cleanly (checkpoint
-   * and outputs are written, the run returns NCO_CANCELLED). */
+  /* Called before every step (and once more with done = 1 at the end);
+   * return non-zero to stop cleanly: the checkpoint and outputs are
+   * written and the run returns NCO_CANCELLED. */
   int (*progress)(void *ctx, const nco_progress *p);
   void *ctx;
 } nco_run_hooks;
@@ -47,7 +52,9 @@ typedef struct nco_run_result {
   int stop;                  /* NCO_MAX_ITER, NCO_TARGET_REACHED, NCO_CONVERGED, NCO_TIME_LIMIT, NCO_CANCELLED, or an error */
   uint64_t iterations;
   double final_loss, best_loss, train_seconds;
-  char message[512];         /* why it stopped, in words */
+  char message[768];         /* why it stopped, in words */
+  int spec_error;            /* the error is in the spec's values (found while building the run) */
+  char notice[1024];         /* something the user should know (resume fell back to the previous checkpoint) */
 } nco_run_result;
 
 /* Runs cfg into out_dir (created if missing). The status is the stop
@@ -56,6 +63,11 @@ typedef struct nco_run_result {
  * message naming the step; the last good checkpoint is kept. */
 int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks,
                   nco_run_result *res);
+
+/* Builds the run cfg describes (data, problem, optimiser, init) without
+ * running it or writing anything: finds the errors nco_run_train would find
+ * before its first step. res->spec_error tells errors in the spec's values. */
+int nco_run_check(const nco_config *cfg, nco_run_result *res);
 
 /* Continues the run in dir from its last good checkpoint (falling back to
  * the previous one if the last is truncated or corrupted). */

@@ -9,6 +9,7 @@
 #define NCOPT_SPEC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,7 +20,8 @@ typedef struct nco_spec_entry {
   char *key;
   char *value;
   char *file;      /* spec file path, or "--set" for overrides */
-  int line;        /* 1-based line in file (0 for overrides) */
+  int line;        /* 1-based line in file; for overrides, the position of
+                      the --set among the overrides (1, 2, ...) */
   int used;        /* set by config when the key is consumed */
 } nco_spec_entry;
 
@@ -28,6 +30,10 @@ typedef struct nco_spec {
   size_t n, cap;
   char *path;      /* the spec file ("" for specs built in memory) */
   char *dir;       /* its directory, for relative data paths ("." if none) */
+  int nlines;      /* physical lines in the file */
+  int nsets;       /* overrides applied so far (numbers the next --set) */
+  struct nco_spec_section { char *name; int line; } *sec; /* [section] headers */
+  size_t nsec;
 } nco_spec;
 
 /* Reads and parses an INI file. Errors (cannot open, a line inih cannot
@@ -45,7 +51,8 @@ int nco_spec_new(nco_spec **out);
 void nco_spec_free(nco_spec *s);
 
 /* Applies an override "section.key=value" (from --set); replaces an
- * existing entry (keeping no line) or adds one. */
+ * existing entry or adds one. The entry's origin reads "--set:K" (the K-th
+ * override), and so do its errors. */
 int nco_spec_set(nco_spec *s, const char *assignment);
 
 /* Sets section.key = value directly (origin `file`:`line`). */
@@ -61,8 +68,17 @@ void nco_spec_drop_section(nco_spec *s, const char *section);
 /* Deep copy. */
 int nco_spec_clone(const nco_spec *s, nco_spec **out);
 
-/* "FILE:LINE" for an entry ("--set" for overrides), into buf. */
+/* "FILE:LINE" for an entry ("--set:K" for overrides), into buf. */
 const char *nco_spec_where(const nco_spec_entry *e, char *buf, size_t len);
+
+/* "FILE:LINE" for section.key whether or not it is set: the entry's
+ * origin, else the line of the [section] header, else the file's last
+ * line (where a missing key would be added). */
+const char *nco_spec_locate(const nco_spec *s, const char *section, const char *key, char *buf, size_t len);
+
+/* Writes the entries as INI text, grouped by section (for a sweep's
+ * spec.ini, which keeps its [sweep] section). */
+int nco_spec_write(const nco_spec *s, FILE *fp);
 
 /* Levenshtein distance (for "did you mean"). */
 size_t nco_edit_distance(const char *a, const char *b);

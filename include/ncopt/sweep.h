@@ -19,7 +19,9 @@ extern "C" {
 #endif
 
 typedef struct nco_sweep_point {
-  char name[256];      /* folder name, e.g. "regularizer.lambda=0.1" */
+  char name[256];      /* folder name, e.g. "type=invex,lambda=0.1" (the section
+                          only where two swept keys share a name) */
+  char label[256];     /* legend label, e.g. "type=invex lambda=0.1" */
   nco_spec *spec;      /* the point's spec (no [sweep]) */
   nco_config cfg;      /* resolved */
 } nco_sweep_point;
@@ -31,10 +33,20 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points, size_t *cou
 void nco_sweep_free(nco_sweep_point *points, size_t count);
 
 /* Runs every point into out_dir/<name> (or out_dir itself when there is a
- * single point and no [sweep]) and draws the overlay. Stops at the first
- * error or cancellation. */
+ * single point and no [sweep]) and draws the overlay. The sweep folder gets
+ * points.txt (the points in order) first. Stops at the first error or
+ * cancellation; a point with a non-finite loss does not stop the others,
+ * the sweep then returns NCO_ERR_NONFINITE naming the diverged points. */
 int nco_sweep_run(nco_sweep_point *points, size_t count, int is_sweep, const char *out_dir,
                   const nco_run_hooks *hooks, nco_run_result *last);
+
+/* 1 if dir is a sweep folder (has points.txt). */
+int nco_sweep_is_folder(const char *dir);
+
+/* Finishes an interrupted sweep: skips finished points, resumes interrupted
+ * ones from their checkpoints, runs the rest from the spec.ini in their
+ * folders, then redraws the overlay. */
+int nco_sweep_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *last);
 
 #ifdef __cplusplus
 }

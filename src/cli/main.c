@@ -85,15 +85,22 @@ static int fail(int st, const char *fallback) {
   return 1;
 }
 
-/* spec errors (config/parse) exit with 2 */
+/* spec errors (config/parse) exit with 2; their message is already
+ * "FILE:LINE: section.key: what is wrong" */
 static int spec_fail(void) {
   fprintf(stderr, "%s\n", nco_last_error());
   return 2;
 }
 
+/* A usage error: one line, exit 2. */
+static int usage_fail(const char *cmd, const char *what) {
+  fprintf(stderr, "ncopt: %s: %s (see ncopt %s --help)\n", cmd, what, cmd);
+  return 2;
+}
+
 typedef struct {
-  int quiet, tty;
-  double t0, last;
+  int quiet, tty, drawn;
+  double last;
 } progress_ctx;
 
 static double wall(void) {
@@ -102,24 +109,38 @@ static double wall(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* On a terminal the progress line is redrawn in place (10 times a second
+ * at most); otherwise (a log file, a pipe) a line every 5 seconds. */
 static int on_progress(void *ctx, const nco_progress *p) {
   progress_ctx *c = ctx;
-  if (got_signal) return 1;
+  if (got_signal && !p->done) return 1;
   if (c->quiet) return 0;
+  if (p->done) {
+    if (c->tty && c->drawn) fputs("\r\033[K", stderr);
+    c->drawn = 0;
+    return 0;
+  }
   double now = wall();
-  int last = p->iter >= p->total;
-  if (!last && now - c->last < (c->tty ? 0.1 : 5.0)) return 0;
+  if (now - c->last < (c->tty ? 0.1 : 5.0)) return 0;
   c->last = now;
   double sps = p->seconds > 0 ? (double)p->iter / p->seconds : 0;
   double eta = sps > 0 ? (double)(p->total - p->iter) / sps : 0;
-  char line[256];
-  snprintf(line, sizeof line, "step %llu/%llu  epoch %llu  loss %.6g  %.0f steps/s  ETA %.0fs", (unsigned long long)p->iter,
-           (unsigned long long)p->total, (unsigned long long)p->epoch, p->loss, sps, eta);
+  char line[256], etas[32];
+  if (sps > 0 && eta < 1e7) snprintf(etas, sizeof etas, "%.0fs", eta);
+  else snprintf(etas, sizeof etas, "--");
+  snprintf(line, sizeof line, "step %llu/%llu  epoch %llu  loss %.6g  %.0f steps/s  ETA %s", (unsigned long long)p->iter,
+           (unsigned long long)p->total, (unsigned long long)p->epoch, p->loss, sps, etas);
   if (c->tty)
-    fprintf(stderr, "\r\033[K%s%s", line, last ? "\n" : "");
+    fprintf(stderr, "\r\033[K%s", line);
   else
     fprintf(stderr, "%s\n", line);
+  fflush(stderr);
+  c->drawn = 1;
   return 0;
+}
+
+static void progress_init(progress_ctx *c, int quiet) {
+  c->quiet = quiet, c->tty = isatty(2), c->drawn = 0, c->last = c->tty ? 0 : wall();
 }
 
 typedef struct {
@@ -128,25 +149,31 @@ typedef struct {
   int nsets, quiet, help;
 } args;
 
-static int parse_args(int argc, char **argv, args *a, int want_spec) {
+/* opts: the options the command takes, e.g. "set out quiet" */
+static int has_opt(const char *opts, const char *o) {
+  size_t L = strlen(o);
+  for (const char *p = strstr(opts, o); p; p = strstr(p + 1, o))
+    if ((p == opts || p[-1] == ' ') && (p[L] == ' ' || !p[L])) return 1;
+  return 0;
+}
+
+static int parse_args(const char *cmd, const char *opts, int argc, char **argv, args *a, int want_spec) {
   memset(a, 0, sizeof *a);
   for (int i = 0; i < argc; i++) {
     const char *s = argv[i];
     if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
       a->help = 1;
-    } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
+    } else if ((!strcmp(s, "--quiet") || !strcmp(s, "-q")) && has_opt(opts, "quiet")) {
       a->quiet = 1;
-    } else if (!strcmp(s, "--set") || !strcmp(s, "--out") || !strcmp(s, "--params") || !strcmp(s, "--aux")) {
+    } else if (!strncmp(s, "--", 2) && has_opt(opts, s + 2) && strcmp(s + 2, "quiet")) {
       if (i + 1 >= argc) {
-        fprintf(stderr, "ncopt: %s needs a value\n", s);
-        return 2;
+        char m[128];
+        snprintf(m, sizeof m, "%s needs a value", s);
+        return usage_fail(cmd, m);
       }
       const char *v = argv[++i];
       if (!strcmp(s, "--set")) {
-        if (a->nsets == 64) {
-          fprintf(stderr, "ncopt: too many --set options\n");
-          return 2;
-        }
+        if (a->nsets == 64) return usage_fail(cmd, "more than 64 --set options");
         a->sets[a->nsets++] = v;
       } else if (!strcmp(s, "--out")) {
         a->out = v;
@@ -156,13 +183,15 @@ static int parse_args(int argc, char **argv, args *a, int want_spec) {
         a->aux = v;
       }
     } else if (s[0] == '-' && s[1]) {
-      fprintf(stderr, "ncopt: unknown option '%s'\n", s);
-      return 2;
+      char m[300];
+      snprintf(m, sizeof m, "unknown option '%.200s'", s);
+      return usage_fail(cmd, m);
     } else if (!a->spec && want_spec) {
       a->spec = s;
     } else {
-      fprintf(stderr, "ncopt: unexpected argument '%s'\n", s);
-      return 2;
+      char m[300];
+      snprintf(m, sizeof m, "unexpected argument '%.200s'", s);
+      return usage_fail(cmd, m);
     }
   }
   return 0;
@@ -199,23 +228,34 @@ static void install_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND; /* a second signal ends the process at once */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 }
 
-static int finish_run(int st, const nco_run_result *res, const char *out, int quiet) {
+static int finish_run(int st, const nco_run_result *res, const char *out, int quiet, int sweep) {
+  if (res->notice[0]) fprintf(stderr, "ncopt: note: %s\n", res->notice);
   if (st == NCO_CANCELLED) {
     fprintf(stderr, "ncopt: %s; checkpoint written, continue with: ncopt resume %s\n", res->message, out);
     return got_signal == SIGTERM ? 143 : 130;
   }
   if (st < 0) {
-    fprintf(stderr, "ncopt: %s\n", *res->message ? res->message : nco_last_error());
+    const char *m = *res->message ? res->message : nco_last_error();
+    if (res->spec_error) {
+      fprintf(stderr, "%s\n", m);
+      return 2;
+    }
+    fprintf(stderr, "ncopt: %s\n", m);
     return st == NCO_ERR_NONFINITE ? 3 : 1;
   }
-  if (!quiet)
-    fprintf(stderr, "ncopt: %s; loss %.6g after %llu steps (%.3f s); outputs in %s\n", res->message, res->final_loss,
-            (unsigned long long)res->iterations, res->train_seconds, out);
+  if (!quiet) {
+    if (sweep)
+      fprintf(stderr, "ncopt: sweep finished; the last run: %s, loss %.6g; outputs in %s\n", res->message, res->final_loss, out);
+    else
+      fprintf(stderr, "ncopt: %s; loss %.6g after %llu steps (%.3f s); outputs in %s\n", res->message, res->final_loss,
+              (unsigned long long)res->iterations, res->train_seconds, out);
+  }
   return 0;
 }
 
@@ -224,7 +264,8 @@ static int run_spec(nco_spec *spec, const char *out, int quiet) {
   size_t np = 0;
   int sweep = has_sweep(spec);
   if (nco_sweep_expand(spec, &pts, &np)) return spec_fail();
-  progress_ctx pc = {quiet, isatty(2), wall(), 0};
+  progress_ctx pc;
+  progress_init(&pc, quiet);
   nco_run_hooks hooks = {on_progress, &pc};
   nco_run_result res;
   memset(&res, 0, sizeof res);
@@ -232,15 +273,15 @@ static int run_spec(nco_spec *spec, const char *out, int quiet) {
   int st = nco_sweep_run(pts, np, sweep, out, &hooks, &res);
   nco_sweep_free(pts, np);
   if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
-  return finish_run(st, &res, out, quiet);
+  return finish_run(st, &res, out, quiet, sweep);
 }
 
 static int cmd_train(int argc, char **argv) {
   args a;
-  int rc = parse_args(argc, argv, &a, 1);
+  int rc = parse_args("train", "set out quiet", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_train, stdout), 0;
-  if (!a.spec) return fputs(help_train, stderr), 2;
+  if (!a.spec) return usage_fail("train", "missing SPEC");
   nco_spec *spec;
   if ((rc = load_spec(a.spec, &a, &spec))) return rc;
   char out[4096];
@@ -255,24 +296,30 @@ static int cmd_train(int argc, char **argv) {
 
 static int cmd_resume(int argc, char **argv) {
   args a;
-  int rc = parse_args(argc, argv, &a, 1);
+  int rc = parse_args("resume", "quiet", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_resume, stdout), 0;
-  if (!a.spec) return fputs(help_resume, stderr), 2;
-  progress_ctx pc = {a.quiet, isatty(2), wall(), 0};
+  if (!a.spec) return usage_fail("resume", "missing DIR");
+  progress_ctx pc;
+  progress_init(&pc, a.quiet);
   nco_run_hooks hooks = {on_progress, &pc};
   nco_run_result res;
+  memset(&res, 0, sizeof res);
   install_signals();
-  int st = nco_run_resume(a.spec, &hooks, &res);
-  return finish_run(st, &res, a.spec, a.quiet);
+  char ck[4200];
+  snprintf(ck, sizeof ck, "%s/checkpoint.bin", a.spec);
+  int sweep = nco_sweep_is_folder(a.spec) && access(ck, F_OK);
+  int st = sweep ? nco_sweep_resume(a.spec, &hooks, &res) : nco_run_resume(a.spec, &hooks, &res);
+  if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
+  return finish_run(st, &res, a.spec, a.quiet, sweep);
 }
 
 static int cmd_show(int argc, char **argv) {
   args a;
-  int rc = parse_args(argc, argv, &a, 1);
+  int rc = parse_args("show", "set", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_show, stdout), 0;
-  if (!a.spec) return fputs(help_show, stderr), 2;
+  if (!a.spec) return usage_fail("show", "missing SPEC");
   nco_spec *spec;
   if ((rc = load_spec(a.spec, &a, &spec))) return rc;
   nco_sweep_point *pts = NULL;
@@ -293,10 +340,11 @@ static int cmd_show(int argc, char **argv) {
 
 static int cmd_eval(int argc, char **argv) {
   args a;
-  int rc = parse_args(argc, argv, &a, 1);
+  int rc = parse_args("eval", "set params aux", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_eval, stdout), 0;
-  if (!a.spec || !a.params) return fputs(help_eval, stderr), 2;
+  if (!a.spec) return usage_fail("eval", "missing SPEC");
+  if (!a.params) return usage_fail("eval", "missing --params FILE.npy");
   nco_spec *spec;
   if ((rc = load_spec(a.spec, &a, &spec))) return rc;
   nco_config cfg;
@@ -382,8 +430,10 @@ static int list_experiments(FILE *fp) {
 
 static int cmd_list(int argc, char **argv) {
   if (argc > 0 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) return fputs(help_list, stdout), 0;
-  if (argc > 1) return fputs(help_list, stderr), 2;
+  if (argc > 1) return usage_fail("list", "takes at most one topic");
   if (argc == 1 && !strcmp(argv[0], "experiments")) return list_experiments(stdout);
+  /* `ncopt list keys` (not advertised) prints the key table as Markdown:
+   * the reference part of docs/SPEC.md */
   if (nco_config_list(argc ? argv[0] : NULL, stdout)) return fail(NCO_ERR_INVALID, "list failed"), 2;
   if (!argc) {
     printf("experiments:\n");
@@ -394,18 +444,16 @@ static int cmd_list(int argc, char **argv) {
 
 static int cmd_reproduce(int argc, char **argv) {
   args a;
-  int rc = parse_args(argc, argv, &a, 1);
+  int rc = parse_args("reproduce", "set out quiet", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_reproduce, stdout), 0;
-  if (!a.spec) return fputs(help_reproduce, stderr), 2;
-  if (strchr(a.spec, '/') || a.spec[0] == '.') {
-    fprintf(stderr, "ncopt: reproduce takes an experiment name (see ncopt list experiments), not a path\n");
-    return 2;
-  }
+  if (!a.spec) return usage_fail("reproduce", "missing NAME (see ncopt list experiments)");
+  if (strchr(a.spec, '/') || a.spec[0] == '.')
+    return usage_fail("reproduce", "takes an experiment name (see ncopt list experiments), not a path");
   char path[4300];
   snprintf(path, sizeof path, "%s/%s.ini", experiments_dir(), a.spec);
   if (access(path, R_OK)) {
-    fprintf(stderr, "ncopt: no experiment named '%s' (see ncopt list experiments)\n", a.spec);
+    fprintf(stderr, "ncopt: reproduce: no experiment named '%s' (see ncopt list experiments)\n", a.spec);
     return 2;
   }
   nco_spec *spec;

@@ -180,6 +180,30 @@ static const char *fmt_double(double v, char *buf, size_t len) {
  * strictly below it round to a finite float. */
 #define NCO_F32_OVERFLOW_LIMIT ((double)FLT_MAX + 0x1p103)
 
+/* Rewrites the n float64, int64 or int32 (t) values at p as float32 at p,
+ * each rounded once to nearest. In place, front to back: float i (bytes
+ * 4i..4i+3) never overlaps a value not yet read (value i starts at byte
+ * 8i or 4i and is read before float i is written). */
+static void narrow_to_f32(unsigned char *p, size_t n, nco_dtype t) {
+  for (size_t i = 0; i < n; i++) {
+    float f;
+    if (t == NCO_DTYPE_F64) {
+      double v;
+      memcpy(&v, p + 8 * i, sizeof v);
+      f = (float)v;
+    } else if (t == NCO_DTYPE_I64) {
+      int64_t v;
+      memcpy(&v, p + 8 * i, sizeof v);
+      f = (float)v;
+    } else {
+      int32_t v;
+      memcpy(&v, p + 4 * i, sizeof v);
+      f = (float)v;
+    }
+    memcpy(p + 4 * i, &f, sizeof f);
+  }
+}
+
 int nco_array_to_f32(nco_array *a) {
   int st = array_valid(a, "nco_array_to_f32");
   if (st) return st;
@@ -203,38 +227,13 @@ int nco_array_to_f32(nco_array *a) {
                            (double)FLT_MAX);
         }
       }
-      /* In place, front to back: float i (bytes 4i..4i+3) never overlaps a
-       * double not yet read (bytes ≥ 8i for index ≥ i, read first). */
-      unsigned char *p = a->data;
-      for (size_t i = 0; i < n; i++) {
-        double v;
-        memcpy(&v, p + 8 * i, sizeof v);
-        float f = (float)v;
-        memcpy(p + 4 * i, &f, sizeof f);
-      }
+      narrow_to_f32(a->data, n, a->dtype);
       break;
     }
-    case NCO_DTYPE_I64: {
-      /* |int64| ≤ 2^63 < FLT_MAX: always finite, rounded to nearest. */
-      unsigned char *p = a->data;
-      for (size_t i = 0; i < n; i++) {
-        int64_t v;
-        memcpy(&v, p + 8 * i, sizeof v);
-        float f = (float)v;
-        memcpy(p + 4 * i, &f, sizeof f);
-      }
+    case NCO_DTYPE_I64: /* |int64| ≤ 2^63 < FLT_MAX: always finite, rounded to nearest */
+    case NCO_DTYPE_I32:
+      narrow_to_f32(a->data, n, a->dtype);
       break;
-    }
-    case NCO_DTYPE_I32: {
-      unsigned char *p = a->data;
-      for (size_t i = 0; i < n; i++) {
-        int32_t v;
-        memcpy(&v, p + 4 * i, sizeof v);
-        float f = (float)v;
-        memcpy(p + 4 * i, &f, sizeof f);
-      }
-      break;
-    }
     case NCO_DTYPE_U8: {
       /* Grows: new buffer, then convert (exact: every uint8 is a float). */
       float *dst = nco_calloc(n ? n : 1, sizeof *dst);

@@ -61,13 +61,15 @@ static void ag_defaults(nco_optim_params *hp) {
 
 static int ag_validate(const nco_optim_params *hp) {
   if (!(hp->lr > 0) || !isfinite(hp->lr))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr: accelegrad needs a finite lr > 0 (got %g)", hp->lr);
+    return nco_error(NCO_ERR_RANGE, "optimizer.lr: accelegrad needs a finite lr > 0 (got %g)",
+                     hp->lr);
   if (!(hp->diameter > 0) || !isfinite(hp->diameter))
     return nco_error(NCO_ERR_RANGE,
                      "optimizer.diameter: accelegrad needs a finite diameter D > 0 (got %g)",
                      hp->diameter);
   if (!(hp->G >= 0) || !isfinite(hp->G))
-    return nco_error(NCO_ERR_RANGE, "optimizer.G: accelegrad needs a finite G >= 0 (got %g)", hp->G);
+    return nco_error(NCO_ERR_RANGE, "optimizer.G: accelegrad needs a finite G >= 0 (got %g)",
+                     hp->G);
   if (!(hp->weight_decay >= 0) || !isfinite(hp->weight_decay))
     return nco_error(NCO_ERR_RANGE, "optimizer.weight_decay: must be finite and >= 0 (got %g)",
                      hp->weight_decay);
@@ -118,9 +120,9 @@ static int ag_step(nco_optim *o, const float *grad, double loss) {
   double G = o->hp.G > 0 ? o->hp.G : 1e-12;
   double sumsq = o->d[AG_SUMSQ] + a * a * g2;
   double eta = o->lr * 2.0 * o->hp.diameter / sqrt(G * G + sumsq);
-  if (!isfinite(eta) || !(eta > 0))
-    return nco_error(NCO_ERR_NUMERIC, "accelegrad: step size is %g at step %llu (Σα²‖g‖² = %g)", eta,
-                     (unsigned long long)o->k, sumsq);
+  if (!(eta >= 0) || !isfinite(eta)) /* lr = 0 (a schedule's floor) gives η = 0: no move */
+    return nco_error(NCO_ERR_NUMERIC, "accelegrad: step size is %g at step %llu (Σα²‖g‖² = %g)",
+                     eta, (unsigned long long)o->k, sumsq);
 
   /* Algorithm 1: z_{k+1} = Π_K(z_k − α_k η_k g_k); y_{k+1} = x_{k+1} − η_k g_k.
    * K = ball of radius D/2 around x₀ (diameter D). */
@@ -161,10 +163,11 @@ static int ag_step(nco_optim *o, const float *grad, double loss) {
 
 const nco_optim_type nco_optim_accelegrad_type = {
     .name = "accelegrad",
-    .help = "AcceleGrad (Levy, Yurtsever & Cevher 2018): accelerated adaptive steps "
-            "eta_k = lr*2D/sqrt(G^2 + sum alpha^2 |g|^2), alpha_t = max(1,(t+1)/4), "
-            "z projected on the ball of diameter D around x0; output is the "
-            "alpha-weighted average; keys lr, diameter, G, weight_decay, maximize",
+    .help =
+        "AcceleGrad (Levy, Yurtsever & Cevher 2018): accelerated adaptive steps "
+        "eta_k = lr*2D/sqrt(G^2 + sum alpha^2 |g|^2), alpha_t = max(1,(t+1)/4), "
+        "z projected on the ball of diameter D around x0; output is the "
+        "alpha-weighted average; keys lr, diameter, G, weight_decay, maximize",
     .ask_tell = 1,
     .requires = 0,
     .defaults = ag_defaults,

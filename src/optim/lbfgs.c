@@ -28,7 +28,11 @@
  * same limitation). nco_optim_iterate refuses a batch of nb < n samples.
  * There is no ask/tell form (the line search needs several evaluations per
  * step). weight_decay and maximize are not supported (torch's LBFGS has
- * neither).
+ * neither), nor a projection (L-BFGS here is unconstrained). lr is the
+ * current o->lr, so schedules apply as torch's do to group['lr'].
+ * A non-finite loss or gradient at any evaluation returns the error
+ * (NCO_ERR_NONFINITE) with x at the last accepted inner iterate; torch would
+ * carry the NaN on. One call counts as one step (o->k).
  *
  * State (all saved, so a resumed run continues bitwise):
  *   f[0, h·n)       s_i  = t_i d_i   ring of history_size pairs (old_stps)
@@ -50,13 +54,13 @@
 
 /* scalar slots after the h ρ values */
 enum {
-  LB_T = 0,       /* last step length t */
-  LB_HDIAG,       /* H_diag = sᵀy/yᵀy */
-  LB_NITER,       /* state['n_iter']: inner iterations over all steps */
-  LB_FEVALS,      /* state['func_evals'] */
-  LB_PREV_LOSS,   /* state['prev_loss'] */
-  LB_HEAD,        /* ring position of the oldest pair */
-  LB_COUNT,       /* pairs held (≤ history_size) */
+  LB_T = 0,     /* last step length t */
+  LB_HDIAG,     /* H_diag = sᵀy/yᵀy */
+  LB_NITER,     /* state['n_iter']: inner iterations over all steps */
+  LB_FEVALS,    /* state['func_evals'] */
+  LB_PREV_LOSS, /* state['prev_loss'] */
+  LB_HEAD,      /* ring position of the oldest pair */
+  LB_COUNT,     /* pairs held (≤ history_size) */
   LB_NSCALARS
 };
 
@@ -67,10 +71,10 @@ enum {
 #define LB_YS_MIN 1e-10
 
 typedef struct {
-  float *s, *y, *d, *pg;  /* state views */
+  float *s, *y, *d, *pg; /* state views */
   double *ro, *sc;
   float *g, *xt, *gn, *gp, *bg0, *bg1; /* scratch [n] each */
-  double *al;             /* scratch [h] */
+  double *al;                          /* scratch [h] */
 } lb_views;
 
 static void lb_view(nco_optim *o, lb_views *v) {
@@ -105,7 +109,8 @@ static int lb_validate(const nco_optim_params *hp) {
   if (!(hp->lr > 0) || !isfinite(hp->lr))
     return nco_error(NCO_ERR_RANGE, "optimizer.lr: lbfgs needs a finite lr > 0 (got %g)", hp->lr);
   if (hp->history_size < 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.history_size: lbfgs needs history_size >= 1 (got %zu)",
+    return nco_error(NCO_ERR_RANGE,
+                     "optimizer.history_size: lbfgs needs history_size >= 1 (got %zu)",
                      hp->history_size);
   if (hp->max_iter < 1)
     return nco_error(NCO_ERR_RANGE, "optimizer.max_iter: lbfgs needs max_iter >= 1 (got %zu)",
@@ -121,17 +126,19 @@ static int lb_validate(const nco_optim_params *hp) {
                      "optimizer.line_search_fn: lbfgs knows none and strong_wolfe (got %d)",
                      (int)hp->line_search_fn);
   if (hp->weight_decay != 0)
-    return nco_error(NCO_ERR_UNSUPPORTED,
-                     "optimizer.weight_decay: lbfgs has no weight decay (torch.optim.LBFGS neither); "
-                     "use an l2-regularised problem instead (got %g)",
-                     hp->weight_decay);
+    return nco_error(
+        NCO_ERR_UNSUPPORTED,
+        "optimizer.weight_decay: lbfgs has no weight decay (torch.optim.LBFGS neither); "
+        "use an l2-regularised problem instead (got %g)",
+        hp->weight_decay);
   if (hp->maximize)
     return nco_error(NCO_ERR_UNSUPPORTED, "optimizer.maximize: lbfgs only minimises (got %d)",
                      hp->maximize);
   if (hp->projection != NCO_PROJ_NONE)
-    return nco_error(NCO_ERR_UNSUPPORTED,
-                     "optimizer.projection: lbfgs is unconstrained; projection must be none (got %d)",
-                     (int)hp->projection);
+    return nco_error(
+        NCO_ERR_UNSUPPORTED,
+        "optimizer.projection: lbfgs is unconstrained; projection must be none (got %d)",
+        (int)hp->projection);
   return NCO_OK;
 }
 
@@ -237,7 +244,8 @@ static int strong_wolfe(lb_ctx *c, double *t_io, double *f_io, double gtd, size_
   int nbr = 0;
   while (ls_iter < LS_MAX) {
     if (f_new > f + LS_C1 * t * gtd || (ls_iter > 1 && f_new >= f_prev)) {
-      bt[0] = t_prev, bt[1] = t, bf[0] = f_prev, bf[1] = f_new, bgtd[0] = gtd_prev, bgtd[1] = gtd_new;
+      bt[0] = t_prev, bt[1] = t, bf[0] = f_prev, bf[1] = f_new, bgtd[0] = gtd_prev,
+      bgtd[1] = gtd_new;
       nco_copy(n, v->gp, bg[0]);
       nco_copy(n, v->gn, bg[1]);
       nbr = 2;
@@ -251,7 +259,8 @@ static int strong_wolfe(lb_ctx *c, double *t_io, double *f_io, double gtd, size_
       break;
     }
     if (gtd_new >= 0) {
-      bt[0] = t_prev, bt[1] = t, bf[0] = f_prev, bf[1] = f_new, bgtd[0] = gtd_prev, bgtd[1] = gtd_new;
+      bt[0] = t_prev, bt[1] = t, bf[0] = f_prev, bf[1] = f_new, bgtd[0] = gtd_prev,
+      bgtd[1] = gtd_new;
       nco_copy(n, v->gp, bg[0]);
       nco_copy(n, v->gn, bg[1]);
       nbr = 2;
@@ -346,8 +355,8 @@ static void two_loop(nco_optim *o, lb_views *v) {
   }
 }
 
-static int lb_torch_step(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb, double *loss_out,
-                    float *grad_out) {
+static int lb_torch_step(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb,
+                         double *loss_out, float *grad_out) {
   size_t n = o->dim, h = o->hp.history_size;
   const nco_optim_params *hp = &o->hp;
   lb_views v;
@@ -389,7 +398,7 @@ static int lb_torch_step(nco_optim *o, nco_problem *pb, const size_t *idx, size_
        * next; kept only if yᵀs > 1e-10) */
       size_t head = (size_t)sc[LB_HEAD], cnt = (size_t)sc[LB_COUNT];
       size_t slot = (head + cnt) % h; /* == head when the ring is full */
-      float *ys_ = v.y + slot * n, *ss = v.s + slot * n;
+      float *yslot = v.y + slot * n, *sslot = v.s + slot * n;
       /* build y, s in scratch first: the slot may hold the oldest pair */
       for (size_t j = 0; j < n; j++) {
         v.gn[j] = (float)((double)v.g[j] - v.pg[j]);
@@ -397,8 +406,8 @@ static int lb_torch_step(nco_optim *o, nco_problem *pb, const size_t *idx, size_
       }
       double ys = nco_dot(n, v.gn, v.gp);
       if (ys > LB_YS_MIN) {
-        nco_copy(n, v.gn, ys_);
-        nco_copy(n, v.gp, ss);
+        nco_copy(n, v.gn, yslot);
+        nco_copy(n, v.gp, sslot);
         v.ro[slot] = 1.0 / ys;
         if (cnt == h)
           sc[LB_HEAD] = (double)((head + 1) % h);
@@ -483,9 +492,10 @@ static int lb_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t n
 
 const nco_optim_type nco_optim_lbfgs_type = {
     .name = "lbfgs",
-    .help = "L-BFGS with torch.optim.LBFGS semantics (one step = up to max_iter inner "
-            "iterations, full batch only); keys lr, history_size, max_iter, max_eval, "
-            "tolerance_grad, tolerance_change, line_search_fn (none|strong_wolfe)",
+    .help =
+        "L-BFGS with torch.optim.LBFGS semantics (one step = up to max_iter inner "
+        "iterations, full batch only); keys lr, history_size, max_iter, max_eval, "
+        "tolerance_grad, tolerance_change, line_search_fn (none|strong_wolfe)",
     .ask_tell = 0,
     .requires = 0,
     .defaults = lb_defaults,

@@ -25,8 +25,9 @@
  * 3.15a, ε₁) or when the computed step is below tolerance_change relative
  * to x: ‖δ‖ ≤ tolerance_change·(‖x‖ + tolerance_change) (MNT eq. 3.15b,
  * ε₂). *loss and grad receive F and g at the current x. Any batch may be
- * used (both evaluations of a trial use the same one); weight_decay and
- * maximize are not supported (add an l2-regularised problem instead).
+ * used (both evaluations of a trial use the same one); weight_decay,
+ * maximize and projections are not supported (add an l2-regularised
+ * problem instead). lr is not used. One call counts as one step (o->k).
  *
  * Memory. The state (saved) is four doubles: μ, ν and the accepted /
  * rejected trial counts. The dim-length CG vectors live in o->scratch. The
@@ -55,13 +56,14 @@ static void lm_defaults(nco_optim_params *hp) {
 
 static int lm_validate(const nco_optim_params *hp) {
   if (!(hp->mu0 > 0) || !isfinite(hp->mu0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.mu0: lm needs a finite initial damping mu0 > 0 (got %g)",
-                     hp->mu0);
+    return nco_error(NCO_ERR_RANGE,
+                     "optimizer.mu0: lm needs a finite initial damping mu0 > 0 (got %g)", hp->mu0);
   if (hp->cg_max_iter < 1)
     return nco_error(NCO_ERR_RANGE, "optimizer.cg_max_iter: lm needs cg_max_iter >= 1 (got %zu)",
                      hp->cg_max_iter);
   if (!(hp->cg_tol > 0) || !(hp->cg_tol < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.cg_tol: lm needs 0 < cg_tol < 1 (got %g)", hp->cg_tol);
+    return nco_error(NCO_ERR_RANGE, "optimizer.cg_tol: lm needs 0 < cg_tol < 1 (got %g)",
+                     hp->cg_tol);
   if (!(hp->tolerance_grad >= 0) || !isfinite(hp->tolerance_grad))
     return nco_error(NCO_ERR_RANGE, "optimizer.tolerance_grad: must be finite and >= 0 (got %g)",
                      hp->tolerance_grad);
@@ -214,9 +216,10 @@ static int lm_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t n
 
 const nco_optim_type nco_optim_lm_type = {
     .name = "lm",
-    .help = "Levenberg-Marquardt on residuals (Nielsen damping; CG on (J'J + mu I)d = -J'r with "
-            "JVP/VJP); needs a least-squares problem; keys mu0, cg_max_iter, cg_tol, "
-            "tolerance_grad, tolerance_change",
+    .help =
+        "Levenberg-Marquardt on residuals (Nielsen damping; CG on (J'J + mu I)d = -J'r with "
+        "JVP/VJP); needs a least-squares problem; keys mu0, cg_max_iter, cg_tol, "
+        "tolerance_grad, tolerance_change",
     .ask_tell = 0,
     .requires = 1,
     .defaults = lm_defaults,

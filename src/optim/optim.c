@@ -157,8 +157,9 @@ int nco_optim_create(const nco_optim_type *t, size_t dim, const nco_optim_params
   int need_gbuf = !t->iterate && t->ask_tell;
   if (need_gbuf && nco_mul_size(dim, sizeof(float), &gb))
     return nco_error(NCO_ERR_OVERFLOW, "optimizer %s: dim = %zu too large", t->name, dim);
-  size_t sb16 = (sb + 63) & ~(size_t)63, scratch_total;
-  if (sb > SIZE_MAX - 63 || nco_add_size(sb16, gb, &scratch_total))
+  /* aligned_alloc (C11) wants a size that is a multiple of the alignment */
+  size_t sb16 = (sb + 63) & ~(size_t)63, scratch_total = 0;
+  if (sb > SIZE_MAX - 63 || gb > SIZE_MAX - 63 || nco_add_size(sb16, (gb + 63) & ~(size_t)63, &scratch_total))
     return nco_error(NCO_ERR_OVERFLOW, "optimizer %s: scratch for dim = %zu too large", t->name, dim);
 
   size_t bad = nco_first_nonfinite(dim, x0);

@@ -94,9 +94,10 @@ static int rgd_step(nco_optim *o, const float *grad, double loss) {
 
 const nco_optim_type nco_optim_rgd_type = {
     .name = "rgd",
-    .help = "Riemannian gradient descent on the unit sphere (Ma §5; Absil et al. 2008): "
-            "x <- (x - lr*P_x g)/|x - lr*P_x g|, P_x g = g - <x,g>x; needs a problem on the "
-            "sphere; keys lr, maximize",
+    .help =
+        "Riemannian gradient descent on the unit sphere (Ma §5; Absil et al. 2008): "
+        "x <- (x - lr*P_x g)/|x - lr*P_x g|, P_x g = g - <x,g>x; needs a problem on the "
+        "sphere; keys lr, maximize",
     .ask_tell = 1,
     .requires = 2,
     .defaults = rgd_defaults,

@@ -19,6 +19,7 @@
 #include "ncopt/problems.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct glm {
   size_t n, d;
@@ -27,81 +28,6 @@ typedef struct glm {
   float *b;     /* (n) targets */
   double *acc;  /* (d) accumulator for VJP and rhvp */
 } glm;
-
-/* Σ_j a_j b_j accumulated in double by an explicit loop (four partial sums
- * in a fixed order: deterministic on every machine). Not cblas_dsdot:
- * OpenBLAS's optimised x86-64 dsdot sums blocks of 32 products in float
- * (relative error ~1e-7 for n ≥ 32), which breaks the double-accuracy the
- * finite-difference checks and the loss rely on. */
-static double dot64(size_t n, const float *a, const float *b) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    s0 += (double)a[j] * b[j];
-    s1 += (double)a[j + 1] * b[j + 1];
-    s2 += (double)a[j + 2] * b[j + 2];
-    s3 += (double)a[j + 3] * b[j + 3];
-  }
-  for (; j < n; j++) s0 += (double)a[j] * b[j];
-  return (s0 + s1) + (s2 + s3);
-}
-
-static const char *origin_of(const nco_array *a) { return a->origin[0] ? a->origin : "(unnamed array)"; }
-
-/* A float32 copy of `src` (any numeric dtype) in a new buffer *out, after
- * checking every value is finite and fits float32. The caller's array is
- * not touched: the check and conversion run on a copy. */
-static int copy_f32(const nco_array *src, const char *role, float **out) {
-  nco_array tmp = {0};
-  size_t esz = nco_dtype_size(src->dtype), bytes = 0;
-  int st;
-  *out = NULL;
-  if (!src->data || esz == 0 || nco_mul_size(src->size, esz, &bytes))
-    return nco_error(NCO_ERR_INVALID, "%s: %s is not a valid array (no data or invalid dtype)",
-                     origin_of(src), role);
-  if ((st = nco_array_alloc(&tmp, src->dtype, src->ndim, src->shape, src->origin))) return st;
-  if (tmp.size != src->size) {
-    nco_array_free(&tmp);
-    return nco_error(NCO_ERR_INVALID, "%s: %s: element count %zu does not match its shape", origin_of(src),
-                     role, src->size);
-  }
-  memcpy(tmp.data, src->data, bytes);
-  if ((st = nco_array_check_finite(&tmp, role)) || (st = nco_array_to_f32(&tmp))) {
-    nco_array_free(&tmp);
-    return st;
-  }
-  *out = tmp.data; /* taken over; freed with free() */
-  return NCO_OK;
-}
-
-/* Features (n, d) with n, d ≥ 1; targets (n) or (n, 1). */
-static int check_shapes(const nco_array *A, const nco_array *b) {
-  int st;
-  char sb[64];
-  if ((st = nco_array_expect(A, "features", 2, NULL))) return st;
-  if (A->shape[0] == 0 || A->shape[1] == 0)
-    return nco_error(NCO_ERR_SHAPE, "%s: features has shape %s: needs at least one sample and one feature",
-                     origin_of(A), nco_array_shape_str(A, sb, sizeof sb));
-  if (!(b->ndim == 1 || (b->ndim == 2 && b->shape[1] == 1)))
-    return nco_error(NCO_ERR_SHAPE, "%s: targets has shape %s, expected (%zu,) or (%zu, 1)", origin_of(b),
-                     nco_array_shape_str(b, sb, sizeof sb), A->shape[0], A->shape[0]);
-  if (b->shape[0] != A->shape[0])
-    return nco_error(NCO_ERR_SHAPE, "%s: features has %zu rows but targets (%s) has %zu entries", origin_of(A),
-                     A->shape[0], origin_of(b), b->shape[0]);
-  return NCO_OK;
-}
-
-/* "tanh", "leaky_relu slope=0.1", "softplus mix=0.2", ... */
-static void act_desc(const nco_act *a, char *buf, size_t len) {
-  int k = snprintf(buf, len, "%s", nco_act_name(a->kind));
-  if (k < 0 || (size_t)k >= len) return;
-  if (a->kind == NCO_ACT_LEAKY_RELU || a->kind == NCO_ACT_ELU) {
-    int j = snprintf(buf + k, len - (size_t)k, " slope=%g", a->slope);
-    if (j < 0 || (size_t)j >= len - (size_t)k) return;
-    k += j;
-  }
-  if (a->mix > 0) snprintf(buf + k, len - (size_t)k, " mix=%g", a->mix);
-}
 
 static void glm_destroy(void *impl) {
   glm *p = impl;
@@ -117,7 +43,7 @@ static int glm_residual64(nco_problem *pb, const float *x, const size_t *idx, si
   const glm *p = pb->impl;
   for (size_t s = 0; s < nb; s++) {
     size_t i = idx[s];
-    double z = dot64(p->d, p->A + i * p->d, x);
+    double z = nco_dot(p->d, p->A + i * p->d, x);
     r[s] = nco_act_f(&p->act, z) - (double)p->b[i];
   }
   return NCO_OK;
@@ -129,8 +55,8 @@ static int glm_jvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb
   const glm *p = pb->impl;
   for (size_t s = 0; s < nb; s++) {
     const float *a = p->A + idx[s] * p->d;
-    double z = dot64(p->d, a, x);
-    ju[s] = (float)(nco_act_df(&p->act, z) * dot64(p->d, a, u));
+    double z = nco_dot(p->d, a, x);
+    ju[s] = (float)(nco_act_df(&p->act, z) * nco_dot(p->d, a, u));
   }
   return NCO_OK;
 }
@@ -144,7 +70,7 @@ static int glm_vjp(nco_problem *pb, const float *x, const size_t *idx, size_t nb
   for (size_t s = 0; s < nb; s++) {
     if (v[s] == 0) continue;
     const float *a = p->A + idx[s] * d;
-    double c = (double)v[s] * nco_act_df(&p->act, dot64(d, a, x));
+    double c = (double)v[s] * nco_act_df(&p->act, nco_dot(d, a, x));
     for (size_t j = 0; j < d; j++) p->acc[j] += c * a[j];
   }
   for (size_t j = 0; j < d; j++) jtv[j] = (float)p->acc[j];
@@ -161,9 +87,9 @@ static int glm_rhvp(nco_problem *pb, const float *x, const size_t *idx, size_t n
   for (size_t s = 0; s < nb; s++) {
     if (w[s] == 0) continue;
     const float *a = p->A + idx[s] * d;
-    double d2 = nco_act_d2f(&p->act, dot64(d, a, x));
+    double d2 = nco_act_d2f(&p->act, nco_dot(d, a, x));
     if (d2 == 0) continue; /* identity, ReLU family, ELU for z > 0 */
-    double c = (double)w[s] * d2 * dot64(d, a, u);
+    double c = (double)w[s] * d2 * nco_dot(d, a, u);
     for (size_t j = 0; j < d; j++) p->acc[j] += c * a[j];
   }
   for (size_t j = 0; j < d; j++) out[j] = (float)p->acc[j];
@@ -189,14 +115,15 @@ int nco_glm_create(const nco_array *A, const nco_array *b, const nco_act *act, n
   /* act NULL: the default activation (identity) */
   nco_act a = act ? *act : nco_act_make(NCO_ACT_IDENTITY);
   if ((st = nco_act_validate(&a))) return nco_error_context(st, "glm");
-  if ((st = check_shapes(A, b))) return st;
+  if ((st = nco_zoo_check_features_targets(A, b))) return st;
   size_t n = A->shape[0], d = A->shape[1];
   p = calloc(1, sizeof *p);
   if (!p) return nco_error(NCO_ERR_NOMEM, "glm: out of memory");
   p->n = n;
   p->d = d;
   p->act = a;
-  if ((st = copy_f32(A, "features", &p->A)) || (st = copy_f32(b, "targets", &p->b))) goto fail;
+  if ((st = nco_zoo_copy_f32(A, "features", &p->A)) || (st = nco_zoo_copy_f32(b, "targets", &p->b)))
+    goto fail;
   p->acc = nco_calloc(d, sizeof *p->acc);
   if (!p->acc) {
     st = nco_error(NCO_ERR_NOMEM, "glm: out of memory (d = %zu)", d);
@@ -204,7 +131,7 @@ int nco_glm_create(const nco_array *A, const nco_array *b, const nco_act *act, n
   }
   if ((st = nco_problem_alloc(&glm_type, p, d, n, 1, 0, out))) return st; /* p taken over */
   char ad[64];
-  act_desc(&a, ad, sizeof ad);
+  nco_zoo_act_desc(&a, ad, sizeof ad);
   snprintf((*out)->label, sizeof (*out)->label, "glm(%s) n=%zu d=%zu", ad, n, d);
   return NCO_OK;
 fail:
@@ -242,7 +169,7 @@ int nco_glm_generate(size_t n, size_t d, const nco_act *act, double noise, int b
   nco_rng_normal_fill(rng, xs, d, 0, 1 / sqrt((double)d));
   nco_act sig = nco_act_make(NCO_ACT_SIGMOID);
   for (size_t i = 0; i < n; i++) {
-    double z = dot64(d, Ad + i * d, xs);
+    double z = nco_dot(d, Ad + i * d, xs);
     if (binary) {
       /* Crane & Roosta §3, Fig. 1: b_i ∈ {0,1}, P(b_i = 1) = σ(a_iᵀx*) */
       bd[i] = nco_rng_uniform(rng) < nco_act_f(&sig, z) ? 1.0f : 0.0f;

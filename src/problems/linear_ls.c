@@ -3,7 +3,7 @@
  *
  * Data: A (n, d) features, b (n) targets, both copied to float32.
  * Parameters: x (d). One residual per sample (m = 1). Every dot product
- * a_iᵀx accumulates in double (dot64); the VJP accumulates Σ v_i a_i in a
+ * a_iᵀx accumulates in double (nco_dot); the VJP accumulates Σ v_i a_i in a
  * double scratch (d) allocated at creation. The Hessian is JᵀJ: the
  * second-order part (rhvp) is zero, so the generic least-squares HVP is
  * exact.
@@ -16,6 +16,7 @@
 #include "ncopt/problems.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct linear_ls {
   size_t n, d;
@@ -23,69 +24,6 @@ typedef struct linear_ls {
   float *b;     /* (n) targets */
   double *acc;  /* (d) VJP accumulator */
 } linear_ls;
-
-/* Σ_j a_j b_j accumulated in double by an explicit loop (four partial sums
- * in a fixed order: deterministic on every machine). Not cblas_dsdot:
- * OpenBLAS's optimised x86-64 dsdot sums blocks of 32 products in float
- * (relative error ~1e-7 for n ≥ 32), which breaks the double-accuracy the
- * finite-difference checks and the loss rely on. */
-static double dot64(size_t n, const float *a, const float *b) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    s0 += (double)a[j] * b[j];
-    s1 += (double)a[j + 1] * b[j + 1];
-    s2 += (double)a[j + 2] * b[j + 2];
-    s3 += (double)a[j + 3] * b[j + 3];
-  }
-  for (; j < n; j++) s0 += (double)a[j] * b[j];
-  return (s0 + s1) + (s2 + s3);
-}
-
-static const char *origin_of(const nco_array *a) { return a->origin[0] ? a->origin : "(unnamed array)"; }
-
-/* A float32 copy of `src` (any numeric dtype) in a new buffer *out, after
- * checking every value is finite and fits float32. The caller's array is
- * not touched: the check and conversion run on a copy. */
-static int copy_f32(const nco_array *src, const char *role, float **out) {
-  nco_array tmp = {0};
-  size_t esz = nco_dtype_size(src->dtype), bytes = 0;
-  int st;
-  *out = NULL;
-  if (!src->data || esz == 0 || nco_mul_size(src->size, esz, &bytes))
-    return nco_error(NCO_ERR_INVALID, "%s: %s is not a valid array (no data or invalid dtype)",
-                     origin_of(src), role);
-  if ((st = nco_array_alloc(&tmp, src->dtype, src->ndim, src->shape, src->origin))) return st;
-  if (tmp.size != src->size) {
-    nco_array_free(&tmp);
-    return nco_error(NCO_ERR_INVALID, "%s: %s: element count %zu does not match its shape", origin_of(src),
-                     role, src->size);
-  }
-  memcpy(tmp.data, src->data, bytes);
-  if ((st = nco_array_check_finite(&tmp, role)) || (st = nco_array_to_f32(&tmp))) {
-    nco_array_free(&tmp);
-    return st;
-  }
-  *out = tmp.data; /* taken over; freed with free() */
-  return NCO_OK;
-}
-
-/* Features (n, d) with n, d ≥ 1; targets (n) or (n, 1). */
-static int check_shapes(const nco_array *A, const nco_array *b) {
-  int st;
-  char sb[64];
-  if ((st = nco_array_expect(A, "features", 2, NULL))) return st;
-  if (A->shape[0] == 0 || A->shape[1] == 0)
-    return nco_error(NCO_ERR_SHAPE, "%s: features has shape %s: needs at least one sample and one feature",
-                     origin_of(A), nco_array_shape_str(A, sb, sizeof sb));
-  if (!(b->ndim == 1 || (b->ndim == 2 && b->shape[1] == 1)))
-    return nco_error(NCO_ERR_SHAPE, "%s: targets has shape %s, expected (%zu,) or (%zu, 1)", origin_of(b),
-                     nco_array_shape_str(b, sb, sizeof sb), A->shape[0], A->shape[0]);
-  if (b->shape[0] != A->shape[0])
-    return nco_error(NCO_ERR_SHAPE, "%s: features has %zu rows but targets (%s) has %zu entries", origin_of(A),
-                     A->shape[0], origin_of(b), b->shape[0]);
-  return NCO_OK;
-}
 
 static void linear_destroy(void *impl) {
   linear_ls *p = impl;
@@ -101,7 +39,7 @@ static int linear_residual64(nco_problem *pb, const float *x, const size_t *idx,
   const linear_ls *p = pb->impl;
   for (size_t s = 0; s < nb; s++) {
     size_t i = idx[s];
-    r[s] = dot64(p->d, p->A + i * p->d, x) - (double)p->b[i];
+    r[s] = nco_dot(p->d, p->A + i * p->d, x) - (double)p->b[i];
   }
   return NCO_OK;
 }
@@ -111,7 +49,7 @@ static int linear_jvp(nco_problem *pb, const float *x, const size_t *idx, size_t
                       float *ju) {
   const linear_ls *p = pb->impl;
   (void)x;
-  for (size_t s = 0; s < nb; s++) ju[s] = (float)dot64(p->d, p->A + idx[s] * p->d, u);
+  for (size_t s = 0; s < nb; s++) ju[s] = (float)nco_dot(p->d, p->A + idx[s] * p->d, u);
   return NCO_OK;
 }
 
@@ -156,13 +94,14 @@ int nco_linear_ls_create(const nco_array *A, const nco_array *b, nco_problem **o
   if (!out) return nco_error(NCO_ERR_INVALID, "linear_ls: NULL output");
   *out = NULL;
   if (!A || !b) return nco_error(NCO_ERR_INVALID, "linear_ls: features or targets is NULL");
-  if ((st = check_shapes(A, b))) return st;
+  if ((st = nco_zoo_check_features_targets(A, b))) return st;
   size_t n = A->shape[0], d = A->shape[1];
   p = calloc(1, sizeof *p);
   if (!p) return nco_error(NCO_ERR_NOMEM, "linear_ls: out of memory");
   p->n = n;
   p->d = d;
-  if ((st = copy_f32(A, "features", &p->A)) || (st = copy_f32(b, "targets", &p->b))) goto fail;
+  if ((st = nco_zoo_copy_f32(A, "features", &p->A)) || (st = nco_zoo_copy_f32(b, "targets", &p->b)))
+    goto fail;
   p->acc = nco_calloc(d, sizeof *p->acc);
   if (!p->acc) {
     st = nco_error(NCO_ERR_NOMEM, "linear_ls: out of memory (d = %zu)", d);
@@ -202,7 +141,7 @@ int nco_linear_ls_generate(size_t n, size_t d, double noise, nco_rng *rng, nco_a
   nco_rng_normal_fill(rng, xs, d, 0, 1 / sqrt((double)d));
   for (size_t i = 0; i < n; i++) {
     double e = noise * nco_rng_normal(rng); /* drawn even for noise 0 */
-    bd[i] = (float)(dot64(d, Ad + i * d, xs) + e);
+    bd[i] = (float)(nco_dot(d, Ad + i * d, xs) + e);
   }
   free(xs);
   return NCO_OK;

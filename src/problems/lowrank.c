@@ -16,6 +16,7 @@
 #include "ncopt/problems.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct lowrank {
   size_t n, d, r;
@@ -25,24 +26,7 @@ typedef struct lowrank {
   double ynorm;  /* ‖y‖₂ (for the default init) */
 } lowrank;
 
-/* ---- array helpers (shared in spirit by the zoo; kept file-local) ------ */
-
-static const char *origin_of(const nco_array *a) {
-  return a->origin[0] ? a->origin : "(unnamed array)";
-}
-
-/* Element k of `a` as a double, whatever its dtype. */
-static double elem(const nco_array *a, size_t k) {
-  const unsigned char *p = a->data;
-  switch (a->dtype) {
-    case NCO_DTYPE_F32: { float v; memcpy(&v, p + 4 * k, 4); return v; }
-    case NCO_DTYPE_F64: { double v; memcpy(&v, p + 8 * k, 8); return v; }
-    case NCO_DTYPE_I32: { int32_t v; memcpy(&v, p + 4 * k, 4); return (double)v; }
-    case NCO_DTYPE_I64: { int64_t v; memcpy(&v, p + 8 * k, 8); return (double)v; }
-    case NCO_DTYPE_U8: return p[k];
-  }
-  return NAN;
-}
+/* ---- array helpers (the rest are in common.h) ---------------------------- */
 
 /* Values are finite (nco_array_check_finite names origin, role and index)
  * and representable as float32. */
@@ -50,16 +34,16 @@ static int validate_values(const nco_array *a, const char *role) {
   int st = nco_array_check_finite(a, role);
   if (st) return st;
   for (size_t k = 0; k < a->size; k++) {
-    double v = elem(a, k);
+    double v = nco_zoo_elem(a, k);
     if (!(fabs(v) <= FLT_MAX))
       return nco_error(NCO_ERR_RANGE, "%s: %s: value %.9g at flat index %zu overflows float32",
-                       origin_of(a), role, v, k);
+                       nco_zoo_origin(a), role, v, k);
   }
   return NCO_OK;
 }
 
 static void copy_f32(const nco_array *a, float *dst) {
-  for (size_t k = 0; k < a->size; k++) dst[k] = (float)elem(a, k);
+  for (size_t k = 0; k < a->size; k++) dst[k] = (float)nco_zoo_elem(a, k);
 }
 
 /* Eigenvalues of the symmetric r×r matrix A (row-major, overwritten) by
@@ -261,20 +245,22 @@ int nco_lowrank_create(const nco_array *X, const nco_array *y, size_t r, nco_pro
   /* targets (n,) or (n, 1), as for the other regression problems */
   if (!((y->ndim == 1 && y->shape[0] == n) || (y->ndim == 2 && y->shape[0] == n && y->shape[1] == 1))) {
     char sb[256];
-    return nco_error(NCO_ERR_SHAPE, "%s: targets has shape %s, expected (%zu,) or (%zu, 1) to match features %s",
-                     origin_of(y), nco_array_shape_str(y, sb, sizeof sb), n, n, origin_of(X));
+    return nco_error(
+        NCO_ERR_SHAPE, "%s: targets has shape %s, expected (%zu,) or (%zu, 1) to match features %s",
+        nco_zoo_origin(y), nco_array_shape_str(y, sb, sizeof sb), n, n, nco_zoo_origin(X));
   }
   if (n == 0 || d == 0)
     return nco_error(NCO_ERR_SHAPE, "%s: features has shape (%zu, %zu, %zu): no samples or empty X_i",
-                     origin_of(X), n, d, d);
-  if (r == 0) return nco_error(NCO_ERR_RANGE, "%s: lowrank: rank 0 must be at least 1", origin_of(X));
+                     nco_zoo_origin(X), n, d, d);
+  if (r == 0)
+    return nco_error(NCO_ERR_RANGE, "%s: lowrank: rank 0 must be at least 1", nco_zoo_origin(X));
   if (r > d)
     return nco_error(NCO_ERR_RANGE, "%s: lowrank: rank %zu exceeds the dimension %zu of the features",
-                     origin_of(X), r, d);
+                     nco_zoo_origin(X), r, d);
   size_t dd, ndd, dim;
   if (nco_mul_size(d, d, &dd) || nco_mul_size(n, dd, &ndd) || nco_mul_size(d, r, &dim))
     return nco_error(NCO_ERR_OVERFLOW, "%s: lowrank: sizes overflow (n=%zu, d=%zu, r=%zu)",
-                     origin_of(X), n, d, r);
+                     nco_zoo_origin(X), n, d, r);
   if ((st = validate_values(X, "features"))) return st;
   if ((st = validate_values(y, "targets"))) return st;
 
@@ -287,7 +273,7 @@ int nco_lowrank_create(const nco_array *X, const nco_array *y, size_t r, nco_pro
   if (!L->X || !L->y || !L->S) {
     lr_destroy(L);
     return nco_error(NCO_ERR_NOMEM, "%s: lowrank: out of memory for %zu×%zu×%zu features",
-                     origin_of(X), n, d, d);
+                     nco_zoo_origin(X), n, d, d);
   }
   copy_f32(X, L->X);
   copy_f32(y, L->y);

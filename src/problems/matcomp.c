@@ -20,6 +20,7 @@
 #include "ncopt/problems.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct matcomp {
   size_t rows, r, k;  /* parameter rows (n, or n1 + n2), rank, observed entries */
@@ -29,62 +30,7 @@ typedef struct matcomp {
   double sigma;       /* standard deviation of the default init */
 } matcomp;
 
-/* ---- array helpers (file-local) ---------------------------------------- */
-
-static const char *origin_of(const nco_array *a) {
-  return a->origin[0] ? a->origin : "(unnamed array)";
-}
-
-static double elem(const nco_array *a, size_t k) {
-  const unsigned char *p = a->data;
-  switch (a->dtype) {
-    case NCO_DTYPE_F32: { float v; memcpy(&v, p + 4 * k, 4); return v; }
-    case NCO_DTYPE_F64: { double v; memcpy(&v, p + 8 * k, 8); return v; }
-    case NCO_DTYPE_I32: { int32_t v; memcpy(&v, p + 4 * k, 4); return (double)v; }
-    case NCO_DTYPE_I64: { int64_t v; memcpy(&v, p + 8 * k, 8); return (double)v; }
-    case NCO_DTYPE_U8: return p[k];
-  }
-  return NAN;
-}
-
-/* Square (n, n), finite, float32-representable and symmetric to 1e-6
- * relative to max |M_ij|. */
-static int validate_matrix(const nco_array *M, const char *who, size_t *n_out) {
-  int st;
-  if ((st = nco_array_expect(M, "matrix", 2, NULL))) return st;
-  size_t n = M->shape[0], want[2] = {n, n};
-  if ((st = nco_array_expect(M, "matrix (must be square)", 2, want))) return st;
-  if (n == 0) return nco_error(NCO_ERR_SHAPE, "%s: %s: matrix is empty (0, 0)", origin_of(M), who);
-  if ((st = nco_array_check_finite(M, "matrix"))) return st;
-  double amax = 0;
-  for (size_t k = 0; k < M->size; k++) {
-    double v = fabs(elem(M, k));
-    if (!(v <= FLT_MAX))
-      return nco_error(NCO_ERR_RANGE, "%s: matrix: value %.9g at index (%zu, %zu) overflows float32",
-                       origin_of(M), elem(M, k), k / n, k % n);
-    if (v > amax) amax = v;
-  }
-  double tol = 1e-6 * amax;
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++) {
-      double a = elem(M, i * n + j), b = elem(M, j * n + i);
-      if (!(fabs(a - b) <= tol))
-        return nco_error(NCO_ERR_INVALID,
-                         "%s: matrix is not symmetric: entry (%zu, %zu) = %.9g but (%zu, %zu) = %.9g "
-                         "(tolerance 1e-6 relative to max |M_ij| = %.6g)",
-                         origin_of(M), i, j, a, j, i, b, amax);
-    }
-  *n_out = n;
-  return NCO_OK;
-}
-
 /* ---- the problem ------------------------------------------------------- */
-
-static double dot_r(const float *a, const float *b, size_t r) {
-  double s = 0;
-  for (size_t k = 0; k < r; k++) s += (double)a[k] * b[k];
-  return s;
-}
 
 /* Ma eq. (4.5): g_s = ⟨x_a, x_b⟩ − M_ij for the observed entry s. */
 static int mc_residual64(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
@@ -93,7 +39,7 @@ static int mc_residual64(nco_problem *pb, const float *x, const size_t *idx, siz
   size_t r = C->r;
   for (size_t s = 0; s < nb; s++) {
     size_t e = idx[s];
-    res[s] = dot_r(x + C->a[e] * r, x + C->b[e] * r, r) - (double)C->val[e];
+    res[s] = nco_zoo_dot_seq(x + C->a[e] * r, x + C->b[e] * r, r) - (double)C->val[e];
   }
   return NCO_OK;
 }
@@ -105,7 +51,7 @@ static int mc_jvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
   size_t r = C->r;
   for (size_t s = 0; s < nb; s++) {
     size_t e = idx[s], a = C->a[e] * r, b = C->b[e] * r;
-    ju[s] = (float)(dot_r(u + a, x + b, r) + dot_r(x + a, u + b, r));
+    ju[s] = (float)(nco_zoo_dot_seq(u + a, x + b, r) + nco_zoo_dot_seq(x + a, u + b, r));
   }
   return NCO_OK;
 }
@@ -226,17 +172,18 @@ int nco_matcomp_create(const nco_array *M, size_t r, double p, nco_rng *rng, nco
   if (!out) return nco_error(NCO_ERR_INVALID, "matcomp: output pointer is NULL");
   *out = NULL;
   if (!M || !rng) return nco_error(NCO_ERR_INVALID, "matcomp: matrix array or rng is NULL");
-  if ((st = validate_matrix(M, "matcomp", &n))) return st;
-  if (r == 0) return nco_error(NCO_ERR_RANGE, "%s: matcomp: rank 0 must be at least 1", origin_of(M));
+  if ((st = nco_zoo_check_sym_matrix(M, "matcomp", &n))) return st;
+  if (r == 0)
+    return nco_error(NCO_ERR_RANGE, "%s: matcomp: rank 0 must be at least 1", nco_zoo_origin(M));
   if (r > n)
     return nco_error(NCO_ERR_RANGE, "%s: matcomp: rank %zu exceeds the dimension %zu of the matrix",
-                     origin_of(M), r, n);
+                     nco_zoo_origin(M), r, n);
   if (!(p > 0 && p <= 1))
     return nco_error(NCO_ERR_RANGE, "%s: matcomp: sampling rate p = %g is not in (0, 1]",
-                     origin_of(M), p);
+                     nco_zoo_origin(M), p);
   size_t nn;
   if (nco_mul_size(n, n, &nn))
-    return nco_error(NCO_ERR_OVERFLOW, "%s: matcomp: n = %zu overflows", origin_of(M), n);
+    return nco_error(NCO_ERR_OVERFLOW, "%s: matcomp: n = %zu overflows", nco_zoo_origin(M), n);
   nco_rng probe = *rng;
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
@@ -245,16 +192,16 @@ int nco_matcomp_create(const nco_array *M, size_t r, double p, nco_rng *rng, nco
   if (k == 0)
     return nco_error(NCO_ERR_RANGE,
                      "%s: matcomp: no entries observed (n = %zu, p = %g): the observation set is empty",
-                     origin_of(M), n, p);
+                     nco_zoo_origin(M), n, p);
   matcomp *C;
   if ((st = mc_alloc(n, r, k, "matcomp", &C))) return st;
   size_t e = 0;
   for (size_t i = 0; i < n; i++)
     for (size_t j = i; j < n; j++) {
       if (!(nco_rng_uniform(rng) < p)) continue;
-      float v = (float)elem(M, i * n + j);
+      float v = (float)nco_zoo_elem(M, i * n + j);
       C->a[e] = i, C->b[e] = j, C->val[e] = v, e++;
-      if (i != j) C->a[e] = j, C->b[e] = i, C->val[e] = (float)elem(M, j * n + i), e++;
+      if (i != j) C->a[e] = j, C->b[e] = i, C->val[e] = (float)nco_zoo_elem(M, j * n + i), e++;
     }
   set_sigma(C, (double)n, (double)n);
   nco_problem *pb;
@@ -287,7 +234,8 @@ int nco_matcomp_generate(size_t n, size_t r, nco_rng *rng, nco_array *M) {
   nco_rng_normal_fill(rng, U, nr, 0.0, 1.0 / sqrt((double)n));
   float *m = M->data;
   for (size_t i = 0; i < n; i++)
-    for (size_t j = i; j < n; j++) m[i * n + j] = m[j * n + i] = (float)dot_r(U + i * r, U + j * r, r);
+    for (size_t j = i; j < n; j++)
+      m[i * n + j] = m[j * n + i] = (float)nco_zoo_dot_seq(U + i * r, U + j * r, r);
   free(U);
   return NCO_OK;
 }
@@ -304,7 +252,7 @@ int nco_matcomp_asym_create(const nco_array *entries, size_t n1, size_t n2, size
   size_t want[2] = {(size_t)-1, 3};
   if ((st = nco_array_expect(entries, "entries (rows i, j, value)", 2, want))) return st;
   size_t k = entries->shape[0];
-  const char *org = origin_of(entries);
+  const char *org = nco_zoo_origin(entries);
   if (k == 0)
     return nco_error(NCO_ERR_RANGE, "%s: entries: no observed entries (shape (0, 3))", org);
   if (n1 == 0 || n2 == 0)
@@ -323,7 +271,7 @@ int nco_matcomp_asym_create(const nco_array *entries, size_t n1, size_t n2, size
   static const char *col[2] = {"row index i", "column index j"};
   for (size_t e = 0; e < k; e++) {
     for (int c = 0; c < 2; c++) {
-      double v = elem(entries, e * 3 + (size_t)c);
+      double v = nco_zoo_elem(entries, e * 3 + (size_t)c);
       double lim = c == 0 ? (double)n1 : (double)n2;
       if (v != floor(v))
         return nco_error(NCO_ERR_INVALID, "%s: entries row %zu: %s = %.9g is not an integer", org, e,
@@ -332,16 +280,16 @@ int nco_matcomp_asym_create(const nco_array *entries, size_t n1, size_t n2, size
         return nco_error(NCO_ERR_RANGE, "%s: entries row %zu: %s = %.0f is out of range [0, %zu)", org,
                          e, col[c], v, c == 0 ? n1 : n2);
     }
-    double v = elem(entries, e * 3 + 2);
+    double v = nco_zoo_elem(entries, e * 3 + 2);
     if (!(fabs(v) <= FLT_MAX))
       return nco_error(NCO_ERR_RANGE, "%s: entries row %zu: value %.9g overflows float32", org, e, v);
   }
   matcomp *C;
   if ((st = mc_alloc(rows, r, k, "matcomp_asym", &C))) return st;
   for (size_t e = 0; e < k; e++) {
-    C->a[e] = (size_t)elem(entries, e * 3);
-    C->b[e] = n1 + (size_t)elem(entries, e * 3 + 1);
-    C->val[e] = (float)elem(entries, e * 3 + 2);
+    C->a[e] = (size_t)nco_zoo_elem(entries, e * 3);
+    C->b[e] = n1 + (size_t)nco_zoo_elem(entries, e * 3 + 1);
+    C->val[e] = (float)nco_zoo_elem(entries, e * 3 + 2);
   }
   set_sigma(C, (double)n1, (double)n2);
   nco_problem *pb;
@@ -413,7 +361,7 @@ int nco_matcomp_asym_generate(size_t n1, size_t n2, size_t r, double p, double n
       double z = nco_rng_normal(rng);
       d[3 * e] = (float)i;
       d[3 * e + 1] = (float)j;
-      d[3 * e + 2] = (float)(dot_r(U + i * r, V + j * r, r) + noise * z);
+      d[3 * e + 2] = (float)(nco_zoo_dot_seq(U + i * r, V + j * r, r) + noise * z);
       e++;
     }
   free(U), free(V);

@@ -21,6 +21,7 @@
 #include "ncopt/problems.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct pca {
   size_t n, r;
@@ -29,62 +30,7 @@ typedef struct pca {
   double sigma;  /* standard deviation of the default init */
 } pca;
 
-/* ---- array helpers (file-local) ---------------------------------------- */
-
-static const char *origin_of(const nco_array *a) {
-  return a->origin[0] ? a->origin : "(unnamed array)";
-}
-
-static double elem(const nco_array *a, size_t k) {
-  const unsigned char *p = a->data;
-  switch (a->dtype) {
-    case NCO_DTYPE_F32: { float v; memcpy(&v, p + 4 * k, 4); return v; }
-    case NCO_DTYPE_F64: { double v; memcpy(&v, p + 8 * k, 8); return v; }
-    case NCO_DTYPE_I32: { int32_t v; memcpy(&v, p + 4 * k, 4); return (double)v; }
-    case NCO_DTYPE_I64: { int64_t v; memcpy(&v, p + 8 * k, 8); return (double)v; }
-    case NCO_DTYPE_U8: return p[k];
-  }
-  return NAN;
-}
-
-/* Square (n, n), finite, float32-representable and symmetric to 1e-6
- * relative to max |M_ij|. */
-static int validate_matrix(const nco_array *M, const char *who, size_t *n_out) {
-  int st;
-  if ((st = nco_array_expect(M, "matrix", 2, NULL))) return st;
-  size_t n = M->shape[0], want[2] = {n, n};
-  if ((st = nco_array_expect(M, "matrix (must be square)", 2, want))) return st;
-  if (n == 0) return nco_error(NCO_ERR_SHAPE, "%s: %s: matrix is empty (0, 0)", origin_of(M), who);
-  if ((st = nco_array_check_finite(M, "matrix"))) return st;
-  double amax = 0;
-  for (size_t k = 0; k < M->size; k++) {
-    double v = fabs(elem(M, k));
-    if (!(v <= FLT_MAX))
-      return nco_error(NCO_ERR_RANGE, "%s: matrix: value %.9g at index (%zu, %zu) overflows float32",
-                       origin_of(M), elem(M, k), k / n, k % n);
-    if (v > amax) amax = v;
-  }
-  double tol = 1e-6 * amax;
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++) {
-      double a = elem(M, i * n + j), b = elem(M, j * n + i);
-      if (!(fabs(a - b) <= tol))
-        return nco_error(NCO_ERR_INVALID,
-                         "%s: matrix is not symmetric: entry (%zu, %zu) = %.9g but (%zu, %zu) = %.9g "
-                         "(tolerance 1e-6 relative to max |M_ij| = %.6g)",
-                         origin_of(M), i, j, a, j, i, b, amax);
-    }
-  *n_out = n;
-  return NCO_OK;
-}
-
 /* ---- the problem ------------------------------------------------------- */
-
-static double dot_r(const float *a, const float *b, size_t r) {
-  double s = 0;
-  for (size_t k = 0; k < r; k++) s += (double)a[k] * b[k];
-  return s;
-}
 
 /* Ma eq. (4.1), row i: g_{ij} = (XXᵀ − M)_{ij}. */
 static int pca_residual64(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
@@ -95,7 +41,7 @@ static int pca_residual64(nco_problem *pb, const float *x, const size_t *idx, si
     size_t i = idx[s];
     const float *xi = x + i * r, *Mi = P->M + i * n;
     double *ri = res + s * n;
-    for (size_t j = 0; j < n; j++) ri[j] = dot_r(xi, x + j * r, r) - (double)Mi[j];
+    for (size_t j = 0; j < n; j++) ri[j] = nco_zoo_dot_seq(xi, x + j * r, r) - (double)Mi[j];
   }
   return NCO_OK;
 }
@@ -109,7 +55,8 @@ static int pca_jvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb
     size_t i = idx[s];
     const float *xi = x + i * r, *ui = u + i * r;
     for (size_t j = 0; j < n; j++)
-      ju[s * n + j] = (float)(dot_r(ui, x + j * r, r) + dot_r(xi, u + j * r, r));
+      ju[s * n + j] =
+          (float)(nco_zoo_dot_seq(ui, x + j * r, r) + nco_zoo_dot_seq(xi, u + j * r, r));
   }
   return NCO_OK;
 }
@@ -190,13 +137,15 @@ int nco_pca_create(const nco_array *M, size_t r, nco_problem **out) {
   if (!out) return nco_error(NCO_ERR_INVALID, "pca: output pointer is NULL");
   *out = NULL;
   if (!M) return nco_error(NCO_ERR_INVALID, "pca: matrix array is NULL");
-  if ((st = validate_matrix(M, "pca", &n))) return st;
-  if (r == 0) return nco_error(NCO_ERR_RANGE, "%s: pca: rank 0 must be at least 1", origin_of(M));
+  if ((st = nco_zoo_check_sym_matrix(M, "pca", &n))) return st;
+  if (r == 0)
+    return nco_error(NCO_ERR_RANGE, "%s: pca: rank 0 must be at least 1", nco_zoo_origin(M));
   if (r > n)
     return nco_error(NCO_ERR_RANGE, "%s: pca: rank %zu exceeds the dimension %zu of the matrix",
-                     origin_of(M), r, n);
+                     nco_zoo_origin(M), r, n);
   if (nco_mul_size(n, n, &nn) || nco_mul_size(n, r, &dim))
-    return nco_error(NCO_ERR_OVERFLOW, "%s: pca: sizes overflow (n=%zu, r=%zu)", origin_of(M), n, r);
+    return nco_error(NCO_ERR_OVERFLOW, "%s: pca: sizes overflow (n=%zu, r=%zu)", nco_zoo_origin(M),
+                     n, r);
   pca *P = nco_calloc(1, sizeof *P);
   if (!P) return nco_error(NCO_ERR_NOMEM, "pca: out of memory");
   P->n = n, P->r = r;
@@ -204,11 +153,12 @@ int nco_pca_create(const nco_array *M, size_t r, nco_problem **out) {
   P->acc = nco_calloc(dim, sizeof *P->acc);
   if (!P->M || !P->acc) {
     pca_destroy(P);
-    return nco_error(NCO_ERR_NOMEM, "%s: pca: out of memory for a %zu×%zu matrix", origin_of(M), n, n);
+    return nco_error(NCO_ERR_NOMEM, "%s: pca: out of memory for a %zu×%zu matrix",
+                     nco_zoo_origin(M), n, n);
   }
   double fro = 0;
   for (size_t k = 0; k < nn; k++) {
-    P->M[k] = (float)elem(M, k);
+    P->M[k] = (float)nco_zoo_elem(M, k);
     fro += (double)P->M[k] * P->M[k];
   }
   fro = sqrt(fro);

@@ -22,6 +22,7 @@
 #include "ncopt/problems.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct shallow {
   size_t n, d, k;
@@ -33,81 +34,6 @@ typedef struct shallow {
   double *acc;  /* (k, d) accumulator for VJP and rhvp */
   double *z;    /* (k) pre-activations of one sample */
 } shallow;
-
-/* Σ_j a_j b_j accumulated in double by an explicit loop (four partial sums
- * in a fixed order: deterministic on every machine). Not cblas_dsdot:
- * OpenBLAS's optimised x86-64 dsdot sums blocks of 32 products in float
- * (relative error ~1e-7 for n ≥ 32), which breaks the double-accuracy the
- * finite-difference checks and the loss rely on. */
-static double dot64(size_t n, const float *a, const float *b) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    s0 += (double)a[j] * b[j];
-    s1 += (double)a[j + 1] * b[j + 1];
-    s2 += (double)a[j + 2] * b[j + 2];
-    s3 += (double)a[j + 3] * b[j + 3];
-  }
-  for (; j < n; j++) s0 += (double)a[j] * b[j];
-  return (s0 + s1) + (s2 + s3);
-}
-
-static const char *origin_of(const nco_array *a) { return a->origin[0] ? a->origin : "(unnamed array)"; }
-
-/* A float32 copy of `src` (any numeric dtype) in a new buffer *out, after
- * checking every value is finite and fits float32. The caller's array is
- * not touched: the check and conversion run on a copy. */
-static int copy_f32(const nco_array *src, const char *role, float **out) {
-  nco_array tmp = {0};
-  size_t esz = nco_dtype_size(src->dtype), bytes = 0;
-  int st;
-  *out = NULL;
-  if (!src->data || esz == 0 || nco_mul_size(src->size, esz, &bytes))
-    return nco_error(NCO_ERR_INVALID, "%s: %s is not a valid array (no data or invalid dtype)",
-                     origin_of(src), role);
-  if ((st = nco_array_alloc(&tmp, src->dtype, src->ndim, src->shape, src->origin))) return st;
-  if (tmp.size != src->size) {
-    nco_array_free(&tmp);
-    return nco_error(NCO_ERR_INVALID, "%s: %s: element count %zu does not match its shape", origin_of(src),
-                     role, src->size);
-  }
-  memcpy(tmp.data, src->data, bytes);
-  if ((st = nco_array_check_finite(&tmp, role)) || (st = nco_array_to_f32(&tmp))) {
-    nco_array_free(&tmp);
-    return st;
-  }
-  *out = tmp.data; /* taken over; freed with free() */
-  return NCO_OK;
-}
-
-/* Features (n, d) with n, d ≥ 1; targets (n) or (n, 1). */
-static int check_shapes(const nco_array *A, const nco_array *b) {
-  int st;
-  char sb[64];
-  if ((st = nco_array_expect(A, "features", 2, NULL))) return st;
-  if (A->shape[0] == 0 || A->shape[1] == 0)
-    return nco_error(NCO_ERR_SHAPE, "%s: features has shape %s: needs at least one sample and one feature",
-                     origin_of(A), nco_array_shape_str(A, sb, sizeof sb));
-  if (!(b->ndim == 1 || (b->ndim == 2 && b->shape[1] == 1)))
-    return nco_error(NCO_ERR_SHAPE, "%s: targets has shape %s, expected (%zu,) or (%zu, 1)", origin_of(b),
-                     nco_array_shape_str(b, sb, sizeof sb), A->shape[0], A->shape[0]);
-  if (b->shape[0] != A->shape[0])
-    return nco_error(NCO_ERR_SHAPE, "%s: features has %zu rows but targets (%s) has %zu entries", origin_of(A),
-                     A->shape[0], origin_of(b), b->shape[0]);
-  return NCO_OK;
-}
-
-/* "tanh", "leaky_relu slope=0.1", "softplus mix=0.2", ... */
-static void act_desc(const nco_act *a, char *buf, size_t len) {
-  int k = snprintf(buf, len, "%s", nco_act_name(a->kind));
-  if (k < 0 || (size_t)k >= len) return;
-  if (a->kind == NCO_ACT_LEAKY_RELU || a->kind == NCO_ACT_ELU) {
-    int j = snprintf(buf + k, len - (size_t)k, " slope=%g", a->slope);
-    if (j < 0 || (size_t)j >= len - (size_t)k) return;
-    k += j;
-  }
-  if (a->mix > 0) snprintf(buf + k, len - (size_t)k, " mix=%g", a->mix);
-}
 
 static void shallow_destroy(void *impl) {
   shallow *p = impl;
@@ -122,7 +48,7 @@ static void shallow_destroy(void *impl) {
 
 /* z_ℓ = w_ℓᵀ x for ℓ < k. */
 static void preact(const shallow *p, const float *W, const float *x, double *z) {
-  for (size_t l = 0; l < p->k; l++) z[l] = dot64(p->d, W + l * p->d, x);
+  for (size_t l = 0; l < p->k; l++) z[l] = nco_dot(p->d, W + l * p->d, x);
 }
 
 /* Oymak eq. (4.5): g_s = vᵀφ̃(W x_i) − y_i, i = idx[s]. */
@@ -147,7 +73,7 @@ static int shallow_jvp(nco_problem *pb, const float *W, const size_t *idx, size_
     preact(p, W, xi, p->z);
     double t = 0;
     for (size_t l = 0; l < p->k; l++)
-      t += p->v[l] * nco_act_df(&p->act, p->z[l]) * dot64(p->d, U + l * p->d, xi);
+      t += p->v[l] * nco_act_df(&p->act, p->z[l]) * nco_dot(p->d, U + l * p->d, xi);
     ju[s] = (float)t;
   }
   return NCO_OK;
@@ -186,7 +112,7 @@ static int shallow_rhvp(nco_problem *pb, const float *W, const size_t *idx, size
     for (size_t l = 0; l < p->k; l++) {
       double d2 = nco_act_d2f(&p->act, p->z[l]);
       if (d2 == 0) continue;
-      double c = (double)w[s] * p->v[l] * d2 * dot64(d, U + l * d, xi);
+      double c = (double)w[s] * p->v[l] * d2 * nco_dot(d, U + l * d, xi);
       double *row = p->acc + l * d;
       for (size_t j = 0; j < d; j++) row[j] += c * xi[j];
     }
@@ -229,13 +155,13 @@ int nco_shallow_create(const nco_array *X, const nco_array *y, size_t k, const n
   nco_act a = act ? *act : nco_act_make(NCO_ACT_IDENTITY);
   if ((st = nco_act_validate(&a))) return nco_error_context(st, "shallow");
   if (k == 0) return nco_error(NCO_ERR_RANGE, "shallow: hidden width k = 0, must be >= 1");
-  if ((st = check_shapes(X, y))) return st;
+  if ((st = nco_zoo_check_features_targets(X, y))) return st;
   if (v && !(v->ndim == 1 || (v->ndim == 2 && v->shape[1] == 1)))
-    return nco_error(NCO_ERR_SHAPE, "%s: output weights v has shape %s, expected (%zu,)", origin_of(v),
-                     nco_array_shape_str(v, sb, sizeof sb), k);
+    return nco_error(NCO_ERR_SHAPE, "%s: output weights v has shape %s, expected (%zu,)",
+                     nco_zoo_origin(v), nco_array_shape_str(v, sb, sizeof sb), k);
   if (v && v->shape[0] != k)
     return nco_error(NCO_ERR_SHAPE, "%s: output weights v has %zu entries but the hidden width is k = %zu",
-                     origin_of(v), v->shape[0], k);
+                     nco_zoo_origin(v), v->shape[0], k);
   size_t n = X->shape[0], d = X->shape[1], kd;
   if (nco_mul_size(k, d, &kd))
     return nco_error(NCO_ERR_OVERFLOW, "shallow: k·d overflows (k = %zu, d = %zu)", k, d);
@@ -245,20 +171,21 @@ int nco_shallow_create(const nco_array *X, const nco_array *y, size_t k, const n
   p->d = d;
   p->k = k;
   p->act = a;
-  if ((st = copy_f32(X, "features", &p->X)) || (st = copy_f32(y, "targets", &p->y))) goto fail;
+  if ((st = nco_zoo_copy_f32(X, "features", &p->X)) || (st = nco_zoo_copy_f32(y, "targets", &p->y)))
+    goto fail;
   if (v) {
     float *vf = NULL;
-    if ((st = copy_f32(v, "output weights v", &vf))) goto fail;
+    if ((st = nco_zoo_copy_f32(v, "output weights v", &vf))) goto fail;
     /* Oymak §4.3 assumes ‖v‖ = 1 (without loss of generality) */
-    double nv = sqrt(dot64(k, vf, vf));
+    double nv = sqrt(nco_dot(k, vf, vf));
     p->v = nco_calloc(k, sizeof *p->v);
     if (p->v)
       for (size_t l = 0; l < k; l++) p->v[l] = vf[l];
     free(vf);
     if (!p->v) goto nomem;
     if (!(fabs(nv - 1) <= 1e-5)) {
-      st = nco_error(NCO_ERR_RANGE, "%s: output weights v has norm %.9g, must be 1 (within 1e-5)", origin_of(v),
-                     nv);
+      st = nco_error(NCO_ERR_RANGE, "%s: output weights v has norm %.9g, must be 1 (within 1e-5)",
+                     nco_zoo_origin(v), nv);
       goto fail;
     }
   } else {
@@ -271,7 +198,7 @@ int nco_shallow_create(const nco_array *X, const nco_array *y, size_t k, const n
   if (!p->acc || !p->z) goto nomem;
   if ((st = nco_problem_alloc(&shallow_type, p, kd, n, 1, 0, out))) return st; /* p taken over */
   char ad[64];
-  act_desc(&a, ad, sizeof ad);
+  nco_zoo_act_desc(&a, ad, sizeof ad);
   snprintf((*out)->label, sizeof (*out)->label, "shallow(%s) n=%zu d=%zu k=%zu", ad, n, d, k);
   return NCO_OK;
 nomem:
@@ -317,7 +244,7 @@ int nco_shallow_generate(size_t n, size_t d, size_t k, const nco_act *act, doubl
   default_v(vs, k);
   for (size_t i = 0; i < n; i++) {
     double f = 0;
-    for (size_t l = 0; l < k; l++) f += vs[l] * nco_act_f(&a, dot64(d, Ws + l * d, Xd + i * d));
+    for (size_t l = 0; l < k; l++) f += vs[l] * nco_act_f(&a, nco_dot(d, Ws + l * d, Xd + i * d));
     yd[i] = (float)(f + noise * nco_rng_normal(rng));
   }
   free(Ws);

@@ -23,6 +23,7 @@
 #include "ncopt/rng.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "problems/common.h"
 
 typedef struct tensor {
   size_t k, d;
@@ -92,40 +93,6 @@ static const nco_problem_type tensor_type = {
     .destroy = tensor_destroy,
 };
 
-static const char *origin_of(const nco_array *a) {
-  return a->origin[0] ? a->origin : "(unnamed array)";
-}
-
-/* Element e of `a` as a double (any numeric dtype); 0 for an invalid dtype. */
-static double elem(const nco_array *a, size_t e) {
-  const unsigned char *p = a->data;
-  switch (a->dtype) {
-    case NCO_DTYPE_F32: {
-      float v;
-      memcpy(&v, p + 4 * e, sizeof v);
-      return v;
-    }
-    case NCO_DTYPE_F64: {
-      double v;
-      memcpy(&v, p + 8 * e, sizeof v);
-      return v;
-    }
-    case NCO_DTYPE_I32: {
-      int32_t v;
-      memcpy(&v, p + 4 * e, sizeof v);
-      return (double)v;
-    }
-    case NCO_DTYPE_I64: {
-      int64_t v;
-      memcpy(&v, p + 8 * e, sizeof v);
-      return (double)v;
-    }
-    case NCO_DTYPE_U8:
-      return (double)p[e];
-  }
-  return 0;
-}
-
 int nco_tensor_create(const nco_array *components, nco_problem **out) {
   tensor *t = NULL;
   nco_problem *pb = NULL;
@@ -133,7 +100,7 @@ int nco_tensor_create(const nco_array *components, nco_problem **out) {
   if (!out) return nco_error(NCO_ERR_INVALID, "tensor: output pointer is NULL");
   *out = NULL;
   if (!components) return nco_error(NCO_ERR_INVALID, "tensor: components array is NULL");
-  const char *org = origin_of(components);
+  const char *org = nco_zoo_origin(components);
   size_t any2[2] = {(size_t)-1, (size_t)-1};
   if ((st = nco_array_expect(components, "components", 2, any2))) return st;
   size_t k = components->shape[0], d = components->shape[1], kd;
@@ -161,7 +128,7 @@ int nco_tensor_create(const nco_array *components, nco_problem **out) {
   /* Copy to float32, checking finiteness and float range. */
   for (size_t i = 0; i < k; i++) {
     for (size_t j = 0; j < d; j++) {
-      double v = elem(components, i * d + j);
+      double v = nco_zoo_elem(components, i * d + j);
       if (!isfinite(v)) {
         st = nco_error(NCO_ERR_NONFINITE, "%s: components has a non-finite value (%g) at index (%zu, %zu)",
                        org, v, i, j);

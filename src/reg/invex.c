@@ -16,7 +16,6 @@
  * VJP and rhvp are never scaled, so the base's reduction plays no role.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +23,7 @@
 #include "ncopt/reg.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
-
-/* λ of an invex wrapper, NAN otherwise (used by nco_reg_lambda in l2.c). */
-double nco_reg_invex_lambda_(const nco_problem *pb);
+#include "reg/common.h"
 
 typedef struct invex_impl {
   double lambda; /* λ > 0 */
@@ -141,19 +138,7 @@ int nco_invex_wrap(nco_problem *base, double lambda, int owns, nco_problem **out
   size_t N = 0, dim = 0;
   if (out) *out = NULL;
   if (!base) return nco_error(NCO_ERR_INVALID, "invex: base problem is NULL");
-  if (!out) {
-    st = nco_error(NCO_ERR_INVALID, "invex: output pointer is NULL (base %s)", base->label);
-    goto fail;
-  }
-  if (!isfinite(lambda)) {
-    st = nco_error(NCO_ERR_RANGE, "invex: lambda must be finite, got %g (base %s)", lambda,
-                   base->label);
-    goto fail;
-  }
-  if (!(lambda > 0)) {
-    st = nco_error(NCO_ERR_RANGE, "invex: lambda must be > 0, got %g (base %s)", lambda, base->label);
-    goto fail;
-  }
+  if ((st = nco_reg_check_wrap_("invex", base, lambda, 1, out))) goto fail;
   if (!nco_problem_is_least_squares(base)) {
     st = nco_error(NCO_ERR_UNSUPPORTED,
                    "invex: base problem %s is not least-squares (needs residual, JVP and VJP); "
@@ -189,10 +174,7 @@ int nco_invex_wrap(nco_problem *base, double lambda, int owns, nco_problem **out
                          base->m, base->m_extra, &pb);
   I = NULL;
   if (st) goto fail;
-  pb->base = base;
-  pb->owns_base = owns ? 1 : 0;
-  pb->reduction = base->reduction; /* copied once; the wrapper's own from now on */
-  snprintf(pb->label, sizeof pb->label, "invex(λ=%g) ∘ %.100s", lambda, base->label);
+  nco_reg_attach_(pb, base, owns, "invex", lambda);
   *out = pb;
   return NCO_OK;
 nomem:

@@ -1,5 +1,6 @@
 /* The ℓ2 wrapper: f(x) + λ‖x‖² (Crane & Roosta §1–2: "f(x) + λ‖x‖²"),
- * and nco_reg_lambda for both wrappers.
+ * and what both wrappers share: nco_reg_lambda and the argument checks and
+ * final step of a wrap (reg/common.h).
  *
  * Parameters are the base's x[d] unchanged. The penalty λ‖x‖² is added once
  * per evaluation and never multiplied by the reduction factor c (reg.h):
@@ -24,9 +25,7 @@
 #include "ncopt/reg.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
-
-/* Defined in invex.c: λ of an invex wrapper, NAN for any other problem. */
-double nco_reg_invex_lambda_(const nco_problem *pb);
+#include "reg/common.h"
 
 typedef struct l2_impl {
   double lambda; /* λ ≥ 0 */
@@ -158,18 +157,7 @@ int nco_l2_wrap(nco_problem *base, double lambda, int owns, nco_problem **out) {
   l2_impl *L = NULL;
   if (out) *out = NULL;
   if (!base) return nco_error(NCO_ERR_INVALID, "l2: base problem is NULL");
-  if (!out) {
-    st = nco_error(NCO_ERR_INVALID, "l2: output pointer is NULL (base %s)", base->label);
-    goto fail;
-  }
-  if (!isfinite(lambda)) {
-    st = nco_error(NCO_ERR_RANGE, "l2: lambda must be finite, got %g (base %s)", lambda, base->label);
-    goto fail;
-  }
-  if (lambda < 0) {
-    st = nco_error(NCO_ERR_RANGE, "l2: lambda must be >= 0, got %g (base %s)", lambda, base->label);
-    goto fail;
-  }
+  if ((st = nco_reg_check_wrap_("l2", base, lambda, 0, out))) goto fail;
   int ls = nco_problem_is_least_squares(base);
   int exact = nco_problem_has_exact_hvp(base);
   const nco_problem_type *t;
@@ -196,17 +184,34 @@ int nco_l2_wrap(nco_problem *base, double lambda, int owns, nco_problem **out) {
   st = nco_problem_alloc(t, L, base->dim, base->n, ls ? base->m : 0, m_extra, &pb);
   L = NULL;
   if (st) goto fail;
-  pb->base = base;
-  pb->owns_base = owns ? 1 : 0;
-  pb->reduction = base->reduction; /* copied once; the wrapper's own from now on */
-  pb->manifold = base->manifold;   /* same parameters, same geometry */
-  snprintf(pb->label, sizeof pb->label, "l2(λ=%g) ∘ %.100s", lambda, base->label);
+  nco_reg_attach_(pb, base, owns, "l2", lambda);
+  pb->manifold = base->manifold; /* same parameters, same geometry */
   *out = pb;
   return NCO_OK;
 fail:
   free(L);
   if (owns) nco_problem_free(base);
   return st;
+}
+
+int nco_reg_check_wrap_(const char *who, const nco_problem *base, double lambda, int positive,
+                        nco_problem **out) {
+  if (!out)
+    return nco_error(NCO_ERR_INVALID, "%s: output pointer is NULL (base %s)", who, base->label);
+  if (!isfinite(lambda))
+    return nco_error(NCO_ERR_RANGE, "%s: lambda must be finite, got %g (base %s)", who, lambda,
+                     base->label);
+  if (positive ? !(lambda > 0) : lambda < 0)
+    return nco_error(NCO_ERR_RANGE, "%s: lambda must be %s, got %g (base %s)", who,
+                     positive ? "> 0" : ">= 0", lambda, base->label);
+  return NCO_OK;
+}
+
+void nco_reg_attach_(nco_problem *pb, nco_problem *base, int owns, const char *who, double lambda) {
+  pb->base = base;
+  pb->owns_base = owns ? 1 : 0;
+  pb->reduction = base->reduction; /* copied once; the wrapper's own from now on */
+  snprintf(pb->label, sizeof pb->label, "%s(λ=%g) ∘ %.100s", who, lambda, base->label);
 }
 
 double nco_reg_lambda(const nco_problem *pb) {

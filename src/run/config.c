@@ -1,15 +1,18 @@
 /* The key table and the resolution of a spec into an nco_config. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "ncopt/config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ncopt/status.h"
 
-typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT } ktype;
+typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_PATH, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT } ktype;
 
 /* which settings object a key writes into */
 typedef enum { IN_CFG, IN_HP, IN_SCHED } kbase;
@@ -51,12 +54,12 @@ static const key keys[] = {
     {"data", "gap", T_DOUBLE, C(data_gap), "1", 0, INF, NULL, "pca", "eigen-gap of the planted spectrum"},
     {"data", "p", T_DOUBLE, C(data_p), "0.5", 0, 1, NULL, "matcomp_asym", "observation probability"},
     {"data", "binary", T_BOOL, C(data_binary), "false", 0, 1, NULL, "glm", "targets in {0,1} (Bernoulli of the sigmoid)"},
-    {"data", "features", T_STR, C(data_features), "", 0, 0, NULL, "linear_ls glm lowrank shallow", ".npy features"},
-    {"data", "targets", T_STR, C(data_targets), "", 0, 0, NULL, "linear_ls glm lowrank shallow", ".npy targets"},
-    {"data", "matrix", T_STR, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix"},
-    {"data", "entries", T_STR, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value"},
-    {"data", "components", T_STR, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components"},
-    {"data", "v", T_STR, C(data_v), "", 0, 0, NULL, "shallow", ".npy fixed output weights (unit norm)"},
+    {"data", "features", T_PATH, C(data_features), "", 0, 0, NULL, "linear_ls glm lowrank shallow", ".npy features"},
+    {"data", "targets", T_PATH, C(data_targets), "", 0, 0, NULL, "linear_ls glm lowrank shallow", ".npy targets"},
+    {"data", "matrix", T_PATH, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix"},
+    {"data", "entries", T_PATH, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value"},
+    {"data", "components", T_PATH, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components"},
+    {"data", "v", T_PATH, C(data_v), "", 0, 0, NULL, "shallow", ".npy fixed output weights (unit norm)"},
     /* [problem] */
     {"problem", "type", T_STR, C(problem_type), "glm", 0, 0, NULL, NULL,
      "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow"},
@@ -134,7 +137,7 @@ static const key keys[] = {
     {"run", "iterations", T_U64, C(iterations), "0", 0, 1e18, NULL, NULL, "steps to run (or epochs)"},
     {"run", "epochs", T_U64, C(epochs), "0", 0, 1e18, NULL, NULL, "passes over the data (or iterations)"},
     {"run", "seed", T_U64, C(seed), "0", 0, 0, NULL, NULL, "seed of init, minibatches and noise"},
-    {"run", "init", T_STR, C(init), "", 0, 0, NULL, NULL, ".npy starting parameters (default: problem init)"},
+    {"run", "init", T_PATH, C(init), "", 0, 0, NULL, NULL, ".npy starting parameters (default: problem init)"},
     {"run", "log_every", T_U64, C(log_every), "1", 1, 1e18, NULL, NULL, "trace row every K steps"},
     {"run", "checkpoint_every", T_U64, C(checkpoint_every), "0", 0, 1e18, NULL, NULL, "checkpoint every K steps (0: end only)"},
     {"run", "target_loss", T_DOUBLE, C(target_loss), "-inf", -INF, INF, NULL, NULL, "stop when loss ≤ this"},
@@ -142,6 +145,9 @@ static const key keys[] = {
     {"run", "max_seconds", T_DOUBLE, C(max_seconds), "inf", 0, INF, NULL, NULL, "stop after this many seconds"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+static const char *const sections[] = {"data", "problem", "regularizer", "optimizer", "schedule", "run", "probes", "sweep"};
+#define NSECTIONS (sizeof sections / sizeof *sections)
 
 const char *nco_probe_name(nco_probe_id id) {
   static const char *const names[] = {
@@ -237,14 +243,14 @@ static int parse_bool(const char *s, int *out) {
 
 /* ---- resolution ------------------------------------------------------ */
 
-static int kerr(const nco_spec_entry *e, const char *section, const char *name, int st, const char *fmt,
+static int kerr(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name, int st, const char *fmt,
                 const char *a, const char *b) {
   char where[1200], msg[600];
   snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
   if (e)
     nco_spec_where(e, where, sizeof where);
   else
-    snprintf(where, sizeof where, "spec");
+    nco_spec_locate(spec, section, name, where, sizeof where);
   return nco_error(st, "%s: %s.%s: %s", where, section, name, msg);
 }
 
@@ -276,29 +282,32 @@ static int applies(const nco_config *cfg, const key *k) {
   return word_in(type_for(cfg, k), k->applies);
 }
 
-static int set_value(nco_config *cfg, const key *k, const nco_spec_entry *e, const char *text) {
+static int check_choice(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name, const char *v,
+                        const char *list);
+
+static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *text) {
   void *f = field(cfg, k);
   double d;
   uint64_t u;
   int b, i;
   switch (k->type) {
     case T_DOUBLE:
-      if (parse_double(text, &d)) return kerr(e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not a number", text, NULL);
+      if (parse_double(text, &d)) return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not a number", text, NULL);
       if (!(d >= k->lo && d <= k->hi)) {
         char r[96];
         snprintf(r, sizeof r, "[%g, %g]", k->lo, k->hi);
-        return kerr(e, k->section, k->name, NCO_ERR_RANGE, "%s is out of range %s", text, r);
+        return kerr(spec, e, k->section, k->name, NCO_ERR_RANGE, "%s is out of range %s", text, r);
       }
       *(double *)f = d;
       return 0;
     case T_SIZE:
     case T_U64:
       if (parse_u64(text, &u))
-        return kerr(e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not a non-negative integer", text, NULL);
+        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not a non-negative integer", text, NULL);
       if (k->hi > 0 && ((double)u < k->lo || (double)u > k->hi)) {
         char r[96];
         snprintf(r, sizeof r, "[%.0f, %.0f]", k->lo, k->hi);
-        return kerr(e, k->section, k->name, NCO_ERR_RANGE, "%s is out of range %s", text, r);
+        return kerr(spec, e, k->section, k->name, NCO_ERR_RANGE, "%s is out of range %s", text, r);
       }
       if (k->type == T_SIZE)
         *(size_t *)f = (size_t)u;
@@ -306,23 +315,24 @@ static int set_value(nco_config *cfg, const key *k, const nco_spec_entry *e, con
         *(uint64_t *)f = u;
       return 0;
     case T_BOOL:
-      if (parse_bool(text, &b)) return kerr(e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not true or false", text, NULL);
+      if (parse_bool(text, &b)) return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not true or false", text, NULL);
       *(int *)f = b;
       return 0;
     case T_STR:
+    case T_PATH:
       if (strlen(text) >= (k->off == offsetof(nco_config, problem_type) || k->off == offsetof(nco_config, data_source) ? 32 : NCO_PATH_MAX))
-        return kerr(e, k->section, k->name, NCO_ERR_INVALID, "value too long", NULL, NULL);
+        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "value too long", NULL, NULL);
       strcpy((char *)f, text);
       return 0;
     case T_ENUM:
       i = enum_index(text, k->enums);
-      if (i < 0) return kerr(e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not one of: %s", text, k->enums);
+      if (i < 0) return check_choice(spec, e, k->section, k->name, text, k->enums);
       *(int *)f = i;
       return 0;
     case T_ACT: {
       nco_activation a;
       if (nco_act_parse(text, &a))
-        return kerr(e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not an activation (%s)", text,
+        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not an activation (%s)", text,
                     "identity sigmoid tanh softplus relu leaky_relu elu");
       double mix = cfg->act.mix;
       cfg->act = nco_act_make(a);
@@ -333,26 +343,27 @@ static int set_value(nco_config *cfg, const key *k, const nco_spec_entry *e, con
   }
 }
 
-static int check_choice(const nco_spec_entry *e, const char *section, const char *name, const char *v,
+static int check_choice(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name, const char *v,
                         const char *list) {
   if (word_in(v, list)) return 0;
   /* did you mean */
   const char *best = NULL;
   size_t bd = 3;
-  char buf[64];
+  char buf[64], bestbuf[64];
   for (int i = 0;; i++) {
     const char *w = enum_name(list, i, buf, sizeof buf);
     if (!strcmp(w, "?")) break;
     size_t dd = nco_edit_distance(v, w);
-    if (dd < bd) bd = dd, best = w;
+    /* a near miss: at most 2 edits and fewer than half the letters */
+    if (dd < bd && dd < strlen(w)) bd = dd, best = strcpy(bestbuf, w);
     if (!strchr(list, ' ') || i > 64) break;
   }
   if (best) {
     char m[160];
     snprintf(m, sizeof m, "unknown value '%s' (did you mean '%s'?)", v, best);
-    return kerr(e, section, name, NCO_ERR_INVALID, "%s", m, NULL);
+    return kerr(spec, e, section, name, NCO_ERR_INVALID, "%s", m, NULL);
   }
-  return kerr(e, section, name, NCO_ERR_INVALID, "unknown value '%s' (one of: %s)", v, list);
+  return kerr(spec, e, section, name, NCO_ERR_INVALID, "unknown value '%s' (one of: %s)", v, list);
 }
 
 static const char *optim_names(char *buf, size_t len) {
@@ -362,6 +373,58 @@ static const char *optim_names(char *buf, size_t len) {
     strncat(buf, nco_optim_type_name(nco_optim_types[i]), len - strlen(buf) - 1);
   }
   return buf;
+}
+
+/* The keys resolved first: problem.type, data.source, optimizer.type,
+ * schedule.type. */
+static int is_type_key(const key *k) {
+  return k->type == T_OPTIM || k->type == T_SCHED || (!strcmp(k->section, "problem") && !strcmp(k->name, "type")) ||
+         (!strcmp(k->section, "data") && !strcmp(k->name, "source"));
+}
+
+/* Locates an error of the optimiser's or schedule's own validation, whose
+ * message reads "optimizer.KEY = V: what" or "schedule.KEY = V: what", at
+ * the key's line: "FILE:LINE: optimizer.KEY: what (got V)". */
+static int relocate(const nco_spec *spec, int st) {
+  char msg[1024], where[1200], section[32], name[64], val[128] = "";
+  snprintf(msg, sizeof msg, "%s", nco_last_error());
+  const char *p = msg, *dot = strchr(msg, '.');
+  if (!dot || (size_t)(dot - msg) >= sizeof section) {
+    nco_spec_locate(spec, "optimizer", "type", where, sizeof where);
+    return nco_error(st, "%s: optimizer.type: %s", where, msg);
+  }
+  snprintf(section, sizeof section, "%.*s", (int)(dot - msg), msg);
+  p = dot + 1;
+  size_t kl = strcspn(p, " =:");
+  snprintf(name, sizeof name, "%.*s", (int)(kl < sizeof name ? kl : sizeof name - 1), p);
+  p += kl;
+  if (!strncmp(p, " = ", 3)) {
+    const char *c = strstr(p + 3, ": ");
+    size_t vl = c ? (size_t)(c - p - 3) : strlen(p + 3);
+    snprintf(val, sizeof val, "%.*s", (int)(vl < sizeof val ? vl : sizeof val - 1), p + 3);
+    p = c ? c : p + 3 + vl;
+  }
+  if (!strncmp(p, ": ", 2)) p += 2;
+  /* the schedule's base step size c is the optimizer's lr */
+  if (!strcmp(section, "schedule") && !strcmp(name, "c")) snprintf(section, sizeof section, "optimizer"), snprintf(name, sizeof name, "lr");
+  nco_spec_locate(spec, section, name, where, sizeof where);
+  if (val[0]) return nco_error(st, "%s: %s.%s: %s (got %s)", where, section, name, p, val);
+  return nco_error(st, "%s: %s.%s: %s", where, section, name, p);
+}
+
+/* path ← dir/path unless absolute; dir made absolute with realpath. */
+static int absolute_path(const nco_spec *spec, const key *k, const char *dir, char *path) {
+  if (path[0] == '/') return NCO_OK;
+  char base[PATH_MAX], full[2 * PATH_MAX + 2];
+  if (!realpath(dir && *dir ? dir : ".", base))
+    return kerr(spec, nco_spec_find(spec, k->section, k->name), k->section, k->name, NCO_ERR_IO,
+                "cannot resolve the spec's folder %s", dir, NULL);
+  snprintf(full, sizeof full, "%s%s%s", base, strcmp(base, "/") ? "/" : "", path);
+  if (strlen(full) >= NCO_PATH_MAX)
+    return kerr(spec, nco_spec_find(spec, k->section, k->name), k->section, k->name, NCO_ERR_INVALID, "path too long",
+                NULL, NULL);
+  strcpy(path, full);
+  return NCO_OK;
 }
 
 int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
@@ -375,56 +438,58 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   const char *v;
   e = nco_spec_find(spec, "problem", "type");
   v = e ? e->value : "glm";
-  if (e && (st = check_choice(e, "problem", "type", v, PROBLEM_TYPES))) return st;
+  if (e && (st = check_choice(spec, e, "problem", "type", v, PROBLEM_TYPES))) return st;
   snprintf(cfg->problem_type, sizeof cfg->problem_type, "%s", v);
   e = nco_spec_find(spec, "optimizer", "type");
   v = e ? e->value : "sgd";
   cfg->optim = nco_optim_find(v);
   if (!cfg->optim) {
     char names[512];
-    return check_choice(e, "optimizer", "type", v, optim_names(names, sizeof names));
+    return check_choice(spec, e, "optimizer", "type", v, optim_names(names, sizeof names));
   }
   cfg->hp = nco_optim_defaults(cfg->optim);
   e = nco_spec_find(spec, "schedule", "type");
   v = e ? e->value : "constant";
   nco_schedule_kind sk;
   if (nco_schedule_parse(v, &sk))
-    return check_choice(e, "schedule", "type", v, "constant inv inv_sqrt step cosine cooldown");
+    return check_choice(spec, e, "schedule", "type", v, "constant inv inv_sqrt step cosine cooldown");
   e = nco_spec_find(spec, "data", "source");
   v = e ? e->value : "synthetic";
-  if ((st = check_choice(e, "data", "source", v, "synthetic npy"))) return st;
+  if ((st = check_choice(spec, e, "data", "source", v, "synthetic npy"))) return st;
 
-  /* 2. defaults of every key, then the spec's values */
+  /* 2. defaults of every key, then the spec's values (problem.type and
+   * data.source were set in 1: every key's applicability depends on them) */
+  snprintf(cfg->data_source, sizeof cfg->data_source, "%s", v);
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
-    if (k->type == T_OPTIM || k->type == T_SCHED || !k->def) continue;
-    if ((st = set_value(cfg, k, NULL, k->def))) return st;
+    if (is_type_key(k) || !k->def) continue;
+    if ((st = set_value(spec, cfg, k, NULL, k->def))) return st;
   }
   cfg->act = nco_act_make(NCO_ACT_SIGMOID);
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
-    if (k->type == T_OPTIM || k->type == T_SCHED) {
+    if (is_type_key(k)) {
       if ((e = nco_spec_find(spec, k->section, k->name))) e->used = 1;
       continue;
     }
     if (k->type == T_ACT && (e = nco_spec_find(spec, k->section, k->name))) {
       e->used = 1;
-      if ((st = set_value(cfg, k, e, e->value))) return st;
+      if ((st = set_value(spec, cfg, k, e, e->value))) return st;
     }
   }
   double base_lr = cfg->hp.lr;
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
-    if (k->type == T_OPTIM || k->type == T_SCHED || k->type == T_ACT) continue;
+    if (is_type_key(k) || k->type == T_ACT) continue;
     if (!(e = nco_spec_find(spec, k->section, k->name))) continue;
     e->used = 1;
     if (!strcmp(k->section, "schedule")) continue; /* after the schedule defaults */
     if (!applies(cfg, k)) {
       char *what = !strcmp(k->section, "optimizer") ? "optimizer" : "problem";
-      return kerr(e, k->section, k->name, NCO_ERR_INVALID, "does not apply here (used by: %s) — remove it or change the %s type",
+      return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "does not apply here (used by: %s) — remove it or change the %s type",
                   k->applies, what);
     }
-    if ((st = set_value(cfg, k, e, e->value))) return st;
+    if ((st = set_value(spec, cfg, k, e, e->value))) return st;
     if (k->base == IN_HP && k->off == offsetof(nco_optim_params, lr)) base_lr = cfg->hp.lr;
   }
   cfg->sched = nco_schedule_defaults(sk, base_lr);
@@ -433,8 +498,8 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     if (strcmp(k->section, "schedule") || k->type == T_SCHED) continue;
     if (!(e = nco_spec_find(spec, k->section, k->name))) continue;
     if (!applies(cfg, k))
-      return kerr(e, k->section, k->name, NCO_ERR_INVALID, "does not apply to this schedule (used by: %s)", k->applies, NULL);
-    if ((st = set_value(cfg, k, e, e->value))) return st;
+      return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "does not apply to this schedule (used by: %s)", k->applies, NULL);
+    if ((st = set_value(spec, cfg, k, e, e->value))) return st;
   }
 
   /* 3. probes: name = true | false | K */
@@ -448,12 +513,11 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     else if (!parse_u64(e->value, &K) && K > 0)
       cfg->probe_every[p] = (int64_t)K;
     else
-      return kerr(e, "probes", nco_probe_name(p), NCO_ERR_INVALID, "'%s' is not true, false or a step count K ≥ 1",
+      return kerr(spec, e, "probes", nco_probe_name(p), NCO_ERR_INVALID, "'%s' is not true, false or a step count K ≥ 1",
                   e->value, NULL);
   }
 
   /* 4. anything left is unknown */
-  static const char *const sections[] = {"data", "problem", "regularizer", "optimizer", "schedule", "run", "probes", "sweep"};
   for (size_t i = 0; i < spec->n; i++) {
     nco_spec_entry *u = &spec->e[i];
     if (u->used) continue;
@@ -467,7 +531,7 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
       size_t bd = 3;
       for (size_t s = 0; s < sizeof sections / sizeof *sections; s++) {
         size_t dd = nco_edit_distance(u->section, sections[s]);
-        if (dd < bd) bd = dd, best = sections[s];
+        if (dd < bd && dd < strlen(sections[s])) bd = dd, best = sections[s];
       }
       if (best) snprintf(m, sizeof m, " (did you mean [%s]?)", best);
       else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run probes sweep)");
@@ -478,12 +542,12 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     for (size_t k = 0; k < NKEYS; k++) {
       if (strcmp(keys[k].section, u->section)) continue;
       size_t dd = nco_edit_distance(u->key, keys[k].name);
-      if (dd < bd) bd = dd, best = keys[k].name;
+      if (dd < bd && dd < strlen(keys[k].name)) bd = dd, best = keys[k].name;
     }
     if (!strcmp(u->section, "probes"))
       for (int p = 0; p < NCO_PROBE_COUNT; p++) {
         size_t dd = nco_edit_distance(u->key, nco_probe_name(p));
-        if (dd < bd) bd = dd, best = nco_probe_name(p);
+        if (dd < bd && dd < strlen(nco_probe_name(p))) bd = dd, best = nco_probe_name(p);
       }
     if (best) snprintf(m, sizeof m, " (did you mean '%s'?)", best);
     else m[0] = '\0';
@@ -494,26 +558,26 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   e = nco_spec_find(spec, "run", "iterations");
   nco_spec_entry *ep = nco_spec_find(spec, "run", "epochs");
   if (cfg->iterations && cfg->epochs)
-    return kerr(ep, "run", "epochs", NCO_ERR_INVALID, "set either run.iterations or run.epochs, not both", NULL, NULL);
+    return kerr(spec, ep, "run", "epochs", NCO_ERR_INVALID, "set either run.iterations or run.epochs, not both", NULL, NULL);
   if (!cfg->iterations && !cfg->epochs)
-    return kerr(e ? e : ep, "run", "iterations", NCO_ERR_INVALID, "missing: set run.iterations or run.epochs (> 0)", NULL, NULL);
+    return kerr(spec, e ? e : ep, "run", "iterations", NCO_ERR_INVALID, "missing: set run.iterations or run.epochs (> 0)", NULL, NULL);
   e = nco_spec_find(spec, "regularizer", "lambda");
   if (cfg->reg == NCO_REG_INVEX && !(cfg->reg_lambda > 0))
-    return kerr(e ? e : nco_spec_find(spec, "regularizer", "type"), "regularizer", "lambda", NCO_ERR_RANGE,
+    return kerr(spec, e ? e : nco_spec_find(spec, "regularizer", "type"), "regularizer", "lambda", NCO_ERR_RANGE,
                 "the invex lifting needs lambda > 0 (got %s)", e ? e->value : "the default 0", NULL);
   if (!strcmp(cfg->problem_type, "tensor") && cfg->reg == NCO_REG_INVEX)
-    return kerr(nco_spec_find(spec, "regularizer", "type"), "regularizer", "type", NCO_ERR_INVALID,
+    return kerr(spec, nco_spec_find(spec, "regularizer", "type"), "regularizer", "type", NCO_ERR_INVALID,
                 "invex needs a least-squares problem; tensor has no residuals", NULL, NULL);
   int req = nco_optim_type_requires(cfg->optim);
   if (req == 1 && (!strcmp(cfg->problem_type, "tensor")))
-    return kerr(nco_spec_find(spec, "optimizer", "type"), "optimizer", "type", NCO_ERR_INVALID,
+    return kerr(spec, nco_spec_find(spec, "optimizer", "type"), "optimizer", "type", NCO_ERR_INVALID,
                 "%s needs a least-squares problem; %s has no residuals", nco_optim_type_name(cfg->optim), cfg->problem_type);
   if (req == 2 && strcmp(cfg->problem_type, "tensor"))
-    return kerr(nco_spec_find(spec, "optimizer", "type"), "optimizer", "type", NCO_ERR_INVALID,
+    return kerr(spec, nco_spec_find(spec, "optimizer", "type"), "optimizer", "type", NCO_ERR_INVALID,
                 "%s needs a problem on a manifold (the sphere: tensor); %s is Euclidean", nco_optim_type_name(cfg->optim),
                 cfg->problem_type);
   if (req == 2 && cfg->reg != NCO_REG_NONE)
-    return kerr(nco_spec_find(spec, "regularizer", "type"), "regularizer", "type", NCO_ERR_INVALID,
+    return kerr(spec, nco_spec_find(spec, "regularizer", "type"), "regularizer", "type", NCO_ERR_INVALID,
                 "a regularizer changes the parameter space; rgd needs the bare sphere problem", NULL, NULL);
   if (!strcmp(cfg->data_source, "npy")) {
     static const struct { const char *types, *key; size_t off; } need[] = {
@@ -524,27 +588,68 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
         {"tensor", "components", offsetof(nco_config, data_components)}};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
       if (word_in(cfg->problem_type, need[i].types) && !*((char *)cfg + need[i].off))
-        return kerr(nco_spec_find(spec, "data", "source"), "data", need[i].key, NCO_ERR_INVALID,
+        return kerr(spec, nco_spec_find(spec, "data", "source"), "data", need[i].key, NCO_ERR_INVALID,
                     "missing: source = npy needs data.%s for problem %s", need[i].key, cfg->problem_type);
   }
-  /* the method's own validation, located at the optimizer section */
+  if (cfg->batch > 0 && !nco_optim_type_is_ask_tell(cfg->optim))
+    return kerr(spec, nco_spec_find(spec, "optimizer", "batch"), "optimizer", "batch", NCO_ERR_INVALID,
+                "%s is a full-batch method; set batch = 0", nco_optim_type_name(cfg->optim), NULL);
+  /* the method's own validation (messages "optimizer.KEY = V: ..."), at the key's line */
   nco_optim *probe = NULL;
-  float x0 = 0;
-  if ((st = nco_optim_create(cfg->optim, 1, &cfg->hp, &x0, &probe))) {
-    e = nco_spec_find(spec, "optimizer", "type");
-    char where[1200];
-    if (e) nco_spec_where(e, where, sizeof where); else snprintf(where, sizeof where, "%s", spec->path);
-    return nco_error_context(st, "%s", where);
-  }
+  float x0 = 1; /* a unit vector: rgd normalises its start onto the sphere */
+  if ((st = nco_optim_create(cfg->optim, 1, &cfg->hp, &x0, &probe))) return relocate(spec, st);
   nco_optim_free(probe);
-  if ((st = nco_schedule_validate(&cfg->sched))) {
-    e = nco_spec_find(spec, "schedule", "type");
+  if ((st = nco_schedule_validate(&cfg->sched))) return relocate(spec, st);
+  if ((st = nco_act_validate(&cfg->act))) {
     char where[1200];
-    if (e) nco_spec_where(e, where, sizeof where); else snprintf(where, sizeof where, "%s", spec->path);
-    return nco_error_context(st, "%s", where);
+    nco_spec_locate(spec, "problem", "activation", where, sizeof where);
+    return nco_error_context(st, "%s: problem.activation", where);
   }
-  if ((st = nco_act_validate(&cfg->act))) return nco_error_context(st, "%s: problem", spec->path);
+  /* 6. file paths: relative to the spec's folder, made absolute (so that
+   * the resolved spec works from any folder), and readable */
+  for (size_t i = 0; i < NKEYS; i++) {
+    const key *k = &keys[i];
+    if (k->type != T_PATH) continue;
+    char *f = field(cfg, k);
+    if (!*f) continue;
+    if ((st = absolute_path(spec, k, cfg->spec_dir, f))) return st;
+    if (access(f, R_OK)) {
+      int en = errno;
+      return kerr(spec, nco_spec_find(spec, k->section, k->name), k->section, k->name, NCO_ERR_IO, "%s: %s", f,
+                  strerror(en));
+    }
+  }
+  /* 7. where every key came from, for errors found later (data, init) */
+  snprintf(cfg->spec_path, sizeof cfg->spec_path, "%s", spec->path && *spec->path ? spec->path : "spec");
+  cfg->spec_nlines = spec->nlines;
+  for (size_t i = 0; i < NKEYS && i < NCO_CONFIG_MAX_KEYS; i++) {
+    e = nco_spec_find(spec, keys[i].section, keys[i].name);
+    cfg->key_line[i] = !e ? 0 : !strcmp(e->file, "--set") ? -(e->line > 0 ? e->line : 1) : (e->line > 0 ? e->line : 1);
+  }
+  for (size_t s = 0; s < NSECTIONS; s++) {
+    cfg->section_line[s] = 0;
+    for (size_t j = 0; j < spec->nsec; j++)
+      if (!strcmp(spec->sec[j].name, sections[s])) cfg->section_line[s] = spec->sec[j].line;
+  }
   return NCO_OK;
+}
+
+const char *nco_config_where(const nco_config *cfg, const char *section, const char *name, char *buf, size_t len) {
+  for (size_t i = 0; i < NKEYS && i < NCO_CONFIG_MAX_KEYS; i++) {
+    if (strcmp(keys[i].section, section) || strcmp(keys[i].name, name)) continue;
+    int l = cfg->key_line[i];
+    if (l > 0) snprintf(buf, len, "%s:%d", cfg->spec_path, l);
+    else if (l < 0) snprintf(buf, len, "--set:%d", -l);
+    else break;
+    return buf;
+  }
+  for (size_t s = 0; s < NSECTIONS; s++)
+    if (!strcmp(sections[s], section) && cfg->section_line[s] > 0) {
+      snprintf(buf, len, "%s:%d", cfg->spec_path, cfg->section_line[s]);
+      return buf;
+    }
+  snprintf(buf, len, "%s:%d", cfg->spec_path, cfg->spec_nlines > 0 ? cfg->spec_nlines : 1);
+  return buf;
 }
 
 /* ---- writing the resolved spec --------------------------------------- */
@@ -555,14 +660,24 @@ static void write_value(const nco_config *cfg, const key *k, FILE *fp) {
   switch (k->type) {
     case T_DOUBLE: {
       double d = *(const double *)f;
-      if (isinf(d)) fprintf(fp, "%s", d > 0 ? "inf" : "-inf");
-      else fprintf(fp, "%.17g", d);
+      if (isinf(d)) {
+        fprintf(fp, "%s", d > 0 ? "inf" : "-inf");
+      } else {
+        /* the shortest text that reads back to the same double */
+        char t[40];
+        for (int prec = 1; prec <= 17; prec++) {
+          snprintf(t, sizeof t, "%.*g", prec, d);
+          if (strtod(t, NULL) == d) break;
+        }
+        fprintf(fp, "%s", t);
+      }
       break;
     }
     case T_SIZE: fprintf(fp, "%zu", *(const size_t *)f); break;
     case T_U64: fprintf(fp, "%llu", (unsigned long long)*(const uint64_t *)f); break;
     case T_BOOL: fprintf(fp, "%s", *(const int *)f ? "true" : "false"); break;
-    case T_STR: fprintf(fp, "%s", (const char *)f); break;
+    case T_STR:
+    case T_PATH: fprintf(fp, "%s", (const char *)f); break;
     case T_ENUM: fprintf(fp, "%s", enum_name(k->enums, *(const int *)f, buf, sizeof buf)); break;
     case T_ACT: fprintf(fp, "%s", nco_act_name(cfg->act.kind)); break;
     case T_OPTIM: fprintf(fp, "%s", nco_optim_type_name(cfg->optim)); break;
@@ -622,7 +737,178 @@ static void list_keys(FILE *fp, const char *section, const char *type) {
   }
 }
 
+/* ---- the key table as Markdown (docs/SPEC.md) --------------------------- */
+
+static const char *type_word(const key *k) {
+  switch (k->type) {
+    case T_DOUBLE: return "number";
+    case T_SIZE:
+    case T_U64: return "integer";
+    case T_BOOL: return "bool";
+    case T_PATH: return "path";
+    case T_STR:
+    case T_ENUM:
+    case T_ACT:
+    case T_OPTIM:
+    case T_SCHED: return "choice";
+    default: return "?";
+  }
+}
+
+static void md_num(FILE *fp, double v) {
+  if (isinf(v)) fprintf(fp, "%sinf", v < 0 ? "−" : "");
+  else fprintf(fp, "%g", v);
+}
+
+static void md_range(FILE *fp, const key *k) {
+  if (k->type == T_DOUBLE) {
+    if (k->lo > 0 && k->lo < 1e-100) fputs("(0", fp); /* lo = 1e-300 stands for > 0 */
+    else fputc('[', fp), md_num(fp, k->lo);
+    fputs(", ", fp), md_num(fp, k->hi), fputc(']', fp);
+  } else if (k->type == T_SIZE || k->type == T_U64) {
+    if (k->hi >= 1e12) fprintf(fp, "≥ %.0f", k->lo);
+    else if (k->hi > 0) fprintf(fp, "[%.0f, %.0f]", k->lo, k->hi);
+    else fputs("any", fp);
+  } else if (k->type == T_BOOL) {
+    fputs("true, false", fp);
+  } else if (k->type == T_ENUM) {
+    for (const char *p = k->enums; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
+  } else if (k->type == T_OPTIM) {
+    for (size_t i = 0; nco_optim_types[i]; i++) fprintf(fp, "%s%s", i ? ", " : "", nco_optim_type_name(nco_optim_types[i]));
+  } else if (k->type == T_SCHED) {
+    fputs("constant, inv, inv_sqrt, step, cosine, cooldown", fp);
+  } else if (k->type == T_ACT) {
+    fputs("identity, sigmoid, tanh, softplus, relu, leaky_relu, elu", fp);
+  } else if (!strcmp(k->section, "problem") && !strcmp(k->name, "type")) {
+    for (const char *p = PROBLEM_TYPES; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
+  } else if (!strcmp(k->section, "data") && !strcmp(k->name, "source")) {
+    fputs("synthetic, npy", fp);
+  } else {
+    fputs("a file name", fp);
+  }
+}
+
+/* Value of a key in a settings object, as text. */
+static void value_text(const nco_config *cfg, const key *k, char *buf, size_t len) {
+  char *text = NULL;
+  size_t n = 0;
+  FILE *fp = open_memstream(&text, &n);
+  if (!fp) {
+    snprintf(buf, len, "?");
+    return;
+  }
+  write_value(cfg, k, fp);
+  fclose(fp);
+  snprintf(buf, len, "%s", text ? text : "");
+  free(text);
+}
+
+/* Per-method (per-schedule) defaults, grouped by value:
+ * "`0.001`; adagrad, rmsprop: `0.01`". */
+static void md_method_defaults(FILE *fp, const key *k) {
+  int is_sched = !strcmp(k->section, "schedule");
+  const char *names[64];
+  char vals[64][64];
+  size_t m = 0;
+  static const nco_schedule_kind kinds[] = {NCO_SCHED_CONSTANT, NCO_SCHED_INV, NCO_SCHED_INV_SQRT,
+                                            NCO_SCHED_STEP, NCO_SCHED_COSINE, NCO_SCHED_COOLDOWN};
+  size_t ntypes = 0;
+  if (is_sched) ntypes = sizeof kinds / sizeof *kinds;
+  else
+    while (nco_optim_types[ntypes]) ntypes++;
+  for (size_t i = 0; i < ntypes && m < 64; i++) {
+    nco_config c;
+    memset(&c, 0, sizeof c);
+    const char *nm;
+    if (is_sched) {
+      c.sched = nco_schedule_defaults(kinds[i], 1e-3);
+      nm = nco_schedule_name(kinds[i]);
+    } else {
+      c.optim = nco_optim_types[i];
+      c.hp = nco_optim_defaults(c.optim);
+      nm = nco_optim_type_name(c.optim);
+    }
+    if (k->applies && !word_in(nm, k->applies)) continue;
+    names[m] = nm;
+    value_text(&c, k, vals[m], sizeof vals[m]);
+    m++;
+  }
+  /* the most common value first, without names */
+  size_t best = 0, bestc = 0;
+  for (size_t i = 0; i < m; i++) {
+    size_t c = 0;
+    for (size_t j = 0; j < m; j++) c += !strcmp(vals[i], vals[j]);
+    if (c > bestc) bestc = c, best = i;
+  }
+  if (!m) {
+    fputs("—", fp);
+    return;
+  }
+  fprintf(fp, "`%s`", vals[best]);
+  int done[64] = {0};
+  for (size_t i = 0; i < m; i++) {
+    if (done[i] || !strcmp(vals[i], vals[best])) continue;
+    fputs("; ", fp);
+    for (size_t j = i, first = 1; j < m; j++)
+      if (!done[j] && !strcmp(vals[j], vals[i])) fprintf(fp, "%s%s", first ? "" : ", ", names[j]), done[j] = 1, first = 0;
+    fprintf(fp, ": `%s`", vals[i]);
+  }
+}
+
+static const char *section_intro(const char *section) {
+  if (!strcmp(section, "data")) return "Where the arrays come from. Synthetic data is generated from `seed`; `npy` reads the arrays named by the problem-specific keys (paths relative to the spec's folder).";
+  if (!strcmp(section, "problem")) return "The objective.";
+  if (!strcmp(section, "regularizer")) return "A regulariser wrapped around the problem.";
+  if (!strcmp(section, "optimizer")) return "The method and its hyper-parameters (PyTorch's names and defaults where PyTorch has the method). A default given as a list is per method.";
+  if (!strcmp(section, "schedule")) return "The step size of step k; the base value c is `optimizer.lr`.";
+  if (!strcmp(section, "run")) return "Length, seeds, logging, checkpoints and stopping rules. Exactly one of `iterations` and `epochs` must be set.";
+  return "";
+}
+
+static void md_keys(FILE *fp) {
+  const char *section = "";
+  for (size_t i = 0; i < NKEYS; i++) {
+    const key *k = &keys[i];
+    if (strcmp(section, k->section)) {
+      section = k->section;
+      fprintf(fp, "\n### [%s]\n\n%s\n\n", section, section_intro(section));
+      fprintf(fp, "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n");
+    }
+    fprintf(fp, "| `%s` | %s | ", k->name, type_word(k));
+    if (k->type == T_OPTIM || k->type == T_SCHED) fprintf(fp, "`%s`", k->def);
+    else if (k->def && !*k->def) fputs("(none)", fp);
+    else if (k->def) fprintf(fp, "`%s`", k->def);
+    else if (!strcmp(k->section, "optimizer") || !strcmp(k->section, "schedule")) md_method_defaults(fp, k);
+    else fputs("see meaning", fp);
+    fputs(" | ", fp);
+    md_range(fp, k);
+    fputs(" | ", fp);
+    if (k->applies) {
+      for (const char *p = k->applies; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
+    } else {
+      fputs("all", fp);
+    }
+    if (!strcmp(k->section, "data") && k->type == T_PATH) fputs(" (source = npy)", fp);
+    else if (!strcmp(k->section, "data") && k->applies) fputs(" (source = synthetic)", fp);
+    fputs(" | ", fp);
+    for (const char *p = k->help; *p; p++) fputs(*p == '|' ? "\\|" : (char[2]){*p, 0}, fp);
+    fputs(" |\n", fp);
+  }
+  fprintf(fp, "\n### [probes]\n\nMeasurements recorded as trace columns: `name = true` at every logged row, `name = K` every K steps (a row is written at those steps too), `false` off (the default).\n\n");
+  fprintf(fp, "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n");
+  for (int p = 0; p < NCO_PROBE_COUNT; p++)
+    fprintf(fp, "| `%s` | bool or integer | `false` | true, false, K ≥ 1 | all | %s |\n", nco_probe_name(p), probe_help(p));
+  fprintf(fp, "\n### [sweep]\n\n"
+              "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n"
+              "| `SECTION.KEY` | list | — | comma-separated values of that key | all | one run per value (a grid over all listed keys) |\n"
+              "| `zip` | bool | `false` | true, false | all | pair the lists element by element instead (equal lengths) |\n");
+}
+
 int nco_config_list(const char *what, FILE *fp) {
+  if (what && !strcmp(what, "keys")) {
+    md_keys(fp);
+    return ferror(fp) ? nco_error(NCO_ERR_IO, "list: cannot write") : NCO_OK;
+  }
   if (!what || !strcmp(what, "problems")) {
     static const char *const help[][2] = {
         {"linear_ls", "g(x) = Ax − b"},

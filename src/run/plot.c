@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ncopt/status.h"
 #include "run_internal.h"
@@ -115,45 +116,78 @@ typedef struct line {
   const char *label;
 } line;
 
-/* One figure with k lines, to path.png and path.svg. */
-static int figure(const char *path_noext, const char *title, const char *xlabel, const char *ylabel, int logy,
+/* Code points in a UTF-8 string. */
+static size_t u8len(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+/* One figure with k lines, to path.png and path.svg (each written to a
+ * temporary file and renamed: atomic like every output). The y axis is
+ * logarithmic when every value is positive and they span at least a
+ * decade (wantlog), linear otherwise; the axis title says which. The legend
+ * sits right of the plot, which shrinks to make room for the longest label. */
+static int figure(const char *path_noext, const char *title, const char *xlabel, const char *ylabel, int wantlog,
                   const line *ls, size_t k) {
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+  int nonpos = 0;
   for (size_t i = 0; i < k; i++)
     for (size_t j = 0; j < ls[i].n; j++) {
       double x = ls[i].x[j], y = ls[i].y[j];
-      if (!isfinite(x) || !isfinite(y) || (logy && !(y > 0))) continue;
-      if (logy) y = log10(y);
+      if (!isfinite(x) || !isfinite(y)) continue;
+      nonpos |= !(y > 0);
       xmin = fmin(xmin, x), xmax = fmax(xmax, x), ymin = fmin(ymin, y), ymax = fmax(ymax, y);
     }
   if (!(xmin <= xmax)) return NCO_OK; /* nothing to draw */
+  int logy = wantlog && !nonpos && ymax >= 10 * ymin;
+  if (logy) ymin = log10(ymin), ymax = log10(ymax);
   if (xmax == xmin) xmax = xmin + 1;
-  if (ymax - ymin < 1e-12) ymin -= 0.5, ymax += 0.5;
+  if (ymax - ymin < 1e-12 * fmax(1, fabs(ymax))) ymin -= 0.5, ymax += 0.5;
   double pad = 0.04 * (ymax - ymin);
   ymin -= pad, ymax += pad;
+  char ylab[160];
+  snprintf(ylab, sizeof ylab, "%s%s", ylabel, logy ? " (log scale)" : "");
+  size_t maxc = 0;
+  for (size_t i = 0; i < k; i++) maxc = u8len(ls[i].label) > maxc ? u8len(ls[i].label) : maxc;
   const char *devs[2] = {"pngcairo", "svgcairo"}, *exts[2] = {"png", "svg"};
   for (int d = 0; d < 2; d++) {
-    char file[4300];
+    char file[4300], tmp[4400];
     snprintf(file, sizeof file, "%s.%s", path_noext, exts[d]);
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", file);
+    int fd = mkstemp(tmp);
+    if (fd < 0) return nco_error(NCO_ERR_IO, "%s: cannot create a temporary file", file);
+    close(fd);
     plsstrm(0);
     plsdev(devs[d]);
-    plsfnam(file);
+    plsfnam(tmp);
     plspage(0, 0, 900, 600, 0, 0);
     palette();
     plinit();
     plfont(1);
     plschr(0, 0.9);
     pladv(0);
-    plvpor(0.1, 0.78, 0.12, 0.9);
+    /* legend width from the longest label (proportional font: about 0.8
+     * character heights per character), plus the line sample and gaps */
+    PLFLT def, ht, sx0, sx1, sy0, sy1;
+    plgchr(&def, &ht);
+    plgspa(&sx0, &sx1, &sy0, &sy1);
+    double page = sx1 - sx0 > 0 ? sx1 - sx0 : 1;
+    double legend_mm = ((double)maxc * 0.78 + 4.0) * ht;
+    double right = 0.98 - legend_mm / page - 0.02;
+    if (right < 0.45) right = 0.45;
+    if (right > 0.9) right = 0.9;
+    plvpor(0.1, right, 0.12, 0.9);
     plwind(xmin, xmax, ymin, ymax);
     plcol0(1);
     plbox("bcnst", 0, 0, logy ? "bcnstvl" : "bcnstv", 0, 0);
-    pllab(xlabel, ylabel, title);
+    pllab(xlabel, ylab, title);
     for (size_t i = 0; i < k; i++) {
       double *xx = malloc((ls[i].n ? ls[i].n : 1) * sizeof *xx), *yy = malloc((ls[i].n ? ls[i].n : 1) * sizeof *yy);
       if (!xx || !yy) {
         free(xx), free(yy);
         plend();
+        unlink(tmp);
         return nco_error(NCO_ERR_NOMEM, "plot: out of memory");
       }
       size_t m = 0;
@@ -166,22 +200,24 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
       plwidth(2);
       if (m > 1) plline((PLINT)m, xx, yy);
       else if (m == 1) plpoin(1, xx, yy, 17);
-      /* legend entry at the right of the plot */
-      plwidth(1);
-      double ly = 0.88 - 0.05 * (double)i;
-      plvpor(0.8, 0.99, 0.12, 0.9);
-      plwind(0, 1, 0, 1);
-      double lx[2] = {0.02, 0.18}, lyv[2] = {ly, ly};
-      plwidth(2);
+      free(xx), free(yy);
+      /* legend entry right of the plot, in millimetres */
+      double ly = 0.97 - 0.055 * (double)i;
+      plvpor(right + 0.01, 0.99, 0.12, 0.9);
+      plwind(0, (0.99 - right - 0.01) * page, 0, 1);
+      double lx[2] = {0.3 * ht, 2.3 * ht}, lyv[2] = {ly, ly};
       plline(2, lx, lyv);
       plwidth(1);
       plcol0(1);
-      plptex(0.22, ly, 1, 0, 0, ls[i].label);
-      plvpor(0.1, 0.78, 0.12, 0.9);
+      plptex(3.0 * ht, ly, 1, 0, 0, ls[i].label);
+      plvpor(0.1, right, 0.12, 0.9);
       plwind(xmin, xmax, ymin, ymax);
-      free(xx), free(yy);
     }
     plend();
+    if (rename(tmp, file)) {
+      unlink(tmp);
+      return nco_error(NCO_ERR_IO, "%s: cannot rename the plot into place", file);
+    }
   }
   return NCO_OK;
 }
@@ -202,7 +238,7 @@ int nco_plot_run(const char *dir) {
     if (v) ls[k++] = (line){it, v, t.nrow, loss_labels[i]};
   }
   snprintf(path, sizeof path, "%s/loss", dir);
-  if (it && k) st = figure(path, "training loss", "iteration", "loss (log scale)", 1, ls, k);
+  if (it && k) st = figure(path, "training loss", "iteration", "loss", 1, ls, k);
   k = 0;
   const char *probe_cols[] = {"grad_norm", "dist_init", "path_length"};
   const char *probe_labels[] = {"‖∇f‖", "‖θ-θ₀‖", "path length"};
@@ -211,7 +247,7 @@ int nco_plot_run(const char *dir) {
     if (v) ls[k++] = (line){it, v, t.nrow, probe_labels[i]};
   }
   snprintf(path, sizeof path, "%s/probes", dir);
-  if (!st && it && k) st = figure(path, "trajectory probes", "iteration", "value (log scale)", 1, ls, k);
+  if (!st && it && k) st = figure(path, "trajectory probes", "iteration", "value", 1, ls, k);
   table_free(&t);
   return st;
 }

@@ -1,10 +1,31 @@
 /* The run loop: minibatches, schedule, optimiser, probes, trace,
- * checkpoints, stopping rules, outputs (see run.h). */
+ * checkpoints, stopping rules, outputs (see run.h).
+ *
+ * One iteration at step t (the optimiser holds x_t):
+ *   1. the full-batch values at x_t if they are needed: for full-batch
+ *      first-order methods that query at x_t (sgd, adam, ...) the step's own
+ *      evaluation IS the full-batch loss and gradient, so it is computed
+ *      once, logged and then handed to nco_optim_step (no second
+ *      evaluation at logged rows); otherwise only at logged rows;
+ *   2. the trace row of step t if one is due (every log_every steps, every
+ *      K steps for a probe `name = K`, step 0 and the last step);
+ *   3. the stopping rules (target_loss and grad_tol wherever the full-batch
+ *      values at x_t are known, max_seconds, the planned steps);
+ *   4. a checkpoint every checkpoint_every steps;
+ *   5. the progress hook (which may cancel);
+ *   6. the step x_t → x_{t+1}.
+ * A checkpoint taken at step t holds the state after 1–5, so a resumed run
+ * starts at 6 and repeats nothing: trace and parameters are bitwise those
+ * of an uninterrupted run. */
 #include "ncopt/run.h"
 
+#include <cblas.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <plplot.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +43,10 @@
 
 /* ---- files ------------------------------------------------------------- */
 
-int nco_write_file_atomic(const char *path, const void *data, size_t len) {
-  char tmp[4200];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
-    return nco_error(NCO_ERR_INVALID, "%s: path too long", path);
+/* Writes data to a new temporary file next to path (name into tmp) and
+ * syncs it. */
+static int write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t cap) {
+  if (snprintf(tmp, cap, "%s.tmp.XXXXXX", path) >= (int)cap) return nco_error(NCO_ERR_INVALID, "%s: path too long", path);
   int fd = mkstemp(tmp);
   if (fd < 0) return nco_error(NCO_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
   const char *p = data;
@@ -40,12 +61,19 @@ int nco_write_file_atomic(const char *path, const void *data, size_t len) {
     }
     p += w, left -= (size_t)w;
   }
+  (void)fchmod(fd, 0644);
   if (fsync(fd) || close(fd)) {
     int e = errno;
     unlink(tmp);
     return nco_error(NCO_ERR_IO, "%s: fsync/close failed: %s", path, strerror(e));
   }
-  (void)chmod(tmp, 0644);
+  return NCO_OK;
+}
+
+int nco_write_file_atomic(const char *path, const void *data, size_t len) {
+  char tmp[4200];
+  int st = write_tmp(path, data, len, tmp, sizeof tmp);
+  if (st) return st;
   if (rename(tmp, path)) {
     int e = errno;
     unlink(tmp);
@@ -69,6 +97,22 @@ int nco_mkdirs(const char *dir) {
   return NCO_OK;
 }
 
+/* Removes the temporary files a killed process may have left in dir
+ * ("NAME.tmp.XXXXXX" of the files written atomically). */
+void nco_run_clean_tmp(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    const char *t = strstr(de->d_name, ".tmp.");
+    if (!t || strlen(t) != 11 || de->d_name[0] == '.') continue;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    unlink(path);
+  }
+  closedir(d);
+}
+
 /* growable byte buffer */
 typedef struct {
   unsigned char *p;
@@ -77,7 +121,7 @@ typedef struct {
 } buf_t;
 
 static void put(buf_t *b, const void *data, size_t len) {
-  if (b->oom) return;
+  if (b->oom || !len) return;
   if (b->n + len > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->n + len) cap *= 2;
@@ -95,7 +139,6 @@ static void put_u64(buf_t *b, uint64_t v) { put(b, &v, sizeof v); }
 static void put_f64(buf_t *b, double v) { put(b, &v, sizeof v); }
 
 static void putf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
 static void putf(buf_t *b, const char *fmt, ...) {
   char tmp[2048];
   va_list ap;
@@ -147,54 +190,82 @@ typedef struct run {
   size_t dim, dim_x;          /* all parameters; the x part (invex: without p) */
   size_t n, batch;
   uint64_t total;             /* steps planned */
+  int fused;                  /* the step's evaluation is the full-batch one at x_t */
   /* loop state (checkpointed) */
   uint64_t t, samples, pos;
   size_t *perm;               /* [n] current epoch order */
   nco_rng batch_rng;
   double path_length, best_loss, train_seconds;
-  uint64_t trace_rows;
+  uint64_t best_iter;
+  double last_loss;           /* the latest known full-batch loss */
+  int have_loss, have_grad;   /* cur_loss / gfull hold the full-batch values at x_t */
+  double cur_loss;
+  int optim_converged;        /* the method reported convergence in the last step */
+  uint64_t last_ckpt;         /* step of the last checkpoint written (UINT64_MAX: none) */
   float *theta0;              /* [dim] */
+  float *gfull;               /* [dim] full-batch gradient at x_t (have_grad) */
   /* scratch */
-  float *grad, *prev, *gfull; /* [dim] */
+  float *prev;                /* [dim] */
   size_t *idx;                /* [batch] */
-  FILE *trace;
-  double last_loss;
+  int trace_fd;
 } run;
 
 static void run_free(run *r) {
   if (!r) return;
-  if (r->trace) fclose(r->trace);
+  if (r->trace_fd > 0) close(r->trace_fd);
   nco_optim_free(r->o);
   nco_problem_free(r->pb);
-  free(r->spec_text), free(r->perm), free(r->theta0), free(r->grad), free(r->prev), free(r->gfull), free(r->idx);
+  free(r->spec_text), free(r->perm), free(r->theta0), free(r->prev), free(r->gfull), free(r->idx);
   free(r);
 }
 
-static int is_full_batch(const run *r) { return r->batch == 0 || r->batch >= r->n; }
+static int is_full_batch(const run *r) {
+  return r->batch == 0 || (r->batch >= r->n && r->cfg.sampling != NCO_SAMPLE_REPLACEMENT);
+}
 
-/* Builds problem, optimiser and buffers for cfg; x0 NULL = problem init. */
-static int run_setup(run *r, const float *x0) {
+/* A spec-class error found while building the run, located at its key. */
+static int spec_err(const run *r, int st, const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int spec_err(const run *r, int st, const char *section, const char *key, const char *fmt, ...) {
+  char where[1200], msg[900];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  nco_config_where(&r->cfg, section, key, where, sizeof where);
+  return nco_error(st, "%s: %s.%s: %s", where, section, key, msg);
+}
+
+/* Builds problem, optimiser and buffers for cfg; x0 NULL = the spec's
+ * init or the problem's. *spec_error is set for errors in the spec's
+ * values (a batch larger than the data, an init of the wrong size). */
+static int run_setup(run *r, const float *x0, int *spec_error) {
   int st;
   nco_config *cfg = &r->cfg;
+  r->last_ckpt = UINT64_MAX;
   if ((st = nco_config_build_problem(cfg, &r->pb))) return st;
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
   r->n = r->pb->n;
   r->batch = cfg->batch;
-  if (r->batch > r->n)
-    return nco_error(NCO_ERR_RANGE, "optimizer.batch: %zu exceeds the number of samples n = %zu", r->batch, r->n);
-  if (!is_full_batch(r) && !nco_optim_type_is_ask_tell(cfg->optim))
-    return nco_error(NCO_ERR_INVALID, "optimizer.batch: %s is a full-batch method; set batch = 0",
-                     nco_optim_type_name(cfg->optim));
+  if (r->batch > r->n) {
+    *spec_error = 1;
+    return spec_err(r, NCO_ERR_RANGE, "optimizer", "batch", "%zu is larger than the number of samples n = %zu", r->batch,
+                    r->n);
+  }
+  if (!is_full_batch(r) && !nco_optim_type_is_ask_tell(cfg->optim)) {
+    *spec_error = 1;
+    return spec_err(r, NCO_ERR_INVALID, "optimizer", "batch", "%s is a full-batch method; set batch = 0",
+                    nco_optim_type_name(cfg->optim));
+  }
   uint64_t per_epoch = is_full_batch(r) ? 1 : (r->n + r->batch - 1) / r->batch;
   r->total = cfg->iterations ? cfg->iterations : cfg->epochs * per_epoch;
   r->theta0 = nco_calloc(r->dim, sizeof(float));
-  r->grad = nco_calloc(r->dim, sizeof(float));
   r->prev = nco_calloc(r->dim, sizeof(float));
   r->gfull = nco_calloc(r->dim, sizeof(float));
   r->perm = nco_calloc(r->n, sizeof(size_t));
   r->idx = nco_calloc(r->batch ? r->batch : 1, sizeof(size_t));
-  if (!r->theta0 || !r->grad || !r->prev || !r->gfull || !r->perm || !r->idx)
+  if (!r->theta0 || !r->prev || !r->gfull || !r->perm || !r->idx)
     return nco_error(NCO_ERR_NOMEM, "run: out of memory (dim = %zu, n = %zu)", r->dim, r->n);
   nco_rng root, init_rng;
   nco_rng_seed(&root, cfg->seed);
@@ -204,17 +275,19 @@ static int run_setup(run *r, const float *x0) {
     nco_copy(r->dim, x0, r->theta0);
   } else if (cfg->init[0]) {
     nco_array a = {0};
-    char full[2 * NCO_PATH_MAX + 2];
-    snprintf(full, sizeof full, "%s%s%s", cfg->init[0] == '/' ? "" : cfg->spec_dir, cfg->init[0] == '/' ? "" : "/", cfg->init);
-    if ((st = nco_npy_read(full, &a))) return nco_error_context(st, "run.init");
+    char where[1200];
+    nco_config_where(cfg, "run", "init", where, sizeof where);
+    if ((st = nco_npy_read(cfg->init, &a))) return nco_error_context(st, "%s: run.init", where);
     if ((st = nco_array_to_f32(&a))) {
       nco_array_free(&a);
-      return nco_error_context(st, "run.init");
+      return nco_error_context(st, "%s: run.init", where);
     }
     if (a.size != r->dim && a.size != r->dim_x) {
+      size_t got = a.size;
       nco_array_free(&a);
-      return nco_error(NCO_ERR_SHAPE, "run.init: %s holds %zu values, the problem has %zu parameters", full, a.size,
-                       r->dim_x);
+      *spec_error = 1;
+      return spec_err(r, NCO_ERR_SHAPE, "run", "init", "%s holds %zu values, the problem has %zu parameters", cfg->init,
+                      got, r->dim_x);
     }
     /* the invex lifting starts at (x0, 0) (Crane & Roosta, Corollary 1) */
     nco_copy(a.size, a.data, r->theta0);
@@ -228,9 +301,16 @@ static int run_setup(run *r, const float *x0) {
   nco_rng_derive(&root, 3, &init_rng);
   hp.seed = nco_rng_u64(&init_rng);
   if ((st = nco_optim_create(cfg->optim, r->dim, &hp, r->theta0, &r->o))) return st;
+  /* the step's own evaluation is the full-batch loss and gradient at x_t
+   * when the method is first-order (plain gradient, no manifold), queries
+   * at its iterate and reports its iterate */
+  r->fused = is_full_batch(r) && nco_optim_type_is_ask_tell(cfg->optim) && nco_optim_type_requires(cfg->optim) == 0 &&
+             nco_optim_query(r->o) == nco_optim_x(r->o) && nco_optim_output(r->o) == nco_optim_x(r->o);
   for (size_t i = 0; i < r->n; i++) r->perm[i] = i;
   r->pos = r->n; /* the first batch starts a new epoch */
   r->best_loss = INFINITY;
+  r->last_loss = NAN;
+  r->trace_fd = -1;
   return NCO_OK;
 }
 
@@ -263,6 +343,14 @@ static int probe_due(const run *r, int p, uint64_t t, int logged) {
   return t % (uint64_t)e == 0;
 }
 
+static int log_due(const run *r, uint64_t t) { return t == 0 || t >= r->total || t % r->cfg.log_every == 0; }
+
+static int row_due(const run *r, uint64_t t) {
+  int logged = log_due(r, t);
+  for (int p = 0; p < NCO_PROBE_COUNT; p++) logged |= probe_due(r, p, t, 0);
+  return logged;
+}
+
 static void trace_header(run *r, buf_t *b) {
   putf(b, "iter,epoch,seconds,loss,lr,batch_loss");
   for (int p = 0; p < NCO_PROBE_COUNT; p++)
@@ -270,28 +358,37 @@ static void trace_header(run *r, buf_t *b) {
   putf(b, "\n");
 }
 
-/* Logs row t: the full-batch loss at the output point and the probes due.
- * have = 1 if (loss, gfull) already hold the full-batch values at x_t. */
-static int log_row(run *r, uint64_t t, int forced, double batch_loss, int have, double *loss_out) {
-  int logged = forced || t % r->cfg.log_every == 0;
-  int any = logged;
-  for (int p = 0; p < NCO_PROBE_COUNT; p++) any |= probe_due(r, p, t, logged);
-  if (!any) return 0;
-  const float *xo = nco_optim_output(r->o);
-  int st;
-  double loss = *loss_out;
-  int need_grad = probe_due(r, NCO_PROBE_grad_norm, t, 1) || r->cfg.grad_tol > 0;
-  if (!have) {
-    if ((st = nco_problem_eval(r->pb, xo, NULL, r->n, &loss, need_grad ? r->gfull : NULL))) return st;
-    have = 1;
-  }
-  *loss_out = loss;
+static void note_loss(run *r, double loss) {
   r->last_loss = loss;
-  if (loss < r->best_loss) r->best_loss = loss;
+  if (loss < r->best_loss) r->best_loss = loss, r->best_iter = r->t;
+}
+
+/* The full-batch loss (and gradient if want_grad) at the output point,
+ * unless already known. */
+static int full_eval(run *r, int want_grad) {
+  if (r->have_loss && (r->have_grad || !want_grad)) return NCO_OK;
+  double loss;
+  int st = nco_problem_eval(r->pb, nco_optim_output(r->o), NULL, r->n, &loss, want_grad ? r->gfull : NULL);
+  if (st) return st;
+  r->cur_loss = loss, r->have_loss = 1;
+  if (want_grad) r->have_grad = 1;
+  note_loss(r, loss);
+  return NCO_OK;
+}
+
+/* Appends the row of step t: the full-batch loss at the output point and
+ * the probes due. One write() per row: a killed process leaves whole rows. */
+static int log_row(run *r, int forced, double batch_loss) {
+  uint64_t t = r->t;
+  int logged = forced || log_due(r, t);
+  int need_grad = probe_due(r, NCO_PROBE_grad_norm, t, logged) || r->cfg.grad_tol > 0;
+  int st;
+  if ((st = full_eval(r, need_grad))) return st;
+  const float *xo = nco_optim_output(r->o);
   buf_t b = {0};
   double ep = (double)r->samples / (double)r->n;
   double lr = nco_schedule_lr(&r->cfg.sched, t);
-  putf(&b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, loss, lr);
+  putf(&b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, r->cur_loss, lr);
   if (t > 0 && isfinite(batch_loss)) putf(&b, "%.17g", batch_loss);
   for (int p = 0; p < NCO_PROBE_COUNT; p++) {
     if (!r->cfg.probe_every[p]) continue;
@@ -303,7 +400,8 @@ static int log_row(run *r, uint64_t t, int forced, double batch_loss, int have, 
       case NCO_PROBE_dist_init: v = nco_dist2(r->dim, xo, r->theta0); break;
       case NCO_PROBE_path_length: v = r->path_length; break;
       case NCO_PROBE_loss_unreg:
-        if ((st = nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &v))) {
+        if (r->cfg.reg == NCO_REG_NONE) v = r->cur_loss;
+        else if ((st = nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &v))) {
           free(b.p);
           return st;
         }
@@ -313,18 +411,38 @@ static int log_row(run *r, uint64_t t, int forced, double batch_loss, int have, 
     putf(&b, "%.17g", v);
   }
   putf(&b, "\n");
-  if (b.oom) return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
-  size_t w = fwrite(b.p, 1, b.n, r->trace);
+  if (b.oom) {
+    free(b.p);
+    return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
+  }
+  size_t off = 0;
+  while (off < b.n) {
+    ssize_t w = write(r->trace_fd, b.p + off, b.n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = errno;
+      free(b.p);
+      return nco_error(NCO_ERR_IO, "%s/trace.csv: write failed: %s", r->dir, strerror(e));
+    }
+    off += (size_t)w;
+  }
   free(b.p);
-  if (w != b.n || fflush(r->trace)) return nco_error(NCO_ERR_IO, "%s/trace.csv: write failed", r->dir);
-  r->trace_rows++;
-  return 1;
+  return NCO_OK;
 }
 
 /* ---- checkpoints ------------------------------------------------------- */
 
 #define CKPT_MAGIC "NCOCKPT"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
+
+static void put_counters(buf_t *p, const nco_problem_counters *c) {
+  put_u64(p, c->loss), put_u64(p, c->grad), put_u64(p, c->residual), put_u64(p, c->jvp), put_u64(p, c->vjp);
+  put_u64(p, c->hvp), put_u64(p, c->samples);
+}
+static void get_counters(rd_t *r, nco_problem_counters *c) {
+  c->loss = get_u64(r), c->grad = get_u64(r), c->residual = get_u64(r), c->jvp = get_u64(r), c->vjp = get_u64(r);
+  c->hvp = get_u64(r), c->samples = get_u64(r);
+}
 
 static int checkpoint_write(run *r) {
   buf_t p = {0};
@@ -335,13 +453,15 @@ static int checkpoint_write(run *r) {
   for (size_t i = 0; i < r->n; i++) put_u64(&p, r->perm[i]);
   put(&p, &r->batch_rng, sizeof r->batch_rng);
   put_f64(&p, r->path_length), put_f64(&p, r->best_loss), put_f64(&p, r->train_seconds), put_f64(&p, r->last_loss);
-  put_u64(&p, r->trace_rows);
+  put_u64(&p, r->best_iter);
+  put_u64(&p, (uint64_t)r->have_loss | (uint64_t)r->have_grad << 1 | (uint64_t)r->optim_converged << 2);
+  put_f64(&p, r->cur_loss);
+  put_counters(&p, &r->pb->counters);
   put_u64(&p, r->dim);
   put(&p, r->theta0, r->dim * sizeof(float));
+  put(&p, r->gfull, r->dim * sizeof(float));
   size_t ol = nco_optim_state_size(r->o);
   put_u64(&p, ol);
-  size_t off = p.n;
-  put(&p, NULL, 0);
   if (!p.oom) {
     unsigned char *tmp = malloc(ol ? ol : 1);
     if (!tmp) p.oom = 1;
@@ -355,14 +475,13 @@ static int checkpoint_write(run *r) {
       free(tmp);
     }
   }
-  (void)off;
   if (p.oom) {
     free(p.p);
     return nco_error(NCO_ERR_NOMEM, "checkpoint: out of memory");
   }
   buf_t f = {0};
   put(&f, CKPT_MAGIC, 8);
-  uint32_t ver = CKPT_VERSION, crc = (uint32_t)crc32(0L, p.p, (uInt)0);
+  uint32_t ver = CKPT_VERSION, crc = (uint32_t)crc32(0L, NULL, 0);
   /* crc32 over the payload in chunks (uInt is 32-bit) */
   for (size_t o = 0; o < p.n; o += 1u << 30) {
     size_t len = p.n - o < (1u << 30) ? p.n - o : (1u << 30);
@@ -376,33 +495,43 @@ static int checkpoint_write(run *r) {
     free(f.p);
     return nco_error(NCO_ERR_NOMEM, "checkpoint: out of memory");
   }
-  char path[4200], prev[4200];
+  char path[4200], prev[4200], tmp[4300];
   snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
   snprintf(prev, sizeof prev, "%s/checkpoint.prev.bin", r->dir);
-  /* keep the previous good checkpoint until the new one is in place */
-  if (access(path, F_OK) == 0 && rename(path, prev)) {
-    free(f.p);
-    return nco_error(NCO_ERR_IO, "%s: cannot keep the previous checkpoint: %s", path, strerror(errno));
-  }
-  int st = nco_write_file_atomic(path, f.p, f.n);
+  /* the new checkpoint is complete on disk before the previous good one
+   * becomes checkpoint.prev.bin: at any instant one of the two loads */
+  int st = write_tmp(path, f.p, f.n, tmp, sizeof tmp);
   free(f.p);
-  return st;
+  if (st) return st;
+  if (access(path, F_OK) == 0 && rename(path, prev)) {
+    int e = errno;
+    unlink(tmp);
+    return nco_error(NCO_ERR_IO, "%s: cannot keep the previous checkpoint: %s", path, strerror(e));
+  }
+  if (rename(tmp, path)) {
+    int e = errno;
+    unlink(tmp);
+    return nco_error(NCO_ERR_IO, "%s: rename failed: %s", path, strerror(e));
+  }
+  r->last_ckpt = r->t;
+  return NCO_OK;
 }
 
 typedef struct ckpt {
   char *spec_text;
-  uint64_t t, samples, pos, n;
+  uint64_t t, samples, pos, n, best_iter, flags;
   size_t *perm;
   nco_rng batch_rng;
-  double path_length, best_loss, train_seconds, last_loss;
-  uint64_t trace_rows, dim;
-  float *theta0;
+  double path_length, best_loss, train_seconds, last_loss, cur_loss;
+  nco_problem_counters counters;
+  uint64_t dim;
+  float *theta0, *gfull;
   unsigned char *optim;
   size_t optim_len;
 } ckpt;
 
 static void ckpt_free(ckpt *c) {
-  free(c->spec_text), free(c->perm), free(c->theta0), free(c->optim);
+  free(c->spec_text), free(c->perm), free(c->theta0), free(c->gfull), free(c->optim);
   memset(c, 0, sizeof *c);
 }
 
@@ -411,13 +540,14 @@ static int checkpoint_read(const char *path, ckpt *c) {
   FILE *fp = fopen(path, "rb");
   if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   unsigned char head[24];
-  if (fread(head, 1, 24, fp) != 24) {
-    fclose(fp);
-    return nco_error(NCO_ERR_FORMAT, "%s: truncated checkpoint (no header)", path);
-  }
-  if (memcmp(head, CKPT_MAGIC, 8)) {
+  size_t hn = fread(head, 1, 24, fp);
+  if (hn >= 8 && memcmp(head, CKPT_MAGIC, 8)) {
     fclose(fp);
     return nco_error(NCO_ERR_FORMAT, "%s: not an ncopt checkpoint (bad magic number)", path);
+  }
+  if (hn != 24) {
+    fclose(fp);
+    return nco_error(NCO_ERR_FORMAT, "%s: truncated checkpoint (%zu bytes, no complete header)", path, hn);
   }
   uint32_t ver, crc;
   uint64_t len;
@@ -426,9 +556,11 @@ static int checkpoint_read(const char *path, ckpt *c) {
     fclose(fp);
     return nco_error(NCO_ERR_FORMAT, "%s: checkpoint version %u, this ncopt reads %u", path, ver, CKPT_VERSION);
   }
-  if (len > ((uint64_t)1 << 40)) {
+  struct stat sb;
+  if (fstat(fileno(fp), &sb) || (uint64_t)sb.st_size != 24 + len) {
     fclose(fp);
-    return nco_error(NCO_ERR_FORMAT, "%s: implausible checkpoint size %llu", path, (unsigned long long)len);
+    return nco_error(NCO_ERR_FORMAT, "%s: truncated or padded checkpoint (%lld bytes, the header says %llu)", path,
+                     (long long)sb.st_size, (unsigned long long)(24 + len));
   }
   unsigned char *p = malloc(len ? len : 1);
   if (!p) {
@@ -436,14 +568,13 @@ static int checkpoint_read(const char *path, ckpt *c) {
     return nco_error(NCO_ERR_NOMEM, "%s: out of memory", path);
   }
   size_t got = fread(p, 1, len, fp);
-  int extra = fgetc(fp) != EOF;
   fclose(fp);
-  if (got != len || extra) {
+  if (got != len) {
     free(p);
-    return nco_error(NCO_ERR_FORMAT, "%s: truncated or padded checkpoint (%zu of %llu payload bytes)", path, got,
+    return nco_error(NCO_ERR_FORMAT, "%s: truncated checkpoint (%zu of %llu payload bytes)", path, got,
                      (unsigned long long)len);
   }
-  uint32_t c2 = (uint32_t)crc32(0L, p, 0);
+  uint32_t c2 = (uint32_t)crc32(0L, NULL, 0);
   for (size_t o = 0; o < len; o += 1u << 30) {
     size_t l = len - o < (1u << 30) ? len - o : (1u << 30);
     c2 = (uint32_t)crc32(c2, p + o, (uInt)l);
@@ -463,17 +594,23 @@ static int checkpoint_read(const char *path, ckpt *c) {
   for (uint64_t i = 0; c->perm && i < c->n; i++) c->perm[i] = (size_t)get_u64(&r);
   get(&r, &c->batch_rng, sizeof c->batch_rng);
   c->path_length = get_f64(&r), c->best_loss = get_f64(&r), c->train_seconds = get_f64(&r), c->last_loss = get_f64(&r);
-  c->trace_rows = get_u64(&r);
+  c->best_iter = get_u64(&r);
+  c->flags = get_u64(&r);
+  c->cur_loss = get_f64(&r);
+  get_counters(&r, &c->counters);
   c->dim = get_u64(&r);
-  if (c->dim > len / 4) r.bad = 1;
+  if (c->dim > len / 8) r.bad = 1;
   c->theta0 = r.bad ? NULL : nco_calloc(c->dim ? c->dim : 1, sizeof(float));
+  c->gfull = r.bad ? NULL : nco_calloc(c->dim ? c->dim : 1, sizeof(float));
   if (c->theta0) get(&r, c->theta0, c->dim * sizeof(float));
+  if (c->gfull) get(&r, c->gfull, c->dim * sizeof(float));
   c->optim_len = (size_t)get_u64(&r);
   if (c->optim_len > len) r.bad = 1;
   c->optim = r.bad ? NULL : malloc(c->optim_len ? c->optim_len : 1);
   if (c->optim) get(&r, c->optim, c->optim_len);
   free(p);
-  if (r.bad || !c->spec_text || !c->perm || !c->theta0 || !c->optim || r.off != len) {
+  if (r.bad || !c->spec_text || !c->perm || !c->theta0 || !c->gfull || !c->optim || r.off != len ||
+      strlen(c->spec_text) != sl) {
     ckpt_free(c);
     return nco_error(NCO_ERR_FORMAT, "%s: inconsistent checkpoint contents", path);
   }
@@ -514,6 +651,7 @@ static int write_outputs(run *r, int stop, const char *message) {
   int st;
   char path[4200];
   const float *xo = nco_optim_output(r->o);
+  nco_problem_counters evals = r->pb->counters; /* the run's, not the summary's */
   /* params.npy: the x part; the invex lifting's p goes to aux.npy */
   size_t shape[1] = {r->dim_x};
   snprintf(path, sizeof path, "%s/params.npy", r->dir);
@@ -523,19 +661,39 @@ static int write_outputs(run *r, int stop, const char *message) {
     snprintf(path, sizeof path, "%s/aux.npy", r->dir);
     if ((st = nco_npy_write_f32(path, xo + r->dim_x, 1, s2))) return st;
   }
-  double final = r->last_loss, unreg = NAN;
-  if (nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &unreg)) unreg = NAN;
-  double gnorm = NAN;
-  if (!nco_problem_eval(r->pb, xo, NULL, r->n, &final, r->gfull)) gnorm = nco_nrm2(r->dim, r->gfull);
+  double final = NAN, unreg = NAN, gnorm = NAN;
+  /* the final values without touching the run's best (a cancelled run's
+   * summary must not change what the resumed run reports) */
+  double keep_best = r->best_loss, keep_last = r->last_loss;
+  uint64_t keep_iter = r->best_iter;
+  if (stop != NCO_ERR_NONFINITE && !full_eval(r, 1)) {
+    final = r->cur_loss;
+    gnorm = nco_nrm2(r->dim, r->gfull);
+    if (r->cfg.reg == NCO_REG_NONE) unreg = final;
+    else if (nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &unreg)) unreg = NAN;
+  }
+  r->best_loss = keep_best, r->last_loss = isfinite(final) ? final : keep_last, r->best_iter = keep_iter;
+  char plver[80] = "";
+  plgver(plver);
   buf_t b = {0};
-  putf(&b, "{\n  \"ncopt_version\": \"%s\",\n  \"openblas\": ", NCO_VERSION_STRING);
-  json_str(&b, nco_openblas_config());
-  putf(&b, ",\n  \"problem\": ");
+  putf(&b, "{\n  \"versions\": {\"ncopt\": \"%s\", \"openblas\": ", NCO_VERSION_STRING);
+  const char *obc = openblas_get_config();
+  json_str(&b, obc ? obc : "unknown");
+  putf(&b, ", \"plplot\": ");
+  json_str(&b, plver);
+  putf(&b, ", \"zlib\": ");
+  json_str(&b, zlibVersion());
+  putf(&b, "},\n  \"problem\": ");
   json_str(&b, r->pb->label);
   putf(&b, ",\n  \"optimizer\": \"%s\",\n  \"parameters\": %zu,\n  \"samples\": %zu,\n", nco_optim_type_name(r->cfg.optim),
        r->dim, r->n);
-  putf(&b, "  \"iterations\": %llu,\n  \"epochs\": ", (unsigned long long)r->t);
+  putf(&b, "  \"stop\": \"%s\",\n  \"message\": ", stop_name(stop));
+  json_str(&b, message);
+  putf(&b, ",\n  \"iterations\": %llu,\n  \"planned_iterations\": %llu,\n  \"epochs\": ", (unsigned long long)r->t,
+       (unsigned long long)r->total);
   json_num(&b, (double)r->samples / (double)r->n);
+  putf(&b, ",\n  \"train_seconds\": ");
+  json_num(&b, r->train_seconds);
   putf(&b, ",\n  \"final_loss\": ");
   json_num(&b, final);
   putf(&b, ",\n  \"final_loss_unreg\": ");
@@ -544,19 +702,14 @@ static int write_outputs(run *r, int stop, const char *message) {
   json_num(&b, gnorm);
   putf(&b, ",\n  \"best_loss\": ");
   json_num(&b, r->best_loss);
+  putf(&b, ",\n  \"best_iter\": %llu", (unsigned long long)r->best_iter);
   putf(&b, ",\n  \"path_length\": ");
   json_num(&b, r->path_length);
   putf(&b, ",\n  \"dist_init\": ");
   json_num(&b, nco_dist2(r->dim, xo, r->theta0));
-  putf(&b, ",\n  \"train_seconds\": ");
-  json_num(&b, r->train_seconds);
-  putf(&b, ",\n  \"evaluations\": {\"loss\": %llu, \"grad\": %llu, \"jvp\": %llu, \"vjp\": %llu, \"hvp\": %llu},\n",
-       (unsigned long long)r->pb->counters.loss, (unsigned long long)r->pb->counters.grad,
-       (unsigned long long)r->pb->counters.jvp, (unsigned long long)r->pb->counters.vjp,
-       (unsigned long long)r->pb->counters.hvp);
-  putf(&b, "  \"stop\": \"%s\",\n  \"message\": ", stop_name(stop));
-  json_str(&b, message);
-  putf(&b, "\n}\n");
+  putf(&b, ",\n  \"evaluations\": {\"loss\": %llu, \"grad\": %llu, \"jvp\": %llu, \"vjp\": %llu, \"hvp\": %llu, \"samples\": %llu}\n}\n",
+       (unsigned long long)evals.loss, (unsigned long long)evals.grad, (unsigned long long)evals.jvp,
+       (unsigned long long)evals.vjp, (unsigned long long)evals.hvp, (unsigned long long)evals.samples);
   if (b.oom) {
     free(b.p);
     return nco_error(NCO_ERR_NOMEM, "summary: out of memory");
@@ -570,39 +723,63 @@ static int write_outputs(run *r, int stop, const char *message) {
 
 /* ---- the loop ------------------------------------------------------------ */
 
-static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res) {
-  int st = NCO_OK, stop = 0;
-  char msg[512] = "";
-  nco_optim *o = r->o;
-  int ask_tell = nco_optim_type_is_ask_tell(r->cfg.optim);
-  int manifold = nco_optim_type_requires(r->cfg.optim) == 2;
-  int path_on = r->cfg.probe_every[NCO_PROBE_path_length] != 0;
-  double t_start = now_seconds() - r->train_seconds, t_last_cb = 0;
-  double batch_loss = NAN;
-  int row_done_at_t = 0;
+static void fill_result(const run *r, int stop, const char *msg, nco_run_result *res) {
+  if (!res) return;
+  res->stop = stop;
+  res->iterations = r->t;
+  res->final_loss = r->last_loss;
+  res->best_loss = r->best_loss;
+  res->train_seconds = r->train_seconds;
+  snprintf(res->message, sizeof res->message, "%s", msg);
+}
 
-  if (r->t == 0) {
-    double l0 = NAN;
-    if ((st = log_row(r, 0, 1, NAN, 0, &l0)) < 0) goto fail;
-    row_done_at_t = 1;
-  } else {
-    row_done_at_t = 1; /* the checkpointed step's row was written before it */
-  }
+static void progress(const run *r, const nco_run_hooks *hooks, int done, int *cancel) {
+  if (!hooks || !hooks->progress) return;
+  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds, done};
+  if (hooks->progress(hooks->ctx, &p) && !done) *cancel = 1;
+}
+
+/* row_done: the row (and evaluation) of step r->t were already handled
+ * (a resumed run). */
+static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row_done) {
+  int st = NCO_OK, stop = 0;
+  char msg[768] = "";
+  nco_optim *o = r->o;
+  int path_on = r->cfg.probe_every[NCO_PROBE_path_length] != 0;
+  double t_start = now_seconds() - r->train_seconds;
+  double batch_loss = NAN;
+  int logged_t = row_done;
+
   for (;;) {
-    /* stopping rules, at rows (loss known) and every step (time) */
-    if (row_done_at_t && r->last_loss <= r->cfg.target_loss) {
+    /* 1–2: evaluation and row of step t */
+    if (!row_done) {
+      if (r->fused && r->t < r->total && (st = full_eval(r, 1))) goto fail;
+      if (row_due(r, r->t)) {
+        if ((st = log_row(r, 0, batch_loss))) goto fail;
+        logged_t = 1;
+      }
+      row_done = 1;
+    }
+    /* 3: stopping rules */
+    if (r->have_loss && r->cur_loss <= r->cfg.target_loss) {
       stop = NCO_TARGET_REACHED;
-      snprintf(msg, sizeof msg, "loss %.6g ≤ target_loss %.6g at step %llu", r->last_loss, r->cfg.target_loss,
+      snprintf(msg, sizeof msg, "loss %.6g ≤ target_loss %.6g at step %llu", r->cur_loss, r->cfg.target_loss,
                (unsigned long long)r->t);
       break;
     }
-    if (row_done_at_t && r->cfg.grad_tol > 0 && r->t % r->cfg.log_every == 0) {
+    if (r->have_grad && r->cfg.grad_tol > 0) {
       double gn = nco_nrm2(r->dim, r->gfull);
       if (gn <= r->cfg.grad_tol) {
         stop = NCO_CONVERGED;
         snprintf(msg, sizeof msg, "‖∇f‖ = %.6g ≤ grad_tol %.6g at step %llu", gn, r->cfg.grad_tol, (unsigned long long)r->t);
         break;
       }
+    }
+    if (r->optim_converged) {
+      stop = NCO_CONVERGED;
+      snprintf(msg, sizeof msg, "%s converged at step %llu (its tolerances)", nco_optim_type_name(r->cfg.optim),
+               (unsigned long long)r->t);
+      break;
     }
     if (r->t >= r->total) {
       stop = NCO_MAX_ITER;
@@ -614,94 +791,69 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res) {
       snprintf(msg, sizeof msg, "max_seconds %.6g reached at step %llu", r->cfg.max_seconds, (unsigned long long)r->t);
       break;
     }
-    /* one step */
-    double lr = nco_schedule_lr(&r->cfg.sched, r->t);
-    nco_optim_set_lr(o, lr);
-    if (path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
+    /* 4: checkpoint */
+    if (r->cfg.checkpoint_every && r->t % r->cfg.checkpoint_every == 0 && r->t > 0 && r->last_ckpt != r->t &&
+        (st = checkpoint_write(r)))
+      goto fail;
+    /* 5: progress, cancellation */
+    int cancel = 0;
+    progress(r, hooks, 0, &cancel);
+    if (cancel) {
+      stop = NCO_CANCELLED;
+      snprintf(msg, sizeof msg, "interrupted at step %llu", (unsigned long long)r->t);
+      break;
+    }
+    /* 6: the step */
+    nco_optim_set_lr(o, nco_schedule_lr(&r->cfg.sched, r->t));
+    nco_copy(r->dim, nco_optim_x(o), r->prev);
     int ist;
-    if (is_full_batch(r)) {
+    if (r->fused) {
+      r->samples += r->n;
+      batch_loss = r->cur_loss;
+      ist = nco_optim_step(o, r->gfull, r->cur_loss);
+    } else if (is_full_batch(r)) {
       r->samples += r->n;
       ist = nco_optim_iterate(o, r->pb, NULL, r->n, &batch_loss, NULL);
     } else {
       size_t nb = next_batch(r);
-      ist = ask_tell ? nco_optim_iterate(o, r->pb, r->idx, nb, &batch_loss, NULL) : NCO_ERR_INVALID;
+      ist = nco_optim_iterate(o, r->pb, r->idx, nb, &batch_loss, NULL);
     }
-    (void)manifold;
     if (ist < 0) {
       st = ist;
-      if (st == NCO_ERR_NONFINITE)
-        snprintf(msg, sizeof msg, "step %llu: non-finite loss or gradient (%s)", (unsigned long long)r->t + 1, nco_last_error());
-      else
-        snprintf(msg, sizeof msg, "step %llu: %s", (unsigned long long)r->t + 1, nco_last_error());
       goto fail;
     }
     r->t++;
+    r->have_loss = r->have_grad = 0;
+    r->optim_converged = ist == NCO_CONVERGED;
+    row_done = logged_t = 0;
     if (path_on) r->path_length += nco_dist2(r->dim, nco_optim_x(o), r->prev);
     r->train_seconds = now_seconds() - t_start;
-    int lrow = log_row(r, r->t, r->t >= r->total || ist == NCO_CONVERGED, batch_loss, 0, &r->last_loss);
-    if (lrow < 0) {
-      st = lrow;
-      if (st == NCO_ERR_NONFINITE) snprintf(msg, sizeof msg, "step %llu: %s", (unsigned long long)r->t, nco_last_error());
-      goto fail;
-    }
-    row_done_at_t = lrow;
-    if (r->cfg.checkpoint_every && r->t % r->cfg.checkpoint_every == 0 && r->t < r->total) {
-      if (!row_done_at_t) {
-        /* a checkpoint needs the row of its step in the trace */
-        if ((lrow = log_row(r, r->t, 1, batch_loss, 0, &r->last_loss)) < 0) {
-          st = lrow;
-          goto fail;
-        }
-        row_done_at_t = 1;
-      }
-      if ((st = checkpoint_write(r))) goto fail;
-    }
-    if (ist == NCO_CONVERGED) {
-      stop = NCO_CONVERGED;
-      snprintf(msg, sizeof msg, "%s converged at step %llu (tolerances)", nco_optim_type_name(r->cfg.optim),
-               (unsigned long long)r->t);
-      break;
-    }
-    if (hooks && hooks->progress) {
-      nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds,
-                        r->train_seconds > 0 ? (double)r->t / (r->train_seconds - t_last_cb * 0) : 0};
-      if (hooks->progress(hooks->ctx, &p)) {
-        stop = NCO_CANCELLED;
-        snprintf(msg, sizeof msg, "interrupted at step %llu", (unsigned long long)r->t);
-        break;
-      }
-    }
   }
-  /* the final state always has its row */
-  if (!row_done_at_t && (st = log_row(r, r->t, 1, batch_loss, 0, &r->last_loss)) < 0) goto fail;
+  /* the last state always has its row, except when interrupted (the resumed
+   * run then writes exactly the rows an uninterrupted one would) */
+  if (stop != NCO_CANCELLED && !logged_t && (st = log_row(r, 1, batch_loss))) goto fail;
   if ((st = checkpoint_write(r))) goto fail;
   if ((st = write_outputs(r, stop, msg))) goto fail;
-  if (res) {
-    res->stop = stop;
-    res->iterations = r->t;
-    res->final_loss = r->last_loss;
-    res->best_loss = r->best_loss;
-    res->train_seconds = r->train_seconds;
-    snprintf(res->message, sizeof res->message, "%s", msg);
-  }
+  int dummy = 0;
+  progress(r, hooks, 1, &dummy);
+  fill_result(r, stop, msg, res);
   return stop;
 fail:
-  if (!msg[0]) snprintf(msg, sizeof msg, "%s", nco_last_error());
-  {
-    char keep[1024];
-    snprintf(keep, sizeof keep, "%s", nco_last_error());
-    /* outputs for the last good state (the refused step changed nothing) */
-    if (st == NCO_ERR_NONFINITE) (void)write_outputs(r, st, msg);
-    nco_error(st, "%s", msg[0] ? msg : keep);
+  if (st == NCO_ERR_NONFINITE) {
+    char detail[1024], ck[128];
+    snprintf(detail, sizeof detail, "%s", nco_last_error());
+    if (r->last_ckpt != UINT64_MAX)
+      snprintf(ck, sizeof ck, "the last good checkpoint (step %llu) is kept", (unsigned long long)r->last_ckpt);
+    else
+      snprintf(ck, sizeof ck, "no checkpoint was written (set run.checkpoint_every)");
+    snprintf(msg, sizeof msg, "step %llu: non-finite loss or gradient (%.500s); %s", (unsigned long long)r->t, detail, ck);
+    /* summary and parameters of the state where it happened, for inspection */
+    (void)write_outputs(r, st, msg);
+    nco_error(st, "%s", msg);
+  } else {
+    snprintf(msg, sizeof msg, "step %llu: %s", (unsigned long long)r->t, nco_last_error());
   }
-  if (res) {
-    res->stop = st;
-    res->iterations = r->t;
-    res->final_loss = r->last_loss;
-    res->best_loss = r->best_loss;
-    res->train_seconds = r->train_seconds;
-    snprintf(res->message, sizeof res->message, "%s", msg);
-  }
+  fill_result(r, st, msg, res);
   return st;
 }
 
@@ -720,44 +872,82 @@ static int spec_text_of(const nco_config *cfg, char **out) {
   return NCO_OK;
 }
 
-int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *res) {
-  int st;
+int nco_run_write_spec(const nco_config *cfg, const char *dir) {
+  char *text = NULL, path[4400];
+  int st = spec_text_of(cfg, &text);
+  if (st) return st;
+  snprintf(path, sizeof path, "%s/spec.ini", dir);
+  st = nco_write_file_atomic(path, text, strlen(text));
+  free(text);
+  return st;
+}
+
+int nco_run_check(const nco_config *cfg, nco_run_result *res) {
+  int spec_error = 0, st;
   run *r = calloc(1, sizeof *r);
   if (res) memset(res, 0, sizeof *res);
   if (!r) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->cfg = *cfg;
+  r->trace_fd = -1;
+  st = run_setup(r, NULL, &spec_error);
+  if (st < 0 && res) {
+    res->spec_error = spec_error;
+    snprintf(res->message, sizeof res->message, "%s", nco_last_error());
+  }
+  run_free(r);
+  return st;
+}
+
+static void remove_in(const char *dir, const char *name) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  unlink(path);
+}
+
+int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *res) {
+  int st, spec_error = 0;
+  run *r = calloc(1, sizeof *r);
+  if (res) memset(res, 0, sizeof *res);
+  if (!r) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
+  r->cfg = *cfg;
+  r->trace_fd = -1;
   snprintf(r->dir, sizeof r->dir, "%s", out_dir);
-  if ((st = nco_mkdirs(out_dir))) goto done;
+  /* everything that can be wrong with the spec or the data is found
+   * before the output folder is touched */
   if ((st = spec_text_of(cfg, &r->spec_text))) goto done;
-  if ((st = run_setup(r, NULL))) goto done;
+  if ((st = run_setup(r, NULL, &spec_error))) goto done;
+  if ((st = nco_mkdirs(out_dir))) goto done;
+  /* a fresh run replaces an earlier run's files in this folder */
+  static const char *const stale[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy",
+                                      "loss.png", "loss.svg", "probes.png", "probes.svg"};
+  for (size_t i = 0; i < sizeof stale / sizeof *stale; i++) remove_in(out_dir, stale[i]);
+  nco_run_clean_tmp(out_dir);
   char path[4200];
   snprintf(path, sizeof path, "%s/spec.ini", r->dir);
   if ((st = nco_write_file_atomic(path, r->spec_text, strlen(r->spec_text)))) goto done;
-  /* a fresh run replaces an earlier run's checkpoints in this folder */
-  snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
-  unlink(path);
-  snprintf(path, sizeof path, "%s/checkpoint.prev.bin", r->dir);
-  unlink(path);
   buf_t h = {0};
   trace_header(r, &h);
   snprintf(path, sizeof path, "%s/trace.csv", r->dir);
   st = h.oom ? nco_error(NCO_ERR_NOMEM, "trace: out of memory") : nco_write_file_atomic(path, h.p, h.n);
   free(h.p);
   if (st) goto done;
-  if (!(r->trace = fopen(path, "a"))) {
+  if ((r->trace_fd = open(path, O_WRONLY | O_APPEND)) < 0) {
     st = nco_error(NCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
     goto done;
   }
-  st = loop(r, hooks, res);
+  st = loop(r, hooks, res, 0);
 done:
-  if (st < 0 && res && !res->message[0]) snprintf(res->message, sizeof res->message, "%s", nco_last_error());
+  if (st < 0 && res) {
+    res->spec_error = spec_error;
+    if (!res->message[0]) snprintf(res->message, sizeof res->message, "%s", nco_last_error());
+  }
   run_free(r);
   return st;
 }
 
 /* Keeps the header and the rows with iter ≤ t (a row cut by a kill is
  * dropped), atomically. */
-static int trace_truncate(const char *path, uint64_t t, uint64_t *rows) {
+static int trace_truncate(const char *path, uint64_t t) {
   FILE *fp = fopen(path, "r");
   if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   buf_t b = {0};
@@ -765,7 +955,6 @@ static int trace_truncate(const char *path, uint64_t t, uint64_t *rows) {
   size_t cap = 0;
   ssize_t n;
   int first = 1;
-  *rows = 0;
   while ((n = getline(&line, &cap, fp)) > 0) {
     if (line[n - 1] != '\n') break; /* incomplete last row */
     if (first) {
@@ -778,69 +967,87 @@ static int trace_truncate(const char *path, uint64_t t, uint64_t *rows) {
     if (end == line || *end != ',') break;
     if (it > t) break;
     put(&b, line, (size_t)n);
-    (*rows)++;
   }
   free(line);
   fclose(fp);
+  if (first) {
+    free(b.p);
+    return nco_error(NCO_ERR_FORMAT, "%s: no header line", path);
+  }
   int st = b.oom ? nco_error(NCO_ERR_NOMEM, "trace: out of memory") : nco_write_file_atomic(path, b.p, b.n);
   free(b.p);
   return st;
 }
 
 int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *res) {
-  int st;
+  int st, spec_error = 0;
   ckpt c;
   char path[4200], prev[4200];
   if (res) memset(res, 0, sizeof *res);
+  struct stat sb;
+  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return nco_error(NCO_ERR_IO, "%s: no such run folder", dir);
   snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
   snprintf(prev, sizeof prev, "%s/checkpoint.prev.bin", dir);
   char first_err[1024] = "";
+  const char *used = path;
   if ((st = checkpoint_read(path, &c))) {
     snprintf(first_err, sizeof first_err, "%s", nco_last_error());
-    if ((st = checkpoint_read(prev, &c)))
-      return nco_error(st, "%s: no usable checkpoint: %s; %s", dir, first_err, nco_last_error());
+    if ((st = checkpoint_read(prev, &c))) {
+      if (access(path, F_OK) && access(prev, F_OK))
+        return nco_error(NCO_ERR_IO, "%s: no checkpoint to resume from (run.checkpoint_every writes them; a finished or "
+                         "interrupted run always has one)", dir);
+      char second[1024];
+      snprintf(second, sizeof second, "%s", nco_last_error());
+      return nco_error(st, "%s: no usable checkpoint: %.500s; %.500s", dir, first_err, second);
+    }
+    used = prev;
+    if (res)
+      snprintf(res->notice, sizeof res->notice, "%.500s; resuming from %.400s (step %llu)", first_err, prev,
+               (unsigned long long)c.t);
   }
   run *r = calloc(1, sizeof *r);
   nco_spec *spec = NULL;
-  unsigned char *blob = NULL;
   if (!r) {
     ckpt_free(&c);
     return nco_error(NCO_ERR_NOMEM, "resume: out of memory");
   }
+  r->trace_fd = -1;
   snprintf(r->dir, sizeof r->dir, "%s", dir);
   char name[4300];
-  snprintf(name, sizeof name, "%s (checkpoint spec)", path);
+  snprintf(name, sizeof name, "%s (its spec)", used);
   if ((st = nco_spec_parse_string(c.spec_text, name, "/", &spec))) goto done;
   if ((st = nco_config_from_spec(spec, &r->cfg))) goto done;
   r->spec_text = c.spec_text;
   c.spec_text = NULL;
-  if ((st = run_setup(r, c.theta0))) goto done;
+  if ((st = run_setup(r, c.theta0, &spec_error))) goto done;
   if (r->dim != c.dim || r->n != c.n) {
-    st = nco_error(NCO_ERR_FORMAT, "%s: checkpoint does not match its spec (dim %zu vs %llu)", path, r->dim,
-                   (unsigned long long)c.dim);
+    st = nco_error(NCO_ERR_FORMAT, "%s: checkpoint does not match its spec (dim %zu vs %llu, n %zu vs %llu)", used, r->dim,
+                   (unsigned long long)c.dim, r->n, (unsigned long long)c.n);
     goto done;
   }
   if ((st = nco_optim_load(r->o, c.optim, c.optim_len))) goto done;
   r->t = c.t, r->samples = c.samples, r->pos = c.pos;
   memcpy(r->perm, c.perm, r->n * sizeof *r->perm);
+  memcpy(r->gfull, c.gfull, r->dim * sizeof *r->gfull);
   r->batch_rng = c.batch_rng;
   r->path_length = c.path_length, r->best_loss = c.best_loss, r->train_seconds = c.train_seconds;
-  r->last_loss = c.last_loss;
+  r->last_loss = c.last_loss, r->best_iter = c.best_iter, r->cur_loss = c.cur_loss;
+  r->have_loss = (int)(c.flags & 1), r->have_grad = (int)(c.flags >> 1 & 1), r->optim_converged = (int)(c.flags >> 2 & 1);
+  r->pb->counters = c.counters;
+  r->last_ckpt = c.t;
+  nco_run_clean_tmp(dir);
   snprintf(path, sizeof path, "%s/trace.csv", dir);
-  if ((st = trace_truncate(path, r->t, &r->trace_rows))) goto done;
-  if (!(r->trace = fopen(path, "a"))) {
+  if ((st = trace_truncate(path, r->t))) goto done;
+  if ((r->trace_fd = open(path, O_WRONLY | O_APPEND)) < 0) {
     st = nco_error(NCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
     goto done;
   }
-  /* the full-batch gradient at the checkpoint is needed by grad_tol */
-  if (r->cfg.grad_tol > 0) {
-    double l;
-    if ((st = nco_problem_eval(r->pb, nco_optim_output(r->o), NULL, r->n, &l, r->gfull))) goto done;
-  }
-  st = loop(r, hooks, res);
+  st = loop(r, hooks, res, 1);
 done:
-  if (st < 0 && res && !res->message[0]) snprintf(res->message, sizeof res->message, "%s", nco_last_error());
-  free(blob);
+  if (st < 0 && res) {
+    res->spec_error = spec_error;
+    if (!res->message[0]) snprintf(res->message, sizeof res->message, "%s", nco_last_error());
+  }
   nco_spec_free(spec);
   ckpt_free(&c);
   run_free(r);

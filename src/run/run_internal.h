@@ -4,6 +4,11 @@
 
 /* mkdir -p */
 int nco_mkdirs(const char *dir);
+/* Writes the resolved spec of cfg to dir/spec.ini. */
+#include "ncopt/config.h"
+int nco_run_write_spec(const nco_config *cfg, const char *dir);
+/* Removes "NAME.tmp.XXXXXX" files left in dir by a killed process. */
+void nco_run_clean_tmp(const char *dir);
 /* Draws the plots of a finished run folder from its trace.csv:
  * loss.png/.svg (log scale) and probes.png/.svg. */
 int nco_plot_run(const char *dir);

@@ -4,6 +4,7 @@
  * (ini_parse_stream calls it once per physical line). */
 #include "ncopt/spec.h"
 
+#include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,19 @@ static void entry_free(nco_spec_entry *e) {
 void nco_spec_free(nco_spec *s) {
   if (!s) return;
   for (size_t i = 0; i < s->n; i++) entry_free(&s->e[i]);
-  free(s->e), free(s->path), free(s->dir), free(s);
+  for (size_t i = 0; i < s->nsec; i++) free(s->sec[i].name);
+  free(s->sec), free(s->e), free(s->path), free(s->dir), free(s);
+}
+
+static int add_section(nco_spec *s, const char *name, int line) {
+  for (size_t i = 0; i < s->nsec; i++)
+    if (!strcmp(s->sec[i].name, name)) return NCO_OK; /* first header wins */
+  struct nco_spec_section *ns = realloc(s->sec, (s->nsec + 1) * sizeof *ns);
+  if (!ns) return nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+  s->sec = ns;
+  if (!(ns[s->nsec].name = dupstr(name))) return nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+  ns[s->nsec++].line = line;
+  return NCO_OK;
 }
 
 nco_spec_entry *nco_spec_find(const nco_spec *s, const char *section, const char *key) {
@@ -46,11 +59,34 @@ nco_spec_entry *nco_spec_find(const nco_spec *s, const char *section, const char
 }
 
 const char *nco_spec_where(const nco_spec_entry *e, char *buf, size_t len) {
-  if (e->line > 0)
-    snprintf(buf, len, "%s:%d", e->file, e->line);
-  else
-    snprintf(buf, len, "%s", e->file);
+  snprintf(buf, len, "%s:%d", e->file, e->line > 0 ? e->line : 1);
   return buf;
+}
+
+const char *nco_spec_locate(const nco_spec *s, const char *section, const char *key, char *buf, size_t len) {
+  const nco_spec_entry *e = key ? nco_spec_find(s, section, key) : NULL;
+  if (e) return nco_spec_where(e, buf, len);
+  const char *file = s->path && *s->path ? s->path : "spec";
+  for (size_t i = 0; i < s->nsec; i++)
+    if (!strcmp(s->sec[i].name, section)) {
+      snprintf(buf, len, "%s:%d", file, s->sec[i].line);
+      return buf;
+    }
+  snprintf(buf, len, "%s:%d", file, s->nlines > 0 ? s->nlines : 1);
+  return buf;
+}
+
+int nco_spec_write(const nco_spec *s, FILE *fp) {
+  /* sections in order of first appearance */
+  for (size_t i = 0; i < s->n; i++) {
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(s->e[j].section, s->e[i].section);
+    if (seen) continue;
+    fprintf(fp, "%s[%s]\n", i ? "\n" : "", s->e[i].section);
+    for (size_t j = i; j < s->n; j++)
+      if (!strcmp(s->e[j].section, s->e[i].section)) fprintf(fp, "%s = %s\n", s->e[j].key, s->e[j].value);
+  }
+  return ferror(fp) ? nco_error(NCO_ERR_IO, "spec: cannot write") : NCO_OK;
 }
 
 int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *value,
@@ -87,33 +123,51 @@ int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *
 typedef struct {
   nco_spec *s;
   const char *name;
-  const char *text; /* string source */
-  FILE *fp;         /* file source */
-  int line;
+  const char *text; /* what is left to read */
+  int line;         /* physical line last handed to inih */
+  const char *cur;  /* start of that line in the text */
+  size_t curlen;
+  char section[128];/* section of the current line */
   int status;       /* first error of our own */
 } parse_ctx;
 
+/* Section of a header line "[name]" (else NULL). */
+static const char *header_name(const char *line, size_t len, char *out, size_t cap) {
+  size_t i = 0;
+  while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
+  if (i >= len || line[i] != '[') return NULL;
+  const char *close = memchr(line + i, ']', len - i);
+  if (!close) return NULL;
+  size_t n = (size_t)(close - line) - i - 1;
+  if (n >= cap) n = cap - 1;
+  memcpy(out, line + i + 1, n);
+  out[n] = '\0';
+  return out;
+}
+
+/* inih calls this once per physical line. */
 static char *reader(char *str, int num, void *stream) {
   parse_ctx *c = stream;
-  if (c->status) return NULL;
-  if (c->fp) {
-    if (!fgets(str, num, c->fp)) return NULL;
-  } else {
-    if (!*c->text) return NULL;
-    const char *nl = strchr(c->text, '\n');
-    size_t len = nl ? (size_t)(nl - c->text) + 1 : strlen(c->text);
-    if (len >= (size_t)num) len = (size_t)num - 1;
-    memcpy(str, c->text, len);
-    str[len] = '\0';
-    c->text += len;
-  }
+  if (c->status || !*c->text) return NULL;
+  const char *nl = strchr(c->text, '\n');
+  size_t len = nl ? (size_t)(nl - c->text) + 1 : strlen(c->text);
   c->line++;
-  size_t L = strlen(str);
-  if (L == (size_t)num - 1 && str[L - 1] != '\n' && (c->fp ? !feof(c->fp) : *c->text != '\0')) {
-    c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: line longer than %d bytes", c->name, c->line,
-                          num - 2);
+  c->cur = c->text, c->curlen = len;
+  size_t body = len - (nl ? 1 : 0);
+  if (body && c->text[body - 1] == '\r') body--;
+  if (len >= (size_t)num) {
+    c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s: line longer than %d bytes", c->name, c->line,
+                          c->section[0] ? c->section : "spec", num - 2);
     return NULL;
   }
+  char hdr[128];
+  if (header_name(c->text, body, hdr, sizeof hdr)) {
+    snprintf(c->section, sizeof c->section, "%s", hdr);
+    if ((c->status = add_section(c->s, hdr, c->line))) return NULL;
+  }
+  memcpy(str, c->text, len);
+  str[len] = '\0';
+  c->text += len;
   return str;
 }
 
@@ -121,6 +175,12 @@ static int handler(void *user, const char *section, const char *name, const char
   parse_ctx *c = user;
   if (c->status) return 0;
   nco_spec_entry *old = nco_spec_find(c->s, section, name);
+  if (old && c->curlen && (c->cur[0] == ' ' || c->cur[0] == '\t')) {
+    /* inih reads an indented line as a continuation of the previous value */
+    c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s%s%s: indented line (continuation lines are not supported; remove the leading spaces)",
+                          c->name, c->line, section, *section ? "." : "", name);
+    return 0;
+  }
   if (old) {
     c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s%s%s: duplicate key (first set at line %d)", c->name,
                           c->line, section, *section ? "." : "", name, old->line);
@@ -143,13 +203,39 @@ static int set_path(nco_spec *s, const char *name, const char *dir) {
   return NCO_OK;
 }
 
+/* The text of physical line k (1-based) of text, trimmed, into out. */
+static void line_text(const char *text, int k, char *out, size_t cap, char *section, size_t scap) {
+  const char *p = text;
+  section[0] = '\0';
+  for (int i = 1; i < k && *p; i++) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    header_name(p, len, section, scap);
+    p = nl ? nl + 1 : p + len;
+  }
+  const char *nl = strchr(p, '\n');
+  size_t len = nl ? (size_t)(nl - p) : strlen(p);
+  while (len && (*p == ' ' || *p == '\t')) p++, len--;
+  while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r')) len--;
+  if (len >= cap) len = cap - 1;
+  memcpy(out, p, len);
+  out[len] = '\0';
+}
+
 static int parse(parse_ctx *c, nco_spec **out) {
+  const char *text = c->text;
   /* inih's line buffer is INI_MAX_LINE (200) bytes in Debian's build; a
    * longer line would be split silently, so the reader refuses it. */
   int r = ini_parse_stream(reader, c, handler, c);
+  c->s->nlines = c->line;
   if (c->status) return c->status;
-  if (r > 0) return nco_error(NCO_ERR_FORMAT, "%s:%d: cannot parse this line (expected [section] or key = value)", c->name, r);
-  if (r < 0) return nco_error(NCO_ERR_IO, "%s: cannot read", c->name);
+  if (r > 0) {
+    char bad[160], sec[128];
+    line_text(text, r, bad, sizeof bad, sec, sizeof sec);
+    return nco_error(NCO_ERR_FORMAT, "%s:%d: %s: cannot parse '%s' (expected [section] or key = value)", c->name, r,
+                     sec[0] ? sec : "spec", bad);
+  }
+  if (r < 0) return nco_error(NCO_ERR_IO, "%s:1: spec: cannot read", c->name);
   *out = c->s;
   return NCO_OK;
 }
@@ -171,12 +257,42 @@ fail:
 
 int nco_spec_load(const char *path, nco_spec **out) {
   int st;
-  nco_spec *s = NULL;
-  FILE *fp = NULL;
   *out = NULL;
-  fp = fopen(path, "r");
-  if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open spec file", path);
-  if ((st = nco_spec_new(&s))) goto done;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return nco_error(NCO_ERR_IO, "%s:1: spec: cannot open the spec file: %s", path, strerror(errno));
+  /* specs are small: read the whole file, refuse NUL bytes and huge files */
+  size_t cap = 1 << 16, n = 0;
+  char *text = malloc(cap + 1);
+  if (!text) {
+    fclose(fp);
+    return nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+  }
+  for (size_t got; (got = fread(text + n, 1, cap - n, fp)) > 0;) {
+    n += got;
+    if (n == cap) {
+      if (cap >= (1u << 24)) {
+        free(text), fclose(fp);
+        return nco_error(NCO_ERR_FORMAT, "%s:1: spec: file larger than 16 MiB; not a spec", path);
+      }
+      char *t = realloc(text, 2 * cap + 1);
+      if (!t) {
+        free(text), fclose(fp);
+        return nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+      }
+      text = t, cap *= 2;
+    }
+  }
+  int rerr = ferror(fp);
+  fclose(fp);
+  if (rerr) {
+    free(text);
+    return nco_error(NCO_ERR_IO, "%s:1: spec: cannot read", path);
+  }
+  text[n] = '\0';
+  if (strlen(text) != n) {
+    free(text);
+    return nco_error(NCO_ERR_FORMAT, "%s:1: spec: contains NUL bytes; not a text file", path);
+  }
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -184,23 +300,23 @@ int nco_spec_load(const char *path, nco_spec **out) {
     slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
   else
     snprintf(dir, sizeof dir, ".");
-  if ((st = set_path(s, path, dir))) goto done;
-  parse_ctx c = {.s = s, .name = s->path, .fp = fp};
-  st = parse(&c, out);
-done:
-  if (fp) fclose(fp);
-  if (st) nco_spec_free(s);
+  st = nco_spec_parse_string(text, path, dir, out);
+  free(text);
   return st;
 }
 
 int nco_spec_set(nco_spec *s, const char *assignment) {
+  int k = ++s->nsets;
   const char *eq = strchr(assignment, '='), *dot = strchr(assignment, '.');
-  if (!eq || !dot || dot > eq || dot == assignment || dot + 1 == eq)
-    return nco_error(NCO_ERR_INVALID, "--set %s: expected section.key=value", assignment);
+  if (!eq || !dot || dot > eq || dot == assignment || dot + 1 == eq) {
+    size_t L = eq ? (size_t)(eq - assignment) : strlen(assignment);
+    return nco_error(NCO_ERR_INVALID, "--set:%d: %.*s: expected --set section.key=value (got '%s')", k,
+                     (int)(L ? L : 1), L ? assignment : "?", assignment);
+  }
   char section[128], key[128], value[1024];
   size_t ls = (size_t)(dot - assignment), lk = (size_t)(eq - dot - 1);
   if (ls >= sizeof section || lk >= sizeof key || strlen(eq + 1) >= sizeof value)
-    return nco_error(NCO_ERR_INVALID, "--set %s: too long", assignment);
+    return nco_error(NCO_ERR_INVALID, "--set:%d: %.*s: too long", k, (int)(eq - assignment), assignment);
   memcpy(section, assignment, ls), section[ls] = '\0';
   memcpy(key, dot + 1, lk), key[lk] = '\0';
   /* trim spaces around key and value, as inih does for files */
@@ -209,7 +325,7 @@ int nco_spec_set(nco_spec *s, const char *assignment) {
   snprintf(value, sizeof value, "%s", v);
   for (size_t L = strlen(value); L && (value[L - 1] == ' ' || value[L - 1] == '\t');) value[--L] = '\0';
   for (size_t L = strlen(key); L && key[L - 1] == ' ';) key[--L] = '\0';
-  return nco_spec_put(s, section, key, value, "--set", 0);
+  return nco_spec_put(s, section, key, value, "--set", k);
 }
 
 void nco_spec_drop_section(nco_spec *s, const char *section) {
@@ -230,6 +346,9 @@ int nco_spec_clone(const nco_spec *s, nco_spec **out) {
   *out = NULL;
   if ((st = nco_spec_new(&c))) return st;
   if ((st = set_path(c, s->path, s->dir))) goto fail;
+  c->nlines = s->nlines, c->nsets = s->nsets;
+  for (size_t i = 0; i < s->nsec; i++)
+    if ((st = add_section(c, s->sec[i].name, s->sec[i].line))) goto fail;
   for (size_t i = 0; i < s->n; i++)
     if ((st = nco_spec_put(c, s->e[i].section, s->e[i].key, s->e[i].value, s->e[i].file, s->e[i].line)))
       goto fail;

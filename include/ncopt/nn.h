@@ -1,0 +1,273 @@
+/* ncopt/nn.h — neural networks as problems: layers, models, losses.
+ *
+ * A network with a loss IS an nco_problem: its parameters θ are the
+ * problem's x, so every optimiser, probe, wrapper (ℓ2, invex) and the run
+ * loop use it unchanged. With the least-squares loss it is a least-squares
+ * problem (residual, JVP, VJP, exact second-order part), which is the
+ * setting of Oymak & Soltanolkotabi §5.1 (LeNet on MNIST, least squares on
+ * one-hot targets, no softmax, Adam) and of Crane & Roosta §3 (the invex
+ * lifting of a network's residuals).
+ *
+ * Design decisions
+ * ----------------
+ * Model. A model is a sequence of layers built with nco_nn_add_*; it holds
+ * only shapes and hyper-parameters (no weights, no buffers), so it is cheap
+ * to copy and one model can back several problems (training set, test
+ * set). Each sample's input has shape (D) or (C, H, W); a batch is
+ * batch-major: (N, D) or (N, C, H, W), C order (PyTorch's NCHW).
+ *
+ * Parameters. All parameters of a model live in ONE contiguous float32
+ * vector θ of nco_nn_dim() entries, layer after layer, each layer's weight
+ * then its bias, in PyTorch's layouts: dense weight (out, in), conv weight
+ * (K, C, kh, kw), bias (out) — exactly the order of torch's
+ * `torch.cat([p.flatten() for p in model.parameters()])` for the same
+ * nn.Sequential. Every slice has a name ("conv1.weight", "fc3.bias": dense
+ * layers are fc1, fc2, ... and conv layers conv1, conv2, ... in order;
+ * nco_nn_rename_last changes the prefix) enumerated by nco_nn_param_get.
+ *
+ * Layers. dense (bias optional; flattens a (C, H, W) input implicitly, as
+ * flatten + nn.Linear), conv2d (stride, zero padding, bias optional;
+ * im2col + GEMM kernels of src/nn/conv.c), max and average pooling (k×k,
+ * stride, no padding, floor mode), flatten (a no-op on the memory), the
+ * activations of problems.h (nco_act: identity, sigmoid, tanh, softplus,
+ * ReLU, leaky ReLU, ELU, with `mix`), dropout (inverted: kept units scaled
+ * by 1/(1 − p), as torch).
+ *
+ * Losses. Cross-entropy of the softmax of the outputs (labels, or soft /
+ * one-hot target rows t: ℓ = Σ_k t_k(logsumexp(z) − z_k)), default
+ * reduction MEAN as torch's nn.CrossEntropyLoss; least squares with the
+ * per-sample residual r_i = output_i − t_i (m = outputs per sample;
+ * targets are real rows or labels, which mean one-hot rows), default
+ * reduction SUM (the papers' ½‖g(θ)‖²), settable with
+ * nco_problem_set_reduction. Losses are summed in double.
+ *
+ * Derivatives. Gradient and VJP by backpropagation; JVP by forward-mode
+ * tangents (the R-op); exact Hessian-vector products by Pearlmutter's
+ * R-op through the backward pass (Pearlmutter 1994, "Fast exact
+ * multiplication by the Hessian"): the forward pass carries (a, Ra), the
+ * backward pass (δ, Rδ), and R{∇θ} = H v. Least squares provides the
+ * problem's rhvp (Σ_i w_i ∇²g_i u: the backward R-pass seeded with δ = w,
+ * Rδ = 0), so the generic JᵀJ + Σ r_i∇²g_i formula and the invex wrapper
+ * get the exact Hessian; both losses also provide a fused hvp (one
+ * forward, tangent, backward and R-backward pass). The ReLU family, max
+ * pooling (and ELU's second derivative) are piecewise: derivatives are
+ * those of the active piece (φ'(0) = 0 for ReLU as in torch; max-pool
+ * ties go to the first element), exact away from kinks;
+ * nco_nn_kink_margin measures the distance to the nearest kink.
+ *
+ * Precision. NCO_NN_F32 (the default, for training) computes in float32
+ * with OpenBLAS sgemm (whose sums are float, as in PyTorch); the sums we
+ * write ourselves (losses, bias gradients, softmax) accumulate in double.
+ * NCO_NN_F64 builds the same network in double: the layer kernels are one
+ * template (src/nn/kernels.inc) compiled for float and for double (dgemm,
+ * the conv kernels' _f64 versions); θ and directions are float32 at the
+ * interface (converted on entry), the data are converted per batch, and the
+ * loss is then exact to double rounding, which the float64
+ * finite-difference checks of check.h need. Its gradient, JVP, VJP and HVP
+ * are rounded to float32 on output.
+ *
+ * Memory and speed. A problem owns a workspace for chunks of at most
+ * `max_batch` samples (activations, tangents, backward buffers, conv
+ * scratch), allocated once at creation; no evaluation allocates. Batches
+ * larger than max_batch (e.g. the full training set) are processed chunk
+ * by chunk and accumulated (gradients in the working precision, losses in
+ * double). Tangent and R-backward buffers are allocated with calloc and are
+ * only touched (and only count in the resident set) when JVP/HVP are used.
+ * Threads: OpenBLAS's own for the GEMMs, OpenMP inside the conv kernels;
+ * every reduction has a fixed order, so results are identical run to run
+ * at a fixed thread count.
+ *
+ * Dropout. Masks are drawn from an nco_rng held by the problem (seeded by
+ * opts.dropout_seed): the mask of dropout layer l for batch position s at
+ * step t comes from the stream derive(derive(seed, t), l·2³² + s), so it
+ * does not depend on the chunking, and the JVP, VJP and HVP at the same step
+ * see the same masks as the gradient. The step t advances by one at every
+ * loss+gradient evaluation when auto_step is on (the default: one new mask
+ * per optimiser step, as torch); nco_nn_set_step / nco_nn_get_step save and
+ * restore it (checkpoints). With auto_step off the step only changes by
+ * nco_nn_set_step (derivative checks need this). Dropout is off in
+ * evaluation mode (nco_nn_set_training(pb, 0)) and in nco_nn_evaluate.
+ *
+ * Initialisation (nco_nn_init, and the problem's init): PyTorch's default
+ * for nn.Linear and nn.Conv2d (kaiming_uniform_(a = √5): weights and
+ * biases U(±1/√fan_in)), Xavier/Glorot uniform (weights
+ * U(±√(6/(fan_in + fan_out))), biases 0), Kaiming normal (N(0, 2/fan_in),
+ * biases 0) or normal(σ) (weights N(0, σ²), biases 0), with fan_in = in
+ * features or C·kh·kw, fan_out = out features or K·kh·kw; drawn from the
+ * caller's rng layer by layer, weight before bias.
+ *
+ * Data. X is (N, ...) with Π shape[1:] equal to the model's input size
+ * (any numeric dtype: converted to float32 and copied; with opts.borrow a
+ * C-contiguous float32 X is used in place and must outlive the problem).
+ * Targets: integer labels (N) (uint8, int32, int64, or whole-valued
+ * floats) in [0, outputs), or real rows (N, outputs) ((N) when outputs is
+ * 1).
+ */
+#ifndef NCOPT_NN_H
+#define NCOPT_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ncopt/array.h"
+#include "ncopt/problem.h"
+#include "ncopt/problems.h"
+#include "ncopt/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- models ------------------------------------------------------------ */
+
+typedef struct nco_nn_model nco_nn_model;
+
+typedef enum nco_nn_layer_kind {
+  NCO_NN_DENSE = 0,
+  NCO_NN_CONV2D,
+  NCO_NN_MAXPOOL2D,
+  NCO_NN_AVGPOOL2D,
+  NCO_NN_FLATTEN,
+  NCO_NN_ACT,
+  NCO_NN_DROPOUT
+} nco_nn_layer_kind;
+
+/* An empty model whose samples have shape in_shape[0..ndim): ndim = 1
+ * (features) or 3 (channels, height, width); every size ≥ 1. */
+int nco_nn_model_create(size_t ndim, const size_t *in_shape, nco_nn_model **out);
+void nco_nn_model_free(nco_nn_model *m);
+/* A deep copy. */
+int nco_nn_model_clone(const nco_nn_model *m, nco_nn_model **out);
+
+/* Layers, appended in order. Each returns NCO_ERR_SHAPE (message naming
+ * the layer and the shapes) if it does not fit the current output shape. */
+int nco_nn_add_dense(nco_nn_model *m, size_t out_features, int bias);
+/* K filters of kh×kw, stride ≥ 1, zero padding; input (C, H, W). */
+int nco_nn_add_conv2d(nco_nn_model *m, size_t out_channels, size_t kh, size_t kw, size_t stride,
+                      size_t pad, int bias);
+/* k×k windows; stride 0 means stride = k (torch's default). */
+int nco_nn_add_maxpool2d(nco_nn_model *m, size_t k, size_t stride);
+int nco_nn_add_avgpool2d(nco_nn_model *m, size_t k, size_t stride);
+int nco_nn_add_flatten(nco_nn_model *m);
+int nco_nn_add_act(nco_nn_model *m, const nco_act *a);
+/* Drop probability p ∈ [0, 1). */
+int nco_nn_add_dropout(nco_nn_model *m, double p);
+/* Renames the last layer (≤ 31 characters of [A-Za-z0-9_]); its slices
+ * become "NAME.weight", "NAME.bias". NCO_ERR_INVALID for a duplicate. */
+int nco_nn_rename_last(nco_nn_model *m, const char *name);
+
+size_t nco_nn_dim(const nco_nn_model *m);        /* parameters */
+size_t nco_nn_num_layers(const nco_nn_model *m);
+size_t nco_nn_in_size(const nco_nn_model *m);    /* inputs per sample */
+size_t nco_nn_out_size(const nco_nn_model *m);   /* outputs per sample */
+/* "conv1(1->6 5x5 s1 p2) relu maxpool(2,2) ... fc3(84->10)" into buf. */
+const char *nco_nn_describe(const nco_nn_model *m, char *buf, size_t len);
+
+/* A named slice of θ. */
+typedef struct nco_nn_param {
+  char name[48];        /* "fc1.weight" */
+  size_t layer;         /* index of its layer */
+  size_t offset;        /* first entry in θ */
+  size_t length;        /* entries */
+  size_t ndim;          /* 1 (bias), 2 (dense weight) or 4 (conv weight) */
+  size_t shape[4];
+} nco_nn_param;
+
+size_t nco_nn_num_params(const nco_nn_model *m);  /* slices, weights and biases */
+int nco_nn_param_get(const nco_nn_model *m, size_t i, nco_nn_param *p);
+/* NCO_ERR_RANGE if no slice has that name. */
+int nco_nn_param_find(const nco_nn_model *m, const char *name, nco_nn_param *p);
+
+typedef enum nco_nn_init_kind {
+  NCO_NN_INIT_TORCH = 0,      /* PyTorch's default (kaiming_uniform_, a = √5) */
+  NCO_NN_INIT_XAVIER_UNIFORM,
+  NCO_NN_INIT_KAIMING_NORMAL,
+  NCO_NN_INIT_NORMAL          /* N(0, σ²) */
+} nco_nn_init_kind;
+
+/* θ[nco_nn_dim(m)] ← a draw from rng (sigma: only for NCO_NN_INIT_NORMAL, > 0). */
+int nco_nn_init(const nco_nn_model *m, nco_nn_init_kind kind, double sigma, nco_rng *rng,
+                float *theta);
+
+/* Models. An MLP in → widths[0] → … → widths[nw−1] → out with `act` after
+ * every hidden dense layer (nw = 0: a linear model), biases on. */
+int nco_nn_mlp(size_t in, const size_t *widths, size_t nw, size_t out, const nco_act *act,
+               nco_nn_model **out_model);
+/* LeNet-5 as in the ncopt benchmark (issue 5; Oymak & Soltanolkotabi §5.1
+ * use LeNet with a least-squares loss): input (C, H, W), conv 6@5×5 pad 2,
+ * ReLU, maxpool 2, conv 16@5×5, ReLU, maxpool 2, flatten, dense 120, ReLU,
+ * dense 84, ReLU, dense `classes`. For (1, 28, 28) the first dense layer is
+ * 400 → 120 and θ has 61 706 entries. */
+int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **out_model);
+
+/* ---- problems ---------------------------------------------------------- */
+
+typedef enum nco_nn_loss {
+  NCO_NN_LOSS_CROSS_ENTROPY = 0,
+  NCO_NN_LOSS_LEAST_SQUARES = 1
+} nco_nn_loss;
+
+typedef enum nco_nn_precision { NCO_NN_F32 = 0, NCO_NN_F64 = 1 } nco_nn_precision;
+
+typedef struct nco_nn_opts {
+  nco_nn_loss loss;
+  int reduction;              /* -1: the loss's default (CE: MEAN, LS: SUM); or an nco_reduction */
+  size_t max_batch;           /* chunk size of the workspace; 0: min(n, 256) */
+  nco_nn_precision precision; /* NCO_NN_F32 */
+  int borrow;                 /* 1: use a float32 X in place (no copy); 0 */
+  uint64_t dropout_seed;      /* 0 */
+  int auto_step;              /* dropout step advances at each gradient; 1 */
+  nco_nn_init_kind init;      /* the problem's default init; NCO_NN_INIT_TORCH */
+  double init_sigma;          /* for NCO_NN_INIT_NORMAL; 0.01 */
+} nco_nn_opts;
+
+nco_nn_opts nco_nn_defaults(nco_nn_loss loss);
+
+/* The problem "model + loss on (X, targets)". The model is copied. n = N
+ * samples; dim = nco_nn_dim(model); least squares: m = outputs. */
+int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const nco_array *targets,
+                          const nco_nn_opts *opts, nco_problem **out);
+
+/* 1 if pb (or the problem it wraps, see nco_problem_root) is a network. */
+int nco_nn_is_nn(const nco_problem *pb);
+/* The model of a network problem (or of the one pb wraps); NULL otherwise. */
+const nco_nn_model *nco_nn_problem_model(const nco_problem *pb);
+
+/* Dropout mode and step (on the network under any wrappers). Training is
+ * on at creation. NCO_ERR_INVALID if pb is not a network. */
+int nco_nn_set_training(nco_problem *pb, int on);
+int nco_nn_set_step(nco_problem *pb, uint64_t step);
+uint64_t nco_nn_get_step(const nco_problem *pb);
+int nco_nn_set_auto_step(nco_problem *pb, int on);
+
+/* Network outputs out[nb·outputs] (logits for cross-entropy) of batch
+ * (idx, nb) at θ = x[0 .. dim), in the current dropout mode. */
+int nco_nn_forward(nco_problem *pb, const float *x, const size_t *idx, size_t nb, float *out);
+
+/* Held-out evaluation (dropout off): the loss of every sample of the
+ * batch summed in double (½‖r_i‖² or the cross-entropy ℓ_i), its mean,
+ * and the accuracy: the fraction of samples whose argmax output equals the
+ * label (or the argmax of the target row; NAN when there is one output).
+ * For the trace columns test_loss / test_acc, build a second problem on the
+ * test set with the same model and call this with idx = NULL. */
+typedef struct nco_nn_metrics {
+  size_t n;           /* samples evaluated */
+  double loss_sum;    /* Σ_i ℓ_i */
+  double loss_mean;   /* loss_sum / n */
+  double accuracy;    /* in [0, 1], or NAN */
+} nco_nn_metrics;
+
+int nco_nn_evaluate(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
+                    nco_nn_metrics *out);
+
+/* Distance to the nearest kink at (x, batch): the smallest |z| over the
+ * inputs z of ReLU / leaky ReLU / ELU layers and the smallest gap between
+ * the largest and second-largest entry of every max-pool window (+inf if
+ * the network has neither). Derivatives are smooth within that margin. */
+int nco_nn_kink_margin(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
+                       double *margin);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

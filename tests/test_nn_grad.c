@@ -1,0 +1,422 @@
+/* Network derivatives (ncopt/nn.h) against float64 central differences:
+ * every layer type in a tiny network, small whole networks (MLP, a LeNet-
+ * like CNN), both losses, both reductions, full batches and minibatches
+ * with repeated indices, batches split into chunks; gradient, JVP/VJP and
+ * Hessian-vector products (fused hvp, and rhvp through the invex wrapper).
+ *
+ * The networks are built in NCO_NN_F64 precision (the same kernels in
+ * double), so the loss is exact to double rounding and check.h's default
+ * tolerances apply unchanged (rtol 1e-5, atol 1e-6, f_eps 1e-13); the
+ * outputs are float32, whose rounding (2⁻²⁴ relative) is far inside rtol.
+ *
+ * Kinks. ReLU, leaky ReLU, ELU and max pooling are only piecewise smooth.
+ * Each point is redrawn until nco_nn_kink_margin (the smallest |z| at a
+ * kinked activation and the smallest top-two gap of a max-pool window) is
+ * at least MARGIN = 0.02 on the batch. The checks move θ by at most
+ * h·max(1,‖θ‖∞) per unit direction: h = 1e-4 for gradients and JVPs,
+ * 0.1·√h = 1e-3 for HVPs (check.c); with unit-variance inputs a
+ * pre-activation moves by at most ~1e-3·‖patch‖₂ ≲ 0.01 < MARGIN, so every
+ * evaluation stays on one smooth piece. */
+#include <float.h>
+#include <stdlib.h>
+
+#include "ncopt/nn.h"
+#include "testlib.h"
+
+#define MARGIN 0.02
+
+/* Margin and check step of the current test (the CNN has hundreds of ReLU
+ * units per batch: it uses margin 5e-3 with h = 1e-5, i.e. moves of
+ * ≤ 3e-4·‖patch‖ ≲ 1e-3 in the HVP check). */
+static double g_margin = MARGIN, g_h = 1e-4;
+
+typedef struct fix {
+  nco_array X, Y;
+  nco_problem *pb;
+} fix;
+
+/* X ~ N(0,1) of shape (n, in); targets: labels (int32), or real rows
+ * N(0,1) (soft = 0) / a probability row (soft = 1, cross-entropy). */
+static int make(const nco_nn_model *m, nco_nn_loss loss, int labels, size_t n, size_t max_batch,
+                nco_nn_precision prec, uint64_t seed, fix *f) {
+  nco_rng rng;
+  nco_rng_seed(&rng, seed);
+  size_t in = nco_nn_in_size(m), out = nco_nn_out_size(m);
+  size_t sx[2] = {n, in}, sy[2] = {n, out};
+  memset(f, 0, sizeof *f);
+  int st = nco_array_alloc(&f->X, NCO_DTYPE_F32, 2, sx, "X.npy");
+  if (st) return st;
+  nco_rng_normal_fill(&rng, f->X.data, n * in, 0, 1);
+  if (labels) {
+    if ((st = nco_array_alloc(&f->Y, NCO_DTYPE_I32, 1, sy, "labels.npy"))) return st;
+    for (size_t i = 0; i < n; i++) ((int32_t *)f->Y.data)[i] = (int32_t)nco_rng_below(&rng, out);
+  } else {
+    if ((st = nco_array_alloc(&f->Y, NCO_DTYPE_F32, 2, sy, "targets.npy"))) return st;
+    float *t = f->Y.data;
+    if (loss == NCO_NN_LOSS_LEAST_SQUARES) {
+      nco_rng_normal_fill(&rng, t, n * out, 0, 1);
+    } else { /* soft targets: positive rows summing to 1.5 (S ≠ 1 on purpose) */
+      nco_rng_uniform_fill(&rng, t, n * out, 0.1, 1);
+      for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t k = 0; k < out; k++) s += t[i * out + k];
+        for (size_t k = 0; k < out; k++) t[i * out + k] = (float)(1.5 * t[i * out + k] / s);
+      }
+    }
+  }
+  nco_nn_opts o = nco_nn_defaults(loss);
+  o.precision = prec;
+  o.max_batch = max_batch;
+  o.auto_step = 0;
+  o.dropout_seed = seed;
+  return nco_nn_problem_create(m, &f->X, &f->Y, &o, &f->pb);
+}
+
+static void unmake(fix *f) {
+  nco_problem_free(f->pb);
+  nco_array_free(&f->X);
+  nco_array_free(&f->Y);
+}
+
+/* θ from the problem's init, scaled by `scale`, redrawn until the kink
+ * margin on the batch is ≥ MARGIN. Returns 0 on failure. */
+static int draw_point(nco_problem *pb, uint64_t seed, double scale, const size_t *idx, size_t nb,
+                      float *x) {
+  nco_rng rng;
+  nco_rng_seed(&rng, seed);
+  for (int tries = 0; tries < 5000; tries++) {
+    if (nco_problem_init(pb, &rng, x)) return 0;
+    for (size_t j = 0; j < pb->dim; j++) x[j] *= (float)scale;
+    double mg;
+    if (nco_nn_kink_margin(pb, x, idx, nb, &mg)) return 0;
+    if (!idx) {
+      if (mg >= g_margin) return 1;
+    } else {
+      double mg_full;
+      if (nco_nn_kink_margin(pb, x, NULL, pb->n, &mg_full)) return 0;
+      if (mg >= g_margin && mg_full >= g_margin) return 1;
+    }
+  }
+  fprintf(stderr, "draw_point: no point with kink margin >= %g\n", g_margin);
+  return 0;
+}
+
+static const size_t batch_idx[] = {3, 0, 3, 5, 1}; /* repeats on purpose; n ≥ 6 */
+#define NB (sizeof batch_idx / sizeof batch_idx[0])
+
+/* Gradient (full batch SUM and MEAN, minibatch), JVP/VJP (least squares),
+ * HVP (fused) and, for least squares, the invex wrapper's HVP (which goes
+ * through rhvp) on model m. */
+static void check_model(const char *what, const nco_nn_model *m, nco_nn_loss loss, int labels,
+                        size_t n, size_t max_batch, double scale, uint64_t seed) {
+  fix f;
+  int st = make(m, loss, labels, n, max_batch, NCO_NN_F64, seed, &f);
+  if (st) {
+    fprintf(stderr, "%s: make: %s\n", what, nco_last_error());
+    CHECK(0);
+    unmake(&f);
+    return;
+  }
+  size_t d = f.pb->dim;
+  float *x = calloc(d, sizeof *x);
+  CHECK(x && draw_point(f.pb, seed + 1, scale, batch_idx, NB, x));
+  nco_check_opts o = nco_check_defaults();
+  o.seed = seed;
+  o.h = g_h;
+  nco_check_report rep;
+  for (int red = 0; red < 2; red++) {
+    nco_problem_set_reduction(f.pb, red ? NCO_REDUCE_MEAN : NCO_REDUCE_SUM);
+    for (int mb = 0; mb < 2; mb++) {
+      const size_t *idx = mb ? batch_idx : NULL;
+      size_t nb = mb ? NB : n;
+      st = nco_check_gradient(f.pb, x, idx, nb, &o, &rep);
+      CHECKF(st == NCO_OK, "%s gradient (red %d, mb %d): %s", what, red, mb, rep.worst);
+      st = nco_check_hvp(f.pb, x, idx, nb, &o, &rep);
+      CHECKF(st == NCO_OK, "%s HVP (red %d, mb %d): %s", what, red, mb, rep.worst);
+      if (loss == NCO_NN_LOSS_LEAST_SQUARES && red == 0) {
+        st = nco_check_jvp_vjp(f.pb, x, idx, nb, &o, &rep);
+        CHECKF(st == NCO_OK, "%s JVP/VJP (mb %d): %s", what, mb, rep.worst);
+      }
+    }
+  }
+  if (loss == NCO_NN_LOSS_LEAST_SQUARES) {
+    /* the invex lifting (Crane & Roosta eq. 2) of the network: its HVP is
+     * JᵀJ + Σ r_i ∇²g_i built from the network's jvp, vjp, residual and rhvp */
+    nco_problem_set_reduction(f.pb, NCO_REDUCE_SUM);
+    nco_problem *iv = NULL;
+    CHECK_OK(nco_invex_wrap(f.pb, 0.3, 0, &iv));
+    if (iv) {
+      float *z = calloc(iv->dim, sizeof *z);
+      memcpy(z, x, d * sizeof *x);
+      nco_rng r;
+      nco_rng_seed(&r, seed + 7);
+      nco_rng_normal_fill(&r, z + d, iv->dim - d, 0, 0.5);
+      st = nco_check_gradient(iv, z, batch_idx, NB, &o, &rep);
+      CHECKF(st == NCO_OK, "%s invex gradient: %s", what, rep.worst);
+      st = nco_check_jvp_vjp(iv, z, batch_idx, NB, &o, &rep);
+      CHECKF(st == NCO_OK, "%s invex JVP/VJP: %s", what, rep.worst);
+      st = nco_check_hvp(iv, z, batch_idx, NB, &o, &rep);
+      CHECKF(st == NCO_OK, "%s invex HVP (rhvp): %s", what, rep.worst);
+      free(z);
+      nco_problem_free(iv);
+    }
+  }
+  free(x);
+  unmake(&f);
+}
+
+/* Both losses (labels and real/soft targets), the problem split into
+ * chunks of 4 samples (max_batch) so that the chunk accumulation is
+ * exercised (n = 7: chunks 4 + 3). */
+static void check_all(const char *what, const nco_nn_model *m, double scale, uint64_t seed) {
+  char buf[160];
+  for (int loss = 0; loss < 2; loss++)
+    for (int labels = 0; labels < 2; labels++) {
+      snprintf(buf, sizeof buf, "%s %s %s", what, loss ? "LS" : "CE", labels ? "labels" : "rows");
+      check_model(buf, m, (nco_nn_loss)loss, labels, 7, 4, scale, seed + (uint64_t)(2 * loss + labels));
+    }
+}
+
+/* ---- per-layer networks -------------------------------------------------- */
+
+static void test_dense(void) {
+  size_t in = 5;
+  for (int bias = 0; bias < 2; bias++) {
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_model_create(1, &in, &m));
+    CHECK_OK(nco_nn_add_dense(m, 3, bias));
+    check_all(bias ? "dense" : "dense(nobias)", m, 1, 10 + (uint64_t)bias);
+    nco_nn_model_free(m);
+  }
+}
+
+static void test_activations(void) {
+  static const nco_activation kinds[] = {NCO_ACT_IDENTITY, NCO_ACT_SIGMOID, NCO_ACT_TANH, NCO_ACT_SOFTPLUS,
+                                         NCO_ACT_RELU, NCO_ACT_LEAKY_RELU, NCO_ACT_ELU};
+  for (size_t i = 0; i < 14; i++) {
+    nco_act a = nco_act_make(kinds[i % 7]);
+    if (a.kind == NCO_ACT_LEAKY_RELU) a.slope = 0.1;
+    if (a.kind == NCO_ACT_ELU) a.slope = 0.7;
+    a.mix = i < 7 ? 0 : 0.3;
+    size_t in = 4;
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_model_create(1, &in, &m));
+    CHECK_OK(nco_nn_add_dense(m, 5, 1));
+    CHECK_OK(nco_nn_add_act(m, &a));
+    CHECK_OK(nco_nn_add_dense(m, 3, 1));
+    char buf[64];
+    snprintf(buf, sizeof buf, "act %s mix %g", nco_act_name(a.kind), a.mix);
+    /* scale 2: pre-activations of order 1, into the curved part of φ */
+    check_all(buf, m, 2, 100 + i);
+    nco_nn_model_free(m);
+  }
+}
+
+static void test_conv(void) {
+  /* (stride, pad, bias) variants; input (2, 5, 5) */
+  static const size_t cfg[][3] = {{1, 1, 1}, {2, 0, 1}, {1, 0, 0}, {2, 2, 1}};
+  for (size_t c = 0; c < 4; c++) {
+    size_t shape[3] = {2, 5, 5};
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_model_create(3, shape, &m));
+    CHECK_OK(nco_nn_add_conv2d(m, 3, 3, 2, cfg[c][0], cfg[c][1], (int)cfg[c][2]));
+    CHECK_OK(nco_nn_add_flatten(m));
+    CHECK_OK(nco_nn_add_dense(m, 3, 1));
+    char buf[64];
+    snprintf(buf, sizeof buf, "conv s%zu p%zu b%zu", cfg[c][0], cfg[c][1], cfg[c][2]);
+    check_all(buf, m, 1, 200 + c);
+    nco_nn_model_free(m);
+    /* conv as the last layer (outputs = the feature map, no flatten) and
+     * two stacked convs (tangent and R-backward through conv inputs) */
+    REQUIRE_OK(nco_nn_model_create(3, shape, &m));
+    CHECK_OK(nco_nn_add_conv2d(m, 2, 2, 2, cfg[c][0], 0, (int)cfg[c][2]));
+    nco_act th = nco_act_make(NCO_ACT_TANH);
+    CHECK_OK(nco_nn_add_act(m, &th));
+    CHECK_OK(nco_nn_add_conv2d(m, 2, 2, 2, 1, cfg[c][1] ? 1 : 0, 1));
+    snprintf(buf, sizeof buf, "conv-tanh-conv s%zu p%zu b%zu", cfg[c][0], cfg[c][1], cfg[c][2]);
+    check_all(buf, m, 1.5, 210 + c);
+    nco_nn_model_free(m);
+  }
+}
+
+static void test_pooling(void) {
+  /* (kind, k, stride): non-overlapping, overlapping (stride < k) */
+  static const size_t cfg[][3] = {{0, 2, 2}, {0, 3, 1}, {1, 2, 2}, {1, 3, 2}};
+  for (size_t c = 0; c < 4; c++) {
+    size_t shape[3] = {1, 6, 6};
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_model_create(3, shape, &m));
+    CHECK_OK(nco_nn_add_conv2d(m, 2, 2, 2, 1, 0, 1));
+    if (cfg[c][0] == 0)
+      CHECK_OK(nco_nn_add_maxpool2d(m, cfg[c][1], cfg[c][2]));
+    else
+      CHECK_OK(nco_nn_add_avgpool2d(m, cfg[c][1], cfg[c][2]));
+    nco_act sp = nco_act_make(NCO_ACT_SOFTPLUS);
+    CHECK_OK(nco_nn_add_act(m, &sp)); /* curvature after the pool */
+    CHECK_OK(nco_nn_add_dense(m, 3, 1)); /* implicit flatten */
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s k%zu s%zu", cfg[c][0] ? "avgpool" : "maxpool", cfg[c][1], cfg[c][2]);
+    check_all(buf, m, 1, 300 + c);
+    nco_nn_model_free(m);
+  }
+}
+
+static void test_dropout(void) {
+  size_t in = 4;
+  nco_nn_model *m = NULL;
+  nco_act th = nco_act_make(NCO_ACT_TANH);
+  REQUIRE_OK(nco_nn_model_create(1, &in, &m));
+  CHECK_OK(nco_nn_add_dense(m, 6, 1));
+  CHECK_OK(nco_nn_add_act(m, &th));
+  CHECK_OK(nco_nn_add_dropout(m, 0.4));
+  CHECK_OK(nco_nn_add_dense(m, 3, 1));
+  /* auto_step is off in make(): every evaluation sees the masks of step 0 */
+  check_all("dropout", m, 2, 400);
+  nco_nn_model_free(m);
+}
+
+/* ---- whole networks --------------------------------------------------- */
+
+static void test_mlp(void) {
+  size_t widths[2] = {6, 5};
+  nco_act acts[3] = {nco_act_make(NCO_ACT_TANH), nco_act_make(NCO_ACT_RELU), nco_act_make(NCO_ACT_SIGMOID)};
+  for (int i = 0; i < 3; i++) {
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_mlp(4, widths, 2, 3, &acts[i], &m));
+    char buf[64];
+    snprintf(buf, sizeof buf, "mlp 4-6-5-3 %s", nco_act_name(acts[i].kind));
+    check_all(buf, m, 1.5, 500 + (uint64_t)i);
+    nco_nn_model_free(m);
+  }
+}
+
+/* A LeNet-shaped CNN, small: conv, ReLU, maxpool, conv, ELU, avgpool,
+ * flatten, dense, softplus, dropout, dense. Input (1, 5, 5): 32 ReLU units
+ * and 8 max-pool windows per sample. */
+static void test_cnn(void) {
+  size_t shape[3] = {1, 5, 5};
+  nco_nn_model *m = NULL;
+  nco_act relu = nco_act_make(NCO_ACT_RELU), elu = nco_act_make(NCO_ACT_ELU), sp = nco_act_make(NCO_ACT_SOFTPLUS);
+  REQUIRE_OK(nco_nn_model_create(3, shape, &m));
+  CHECK_OK(nco_nn_add_conv2d(m, 2, 2, 2, 1, 0, 1));
+  CHECK_OK(nco_nn_add_act(m, &relu));
+  CHECK_OK(nco_nn_add_maxpool2d(m, 2, 0));
+  CHECK_OK(nco_nn_add_conv2d(m, 3, 1, 1, 1, 0, 1));
+  CHECK_OK(nco_nn_add_act(m, &elu));
+  CHECK_OK(nco_nn_add_avgpool2d(m, 2, 1));
+  CHECK_OK(nco_nn_add_flatten(m));
+  CHECK_OK(nco_nn_add_dense(m, 5, 1));
+  CHECK_OK(nco_nn_add_act(m, &sp));
+  CHECK_OK(nco_nn_add_dropout(m, 0.25));
+  CHECK_OK(nco_nn_add_dense(m, 3, 1));
+  g_margin = 5e-3, g_h = 1e-5;
+  check_all("cnn", m, 1.5, 600);
+  g_margin = MARGIN, g_h = 1e-4;
+  nco_nn_model_free(m);
+}
+
+/* A network whose first layers have no parameters (activation and pooling
+ * on the input): gradients stop at the first parametrised layer. */
+static void test_param_free_head(void) {
+  size_t shape[3] = {1, 6, 6};
+  nco_nn_model *m = NULL;
+  nco_act th = nco_act_make(NCO_ACT_TANH);
+  REQUIRE_OK(nco_nn_model_create(3, shape, &m));
+  CHECK_OK(nco_nn_add_act(m, &th));
+  CHECK_OK(nco_nn_add_avgpool2d(m, 2, 2));
+  CHECK_OK(nco_nn_add_flatten(m));
+  CHECK_OK(nco_nn_add_dense(m, 4, 1));
+  CHECK_OK(nco_nn_add_act(m, &th));
+  CHECK_OK(nco_nn_add_dense(m, 2, 0));
+  check_all("param-free head", m, 1.5, 700);
+  nco_nn_model_free(m);
+}
+
+/* ---- consistency ---------------------------------------------------------- */
+
+/* The fused HVP equals the least-squares formula c(JᵀJu + Σ r_i∇²g_i u)
+ * assembled from jvp, vjp, residual and rhvp, and chunking (max_batch 2 vs
+ * the whole batch in one chunk) changes results only by rounding. All in
+ * f64 with float32 outputs: agreement to a few float32 ulps (rel 1e-6). */
+static void test_consistency(void) {
+  size_t widths[1] = {5};
+  nco_act th = nco_act_make(NCO_ACT_TANH);
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_mlp(3, widths, 1, 2, &th, &m));
+  fix a, b;
+  REQUIRE_OK(make(m, NCO_NN_LOSS_LEAST_SQUARES, 0, 9, 2, NCO_NN_F64, 42, &a));
+  REQUIRE_OK(make(m, NCO_NN_LOSS_LEAST_SQUARES, 0, 9, 0, NCO_NN_F64, 42, &b));
+  size_t d = a.pb->dim, nr = 9 * 2;
+  float x[64], u[64], h1[64], h2[64], jtj[64], sec[64], ga[64], gb[64], ju[32], r[32];
+  double la, lb, r64[32];
+  REQUIRE(d <= 64);
+  nco_rng rng;
+  nco_rng_seed(&rng, 5);
+  nco_problem_init(a.pb, &rng, x);
+  nco_rng_normal_fill(&rng, u, d, 0, 1);
+  CHECK_OK(nco_problem_hvp(a.pb, x, NULL, 9, u, h1));
+  CHECK_OK(nco_problem_jvp(a.pb, x, NULL, 9, u, ju));
+  CHECK_OK(nco_problem_vjp(a.pb, x, NULL, 9, ju, jtj));
+  CHECK_OK(nco_problem_residual64(a.pb, x, NULL, 9, r64));
+  for (size_t i = 0; i < nr; i++) r[i] = (float)r64[i];
+  CHECK_OK(a.pb->type->rhvp(a.pb, x, a.pb->all_idx, 9, r, u, sec));
+  double hmax = nco_amax(d, h1);
+  for (size_t j = 0; j < d; j++) CHECK_CLOSE(h1[j], (double)jtj[j] + sec[j], 1e-6 * hmax, 1e-6);
+  CHECK_OK(nco_problem_eval(a.pb, x, NULL, 9, &la, ga));
+  CHECK_OK(nco_problem_eval(b.pb, x, NULL, 9, &lb, gb));
+  CHECK_CLOSE(la, lb, 0, 1e-13);
+  CHECK_OK(nco_problem_hvp(b.pb, x, NULL, 9, u, h2));
+  for (size_t j = 0; j < d; j++) {
+    CHECK_CLOSE(ga[j], gb[j], 1e-7, 1e-6);
+    CHECK_CLOSE(h1[j], h2[j], 1e-7, 1e-6);
+  }
+  unmake(&a);
+  unmake(&b);
+  nco_nn_model_free(m);
+}
+
+/* float32 and float64 pipelines agree to float32 accuracy: loss to 1e-5
+ * relative, gradient to 1e-4·‖g‖∞ (a few hundred float32 roundings through
+ * two layers), on a CNN with conv, pooling and dense layers. */
+static void test_f32_vs_f64(void) {
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_lenet5(1, 12, 12, 4, &m));
+  fix a, b;
+  REQUIRE_OK(make(m, NCO_NN_LOSS_CROSS_ENTROPY, 1, 6, 0, NCO_NN_F32, 9, &a));
+  REQUIRE_OK(make(m, NCO_NN_LOSS_CROSS_ENTROPY, 1, 6, 0, NCO_NN_F64, 9, &b));
+  size_t d = a.pb->dim;
+  float *x = calloc(d, 4), *ga = calloc(d, 4), *gb = calloc(d, 4), *v = calloc(d, 4), *ha = calloc(d, 4),
+        *hb = calloc(d, 4);
+  nco_rng rng;
+  nco_rng_seed(&rng, 3);
+  nco_problem_init(a.pb, &rng, x);
+  nco_rng_normal_fill(&rng, v, d, 0, 1);
+  double la, lb;
+  CHECK_OK(nco_problem_eval(a.pb, x, NULL, 6, &la, ga));
+  CHECK_OK(nco_problem_eval(b.pb, x, NULL, 6, &lb, gb));
+  CHECK_CLOSE(la, lb, 0, 1e-5);
+  double gs = nco_amax(d, gb);
+  for (size_t j = 0; j < d; j++) CHECK_CLOSE(ga[j], gb[j], 1e-4 * gs, 0);
+  CHECK_OK(nco_problem_hvp(a.pb, x, NULL, 6, v, ha));
+  CHECK_OK(nco_problem_hvp(b.pb, x, NULL, 6, v, hb));
+  double hs = nco_amax(d, hb);
+  for (size_t j = 0; j < d; j++) CHECK_CLOSE(ha[j], hb[j], 1e-4 * hs, 0);
+  free(x), free(ga), free(gb), free(v), free(ha), free(hb);
+  unmake(&a);
+  unmake(&b);
+  nco_nn_model_free(m);
+}
+
+int main(void) {
+  RUN(test_dense);
+  RUN(test_activations);
+  RUN(test_conv);
+  RUN(test_pooling);
+  RUN(test_dropout);
+  RUN(test_mlp);
+  RUN(test_cnn);
+  RUN(test_param_free_head);
+  RUN(test_consistency);
+  RUN(test_f32_vs_f64);
+  return nco_test_summary();
+}

@@ -1,0 +1,397 @@
+# Every class of spec error: exactly one line on stderr of the form
+# "FILE:LINE: section.key: what is wrong", exit status 2, found before any
+# work starts: no output folder is created, and a folder holding an earlier
+# run is left untouched. Each case also goes through `ncopt show`.
+. "$(dirname "$0")/cli_lib.sh" || exit 1
+cd "$TMP" || exit 1
+
+# an earlier run whose files must survive every failed attempt
+cat >good.ini <<'EOF'
+[data]
+n = 16
+d = 3
+[problem]
+type = linear_ls
+[optimizer]
+type = sgd
+lr = 0.01
+[run]
+iterations = 5
+EOF
+"$N" train good.ini --out earlier --quiet || bad "the reference run failed"
+snapshot() { (cd earlier && for f in *; do printf '%s %s\n' "$f" "$(cksum <"$f")"; done); }
+snapshot >earlier.sum
+
+FORM='^[^ :][^:]*:[0-9]+: [a-z_]+(\.[A-Za-z0-9_.]+)?: .+'
+NCASE=0
+# spec_error NAME 'EXPECTED LOCATION' 'EXPECTED TEXT' [ARGS...] < spec text
+#   EXPECTED LOCATION is the "FILE:LINE: section.key:" prefix
+spec_error() {
+  local name=$1 loc=$2 text=$3
+  shift 3
+  NCASE=$((NCASE + 1))
+  cat >"$name.ini"
+  local o="fresh_$name"
+  run "$name" train "$name.ini" --out "$o" "$@"
+  expect_rc 2 "$RC" "$name"
+  check "$name: one line on stderr" one_line "$name.err"
+  check "$name: the line reads FILE:LINE: section.key: what" grep -Eq "$FORM" "$name.err"
+  check "$name: located at '$loc'" grep -qF -- "$loc" "$name.err"
+  check "$name: says '$text'" grep -qF -- "$text" "$name.err"
+  check "$name: nothing on stdout" test ! -s "$name.out"
+  check "$name: no output folder" test ! -e "$o"
+  run "${name}_over" train "$name.ini" --out earlier "$@"
+  expect_rc 2 "$RC" "$name (into the earlier run's folder)"
+  check "$name: the earlier run is untouched" cmp -s earlier.sum <(snapshot)
+  run "${name}_show" show "$name.ini" "$@"
+  if [ "$RC" = 2 ]; then ok; else
+    # errors found only while building the run (batch vs data size, init
+    # size) are not show's business
+    case $text in *"larger than the number of samples"* | *"holds"*) ok ;; *) bad "$name: show exit status $RC" ;; esac
+  fi
+  # if [ -n "${VERBOSE:-}" ]; then cat "$name.err"; fi
+}
+
+spec_error unknown_section "unknown_section.ini:4: optimzer.lr:" "unknown section [optimzer] (did you mean [optimizer]?)" <<'EOF'
+[run]
+iterations = 5
+[optimzer]
+lr = 0.1
+EOF
+spec_error unknown_key "unknown_key.ini:5: optimizer.lrr:" "unknown key (did you mean 'lr'?)" <<'EOF'
+[run]
+iterations = 5
+
+[optimizer]
+lrr = 0.1
+EOF
+spec_error unknown_key_far "unknown_key_far.ini:2: run.colour:" "unknown key" <<'EOF'
+[run]
+colour = blue
+iterations = 5
+EOF
+check "no silly suggestion for a far-off key" bash -c '! grep -q "did you mean" unknown_key_far.err'
+spec_error missing_iterations "missing_iterations.ini:3: run.iterations:" "missing: set run.iterations or run.epochs" <<'EOF'
+[optimizer]
+lr = 0.1
+[run]
+seed = 4
+EOF
+spec_error missing_run_section "missing_run_section.ini:2: run.iterations:" "missing" <<'EOF'
+[optimizer]
+lr = 0.1
+EOF
+spec_error both_lengths "both_lengths.ini:3: run.epochs:" "either run.iterations or run.epochs" <<'EOF'
+[run]
+iterations = 5
+epochs = 2
+EOF
+spec_error wrong_type_int "wrong_type_int.ini:2: run.iterations:" "'ten' is not a non-negative integer" <<'EOF'
+[run]
+iterations = ten
+EOF
+spec_error wrong_type_num "wrong_type_num.ini:4: optimizer.lr:" "'fast' is not a number" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+lr = fast
+EOF
+spec_error wrong_type_bool "wrong_type_bool.ini:5: optimizer.nesterov:" "'maybe' is not true or false" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+momentum = 0.9
+nesterov = maybe
+EOF
+spec_error wrong_choice "wrong_choice.ini:4: optimizer.sampling:" "did you mean 'reshuffle'?" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+sampling = reshufle
+EOF
+spec_error unknown_problem "unknown_problem.ini:2: problem.type:" "unknown value 'glmm' (did you mean 'glm'?)" <<'EOF'
+[problem]
+type = glmm
+[run]
+iterations = 5
+EOF
+spec_error unknown_optimizer "unknown_optimizer.ini:2: optimizer.type:" "unknown value 'adamm' (did you mean 'adam'?)" <<'EOF'
+[optimizer]
+type = adamm
+[run]
+iterations = 5
+EOF
+spec_error out_of_range "out_of_range.ini:4: optimizer.lr:" "-1 is out of range [0, inf]" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+lr = -1
+EOF
+spec_error out_of_range_int "out_of_range_int.ini:2: data.n:" "0 is out of range" <<'EOF'
+[data]
+n = 0
+[run]
+iterations = 5
+EOF
+spec_error out_of_range_momentum "out_of_range_momentum.ini:4: optimizer.momentum:" "out of range" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+momentum = 1.5
+EOF
+spec_error method_validation "method_validation.ini:5: optimizer.nesterov:" "needs momentum > 0" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+type = sgd
+nesterov = true
+EOF
+spec_error zero_lr "zero_lr.ini:4: optimizer.lr:" "> 0" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+lr = 0
+EOF
+spec_error not_applicable "not_applicable.ini:5: optimizer.momentum:" "does not apply here (used by: sgd rmsprop)" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+type = adam
+momentum = 0.9
+EOF
+spec_error not_applicable_data "not_applicable_data.ini:5: data.gap:" "does not apply here" <<'EOF'
+[problem]
+type = glm
+[data]
+n = 10
+gap = 2
+[run]
+iterations = 5
+EOF
+spec_error not_applicable_schedule "not_applicable_schedule.ini:5: schedule.gamma:" "does not apply to this schedule" <<'EOF'
+[run]
+iterations = 5
+[schedule]
+type = cosine
+gamma = 0.5
+EOF
+spec_error schedule_range "schedule_range.ini:5: schedule.gamma:" "out of range" <<'EOF'
+[run]
+iterations = 5
+[schedule]
+type = step
+gamma = 2
+EOF
+spec_error invex_on_tensor "invex_on_tensor.ini:4: regularizer.type:" "tensor has no residuals" <<'EOF'
+[problem]
+type = tensor
+[regularizer]
+type = invex
+lambda = 1
+[run]
+iterations = 5
+EOF
+spec_error rgd_euclidean "rgd_euclidean.ini:4: optimizer.type:" "rgd needs a problem on a manifold" <<'EOF'
+[problem]
+type = glm
+[optimizer]
+type = rgd
+[run]
+iterations = 5
+EOF
+spec_error lm_on_tensor "lm_on_tensor.ini:4: optimizer.type:" "lm needs a least-squares problem" <<'EOF'
+[problem]
+type = tensor
+[optimizer]
+type = lm
+[run]
+iterations = 5
+EOF
+spec_error invex_lambda_zero "invex_lambda_zero.ini:3: regularizer.lambda:" "needs lambda > 0 (got 0)" <<'EOF'
+[regularizer]
+type = invex
+lambda = 0
+[run]
+iterations = 5
+EOF
+spec_error invex_lambda_default "invex_lambda_default.ini:2: regularizer.lambda:" "needs lambda > 0" <<'EOF'
+[regularizer]
+type = invex
+[run]
+iterations = 5
+EOF
+spec_error invex_lambda_negative "invex_lambda_negative.ini:3: regularizer.lambda:" "out of range" <<'EOF'
+[regularizer]
+type = invex
+lambda = -0.5
+[run]
+iterations = 5
+EOF
+spec_error duplicate_key "duplicate_key.ini:4: run.iterations:" "duplicate key (first set at line 2)" <<'EOF'
+[run]
+iterations = 5
+seed = 1
+iterations = 6
+EOF
+spec_error unparsable "unparsable.ini:3: run:" "cannot parse 'seed 4'" <<'EOF'
+[run]
+iterations = 5
+seed 4
+EOF
+spec_error indented "indented.ini:3: run.iterations:" "indented line" <<'EOF'
+[run]
+iterations = 5
+  seed = 4
+EOF
+spec_error outside_section "outside_section.ini:1: iterations:" "key outside any [section]" <<'EOF'
+iterations = 5
+[run]
+seed = 1
+EOF
+spec_error long_line "long_line.ini:2: run:" "line longer than" <<EOF
+[run]
+init = $(printf 'x%.0s' $(seq 300)).npy
+iterations = 5
+EOF
+spec_error probe_value "probe_value.ini:4: probes.grad_norm:" "not true, false or a step count" <<'EOF'
+[run]
+iterations = 5
+[probes]
+grad_norm = often
+EOF
+spec_error probe_unknown "probe_unknown.ini:4: probes.grad_nrm:" "did you mean 'grad_norm'?" <<'EOF'
+[run]
+iterations = 5
+[probes]
+grad_nrm = true
+EOF
+spec_error npy_missing_key "npy_missing_key.ini:2: data.features:" "source = npy needs data.features" <<'EOF'
+[data]
+source = npy
+targets = b.npy
+[run]
+iterations = 5
+EOF
+spec_error npy_missing_file "npy_missing_file.ini:3: data.features:" "No such file or directory" <<'EOF'
+[data]
+source = npy
+features = nowhere.npy
+targets = nowhere_either.npy
+[run]
+iterations = 5
+EOF
+check "a missing data file is named with its absolute path" grep -qF "$TMP/nowhere.npy" npy_missing_file.err
+spec_error batch_full_method "batch_full_method.ini:5: optimizer.batch:" "lbfgs is a full-batch method" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+type = lbfgs
+batch = 4
+EOF
+spec_error batch_too_large "batch_too_large.ini:6: optimizer.batch:" "32 is larger than the number of samples n = 16" <<'EOF'
+[data]
+n = 16
+d = 3
+[optimizer]
+lr = 0.01
+batch = 32
+[run]
+iterations = 5
+EOF
+npy_write init3.npy f4 3 1 2 3
+spec_error init_size "init_size.ini:6: run.init:" "holds 3 values, the problem has 5 parameters" <<'EOF'
+[data]
+n = 16
+d = 5
+[run]
+iterations = 5
+init = init3.npy
+EOF
+
+# --set: FILE:LINE is "--set:K", K-th override
+spec_error set_syntax "--set:2: lr:" "expected --set section.key=value" --set run.seed=1 --set lr=0.1 <<'EOF'
+[run]
+iterations = 5
+EOF
+spec_error set_no_value "--set:1: optimizer.lr:" "expected --set section.key=value" --set optimizer.lr <<'EOF'
+[run]
+iterations = 5
+EOF
+spec_error set_unknown_key "--set:1: optimizer.lrr:" "did you mean 'lr'?" --set optimizer.lrr=0.1 <<'EOF'
+[run]
+iterations = 5
+EOF
+spec_error set_bad_value "--set:1: optimizer.lr:" "'abc' is not a number" --set optimizer.lr=abc <<'EOF'
+[run]
+iterations = 5
+EOF
+spec_error set_overrides_file "--set:1: run.iterations:" "'x' is not a non-negative integer" --set run.iterations=x <<'EOF'
+[run]
+iterations = 5
+EOF
+
+# sweeps: every point is resolved (and built) before the first runs
+spec_error zip_mismatch "zip_mismatch.ini:6: sweep.run.seed:" "zip needs lists of equal length (3 vs 2)" <<'EOF'
+[run]
+iterations = 5
+[sweep]
+zip = true
+optimizer.lr = 0.1, 0.2
+run.seed = 1, 2, 3
+EOF
+spec_error sweep_no_section "sweep_no_section.ini:4: sweep.lr:" "a sweep key names section.key" <<'EOF'
+[run]
+iterations = 5
+[sweep]
+lr = 0.1, 0.2
+EOF
+spec_error sweep_empty_value "sweep_empty_value.ini:4: sweep.optimizer.lr:" "empty value in the list" <<'EOF'
+[run]
+iterations = 5
+[sweep]
+optimizer.lr = 0.1, , 0.2
+EOF
+spec_error sweep_bad_point "sweep_bad_point.ini:6: optimizer.lr:" "-1 is out of range" <<'EOF'
+[run]
+iterations = 5
+[optimizer]
+lr = 0.1
+[sweep]
+optimizer.lr = 0.1, -1
+EOF
+spec_error sweep_unknown_key "sweep_unknown_key.ini:4: optimizer.lrr:" "did you mean 'lr'?" <<'EOF'
+[run]
+iterations = 5
+[sweep]
+optimizer.lrr = 0.1, 0.2
+EOF
+spec_error sweep_batch "sweep_batch.ini:8: optimizer.batch:" "larger than the number of samples" <<'EOF'
+[data]
+n = 16
+d = 3
+[run]
+iterations = 5
+[sweep]
+zip = false
+optimizer.batch = 4, 64
+EOF
+spec_error sweep_zip_value "sweep_zip_value.ini:4: sweep.zip:" "not true or false" <<'EOF'
+[run]
+iterations = 5
+[sweep]
+zip = perhaps
+optimizer.lr = 0.1
+EOF
+
+# files that are not specs
+run nofile train nowhere.ini --out nf
+expect_rc 2 "$RC" "a spec file that does not exist"
+check "missing spec: one line FILE:1: ..." bash -c "[ \$(wc -l <nofile.err) = 1 ] && grep -q '^nowhere.ini:1: ' nofile.err"
+check "missing spec: no folder" test ! -e nf
+printf '[run]\niterations = 5\n\0\n' >nul.ini
+run nul train nul.ini --out nf
+expect_rc 2 "$RC" "a spec with a NUL byte"
+check "binary spec: one line" one_line nul.err
+
+echo "($NCASE spec error cases)"
+finish
