@@ -6,7 +6,7 @@
  *          backward without dx (the input needs no gradient in training)
  *   conv2  x (N, 6, 14, 14) → 16 filters 5×5          → (N, 16, 10, 10);
  *          backward with dx, dw, db
- * For each: the best and median of REPS timed calls of the forward and of
+ * For each: the best (and median) of REPS timed calls of the forward and of
  * forward + backward, and GFLOP/s counting 2·N·K·C·kh·kw·OH·OW flops per
  * GEMM-shaped product (forward 1, backward 2 for conv1 (dw; db free) and 3
  * for conv2 (dw, dx)), i.e. the same count for both sides.
@@ -16,8 +16,10 @@
  * no_grad, and forward + autograd backward of (y·dy).sum() with the same
  * requires_grad pattern (conv1: w, b only; conv2: x, w, b). The two sides
  * alternate layer by layer for ROUNDS rounds; the summary reports each
- * side's best time and the median over rounds of the ratio torch/ncopt
- * (> 1: ncopt faster).
+ * side's best time and the median over rounds of the ratio of the round's
+ * best times torch/ncopt (> 1: ncopt faster). Best times, because on a
+ * shared 2-core machine other processes stretch a 2-thread call by whole
+ * scheduler slices (medians of 20 ms for a 1 ms call were seen).
  *
  * Before timing, ncopt's forward + backward is run on 1 and on T threads
  * (OpenMP and OpenBLAS) and the outputs compared bitwise.
@@ -245,13 +247,13 @@ int main(int argc, char **argv) {
       layer *L = &Ls[i];
       double b, m, tt[4] = {0, 0, 0, 0};
       timeit(run_fwd, L, reps, &b, &m);
-      double nf = m;
+      double nf = b, nfm = m;
       if (b < best[i][0][0]) best[i][0][0] = b;
       timeit(run_fwdbwd, L, reps, &b, &m);
-      double nfb = m;
+      double nfb = b, nfbm = m;
       if (b < best[i][1][0]) best[i][1][0] = b;
-      printf("round %d ncopt %s fwd %.3f ms  fwd+bwd %.3f ms (medians)\n", r + 1, L->name, nf * 1e3,
-             nfb * 1e3);
+      printf("round %d ncopt %s fwd %.3f ms (median %.3f)  fwd+bwd %.3f ms (median %.3f)\n", r + 1,
+             L->name, nf * 1e3, nfm * 1e3, nfb * 1e3, nfbm * 1e3);
       if (have_torch) {
         if (torch_time(L, N, reps, thr, tt)) {
           fprintf(stderr, "bench_conv: the torch snippet failed (PYTHON, python3-torch?): torch side skipped\n");
@@ -260,10 +262,10 @@ int main(int argc, char **argv) {
         }
         if (tt[0] < best[i][0][1]) best[i][0][1] = tt[0];
         if (tt[2] < best[i][1][1]) best[i][1][1] = tt[2];
-        ratio[i][0][r] = tt[1] / nf;
-        ratio[i][1][r] = tt[3] / nfb;
-        printf("round %d torch %s fwd %.3f ms  fwd+bwd %.3f ms (medians)\n", r + 1, L->name,
-               tt[1] * 1e3, tt[3] * 1e3);
+        ratio[i][0][r] = tt[0] / nf;
+        ratio[i][1][r] = tt[2] / nfb;
+        printf("round %d torch %s fwd %.3f ms (median %.3f)  fwd+bwd %.3f ms (median %.3f)\n",
+               r + 1, L->name, tt[0] * 1e3, tt[1] * 1e3, tt[2] * 1e3, tt[3] * 1e3);
       }
     }
   }

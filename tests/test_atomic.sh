@@ -31,15 +31,32 @@ loss_unreg = 7
 EOF
 "$N" train at.ini --out ref --quiet --set run.checkpoint_every=0 || bad "reference run failed"
 
+# kill delays scaled to this machine: the process start-up plus up to four
+# steps (each step fsyncs a checkpoint: from well under a millisecond to
+# ~10 ms depending on the disk), so that every resume makes little progress
+ms() { "$PY" -c "import sys; print(int(1000 * (float(sys.argv[2]) - float(sys.argv[1]))))" "$@"; }
+t0=$EPOCHREALTIME
+"$N" --version >/dev/null
+t1=$EPOCHREALTIME
+"$N" train at.ini --out calib --quiet --set run.iterations=40 --set run.log_every=40
+t2=$EPOCHREALTIME
+START_MS=$(ms "$t0" "$t1")
+STEP_MS=$(($(ms "$t1" "$t2") / 40 + 1))
+echo "(start-up ${START_MS} ms, ~${STEP_MS} ms a step)"
+delay() { local d=$((START_MS + RANDOM % (4 * STEP_MS + 1))); printf '%d.%03d' $((d / 1000)) $((d % 1000)); }
+
 start_bg train at.ini --out k --quiet
 wait_rows k/trace.csv 3 || bad "the first run ended before its first checkpoint"
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
-kills=1 finished=0
+kills=1 finished=0 grew=0 last=0
 for i in $(seq 1 25); do
   check "kill $kills: the trace holds only complete rows" complete_rows k/trace.csv
+  r=$(rows k/trace.csv)
+  [ "$r" -gt "$last" ] && grew=$((grew + 1))
+  last=$r
   start_bg resume k --quiet
-  sleep "0.0$(printf %02d $((RANDOM % 40)))"
+  sleep "$(delay)"
   if kill -9 "$PID" 2>/dev/null; then
     wait "$PID" 2>/dev/null
     RC=$?
@@ -58,7 +75,8 @@ for i in $(seq 1 25); do
     *) bad "resume after kill $kills: exit status $RC: $(cat "$TMP/bg.err")" ;;
   esac
 done
-echo "($kills kills)"
+echo "($kills kills; the trace grew between $grew of them)"
+check "the resumed runs made progress between kills" test "$grew" -ge 5
 if [ "$finished" = 0 ]; then
   run last resume k --quiet
   expect_rc 0 "$RC" "the last resume"

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "ncopt/nn.h"
+#include "nn/internal.h" /* white-box: the thread count of a problem */
 #include "testlib.h"
 
 #define MARGIN 0.02
@@ -407,6 +408,92 @@ static void test_f32_vs_f64(void) {
   nco_nn_model_free(m);
 }
 
+/* Data-parallel evaluation: a problem split over 3 threads (ranges of the
+ * batch with their own workspaces; chunks of max_batch/3 = 8 samples inside
+ * each range) against the same problem on 1 thread, f64: every operation
+ * agrees to float32 output rounding (rel 1e-6); and the derivative checks
+ * pass on the threaded problem. */
+static void test_threads(void) {
+  size_t shape[3] = {1, 5, 5};
+  nco_act th = nco_act_make(NCO_ACT_TANH);
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_model_create(3, shape, &m));
+  CHECK_OK(nco_nn_add_conv2d(m, 2, 2, 2, 1, 0, 1));
+  CHECK_OK(nco_nn_add_act(m, &th));
+  CHECK_OK(nco_nn_add_avgpool2d(m, 2, 2));
+  CHECK_OK(nco_nn_add_dense(m, 3, 1));
+  const size_t n = 41;
+  for (int loss = 0; loss < 2; loss++) {
+    fix a, b;
+    REQUIRE_OK(make(m, (nco_nn_loss)loss, 1, n, 24, NCO_NN_F64, 77, &a));
+    REQUIRE_OK(make(m, (nco_nn_loss)loss, 1, n, 24, NCO_NN_F64, 77, &b));
+    /* rebuild b with 3 threads (make() uses the default thread count) */
+    nco_problem_free(b.pb);
+    nco_nn_opts o = nco_nn_defaults((nco_nn_loss)loss);
+    o.precision = NCO_NN_F64, o.max_batch = 24, o.threads = 3, o.auto_step = 0;
+    REQUIRE_OK(nco_nn_problem_create(m, &b.X, &b.Y, &o, &b.pb));
+    CHECK(((const nn_prob *)b.pb->impl)->nthreads == 3);
+    nco_problem_free(a.pb);
+    o.threads = 1;
+    REQUIRE_OK(nco_nn_problem_create(m, &a.X, &a.Y, &o, &a.pb));
+    size_t d = a.pb->dim, K = 3;
+    float *x = calloc(d, 4), *u = calloc(d, 4), *g1 = calloc(d, 4), *g2 = calloc(d, 4);
+    float *w = calloc(n * K, 4), *o1 = calloc(n * K, 4), *o2 = calloc(n * K, 4);
+    nco_rng rng;
+    nco_rng_seed(&rng, 4);
+    nco_problem_init(a.pb, &rng, x);
+    nco_rng_normal_fill(&rng, u, d, 0, 1);
+    nco_rng_normal_fill(&rng, w, n * K, 0, 1);
+    double l1, l2;
+#define CMPV(len, p, q)                                                  \
+  do {                                                                   \
+    double s_ = fmax(1e-30, nco_amax(len, p));                           \
+    for (size_t j_ = 0; j_ < (len); j_++) CHECK_CLOSE((p)[j_], (q)[j_], 1e-6 * s_, 1e-6); \
+  } while (0)
+    CHECK_OK(nco_problem_eval(a.pb, x, NULL, n, &l1, g1));
+    CHECK_OK(nco_problem_eval(b.pb, x, NULL, n, &l2, g2));
+    CHECK_CLOSE(l1, l2, 0, 1e-12);
+    CMPV(d, g1, g2);
+    CHECK_OK(nco_problem_hvp(a.pb, x, NULL, n, u, g1));
+    CHECK_OK(nco_problem_hvp(b.pb, x, NULL, n, u, g2));
+    CMPV(d, g1, g2);
+    CHECK_OK(nco_nn_forward(a.pb, x, NULL, n, o1));
+    CHECK_OK(nco_nn_forward(b.pb, x, NULL, n, o2));
+    CMPV(n * K, o1, o2);
+    nco_nn_metrics m1, m2;
+    CHECK_OK(nco_nn_evaluate(a.pb, x, NULL, n, &m1));
+    CHECK_OK(nco_nn_evaluate(b.pb, x, NULL, n, &m2));
+    CHECK_CLOSE(m1.loss_sum, m2.loss_sum, 0, 1e-12);
+    CHECK(m1.accuracy == m2.accuracy);
+    if (loss == NCO_NN_LOSS_LEAST_SQUARES) {
+      CHECK_OK(nco_problem_jvp(a.pb, x, NULL, n, u, o1));
+      CHECK_OK(nco_problem_jvp(b.pb, x, NULL, n, u, o2));
+      CMPV(n * K, o1, o2);
+      CHECK_OK(nco_problem_vjp(a.pb, x, NULL, n, w, g1));
+      CHECK_OK(nco_problem_vjp(b.pb, x, NULL, n, w, g2));
+      CMPV(d, g1, g2);
+      CHECK_OK(a.pb->type->rhvp(a.pb, x, a.pb->all_idx, n, w, u, g1));
+      CHECK_OK(b.pb->type->rhvp(b.pb, x, b.pb->all_idx, n, w, u, g2));
+      CMPV(d, g1, g2);
+      double r1[41 * 3], r2[41 * 3];
+      CHECK_OK(nco_problem_residual64(a.pb, x, NULL, n, r1));
+      CHECK_OK(nco_problem_residual64(b.pb, x, NULL, n, r2));
+      CHECK(!memcmp(r1, r2, sizeof r1));
+    }
+#undef CMPV
+    nco_check_opts co = nco_check_defaults();
+    nco_check_report rep;
+    CHECKF(nco_check_gradient(b.pb, x, NULL, n, &co, &rep) == NCO_OK, "threads gradient: %s", rep.worst);
+    CHECKF(nco_check_hvp(b.pb, x, NULL, n, &co, &rep) == NCO_OK, "threads HVP: %s", rep.worst);
+    if (loss == NCO_NN_LOSS_LEAST_SQUARES)
+      CHECKF(nco_check_jvp_vjp(b.pb, x, NULL, n, &co, &rep) == NCO_OK, "threads JVP/VJP: %s", rep.worst);
+    free(x), free(u), free(g1), free(g2), free(w), free(o1), free(o2);
+    unmake(&a);
+    unmake(&b);
+  }
+  nco_nn_model_free(m);
+}
+
 int main(void) {
   RUN(test_dense);
   RUN(test_activations);
@@ -418,5 +505,6 @@ int main(void) {
   RUN(test_param_free_head);
   RUN(test_consistency);
   RUN(test_f32_vs_f64);
+  RUN(test_threads);
   return nco_test_summary();
 }

@@ -19,7 +19,9 @@
  *   regularity principle   Chen, Yang & Zhou Definition 2: an accumulator fed
  *                          step by step (the replay pass), no trajectory kept
  *
- * Conventions. Every call returns a status (status.h). Invalid input (NULL,
+ * Conventions. Option structs: start from the nco_*_defaults() function
+ * and change fields (a zero-initialised struct has invalid tolerances).
+ * Every call returns a status (status.h). Invalid input (NULL,
  * sizes, a non-finite value, f below the given f*) is an error with a
  * message; a ratio that is mathematically undefined at the given point
  * (0/0, e.g. the PL ratio at a minimiser) is returned as NAN with NCO_OK,
@@ -220,11 +222,13 @@ int nco_distance_slices(size_t d, const float *theta, const float *theta0, const
  * ‖J(a) − J(b)‖/‖a − b‖, the spectral norm of J(a) − J(b) estimated by
  * Golub–Kahan–Lanczos through JVP/VJP at a and b (faster than the power
  * iteration on (J(a)−J(b))ᵀ(J(a)−J(b)) for the same products). Pair p
- * draws, for p mod 8 = 0, both points uniform in the ball, else a uniform
- * in B(θ, R − t) and b = a + t·u (u uniform on the sphere) with
- * t = R/4^(p mod 8) (R/4 … R/16384): far pairs see the global variation,
- * close ones the local derivative ‖DJ‖. A sampled maximum is a LOWER bound
- * of the true L (it can miss the worst pair).
+ * draws, by k = p mod 8: k = 0 both points uniform in the ball (global
+ * variation); k = 1..3 a uniform in B(θ, R − t), t = R/16, R/256, R/4096;
+ * k = 4..7 a = θ, t = R/4, R/64, R/1024, R/16384 (the local derivative at
+ * the centre, which matters when the ball is large compared with the
+ * scale on which J varies, e.g. a saturating activation); b = a + t·u, u
+ * uniform on the sphere. A sampled maximum is a LOWER bound of the true L
+ * (it can miss the worst pair): use n_pairs a multiple of 8.
  * Rounding: J(a)v − J(b)v is formed from float32 products, so a pair's
  * ratio carries noise up to its floor 4u·‖J‖/‖a − b‖ (u = 2⁻²⁴; ‖J‖
  * estimated from the products seen). Pairs whose ratio is ≤ 8× their floor

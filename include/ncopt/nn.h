@@ -73,9 +73,19 @@
  * by chunk and accumulated (gradients in the working precision, losses in
  * double). Tangent and R-backward buffers are allocated with calloc and are
  * only touched (and only count in the resident set) when JVP/HVP are used.
- * Threads: OpenBLAS's own for the GEMMs, OpenMP inside the conv kernels;
- * every reduction has a fixed order, so results are identical run to run
- * at a fixed thread count.
+ *
+ * Threads: data parallel over the batch. A batch is split into T =
+ * min(threads, nb/8) contiguous ranges, evaluated by one OpenMP team, each
+ * thread with its own workspace (max_batch/T samples) and gradient buffer;
+ * the buffers are then summed in thread order. Inside the team the GEMMs
+ * run single-threaded (OpenBLAS's thread count is set to 1 for the
+ * duration of the team and restored after: OpenBLAS's pthreads and the
+ * OpenMP team would otherwise fight for the cores — measured 6× slower on
+ * 2 cores); with T = 1 OpenBLAS uses its own threads. Every reduction has
+ * a fixed order, so results are identical run to run at a fixed thread
+ * count (and differ across thread counts only by rounding). Since the
+ * OpenBLAS thread count is process-wide, do not evaluate network problems
+ * concurrently from threads of your own.
  *
  * Dropout. Masks are drawn from an nco_rng held by the problem (seeded by
  * opts.dropout_seed): the mask of dropout layer l for batch position s at
@@ -219,6 +229,7 @@ typedef struct nco_nn_opts {
   int auto_step;              /* dropout step advances at each gradient; 1 */
   nco_nn_init_kind init;      /* the problem's default init; NCO_NN_INIT_TORCH */
   double init_sigma;          /* for NCO_NN_INIT_NORMAL; 0.01 */
+  size_t threads;             /* batch ranges in parallel; 0: omp_get_max_threads() */
 } nco_nn_opts;
 
 nco_nn_opts nco_nn_defaults(nco_nn_loss loss);

@@ -9,6 +9,17 @@
  * checkpoint and produces bit-for-bit the same trace (timing column aside)
  * and parameters as an uninterrupted run at the same thread count.
  *
+ * Cost: for full-batch first-order methods that evaluate at their iterate
+ * (sgd, adam, ... with batch = 0), the step's own evaluation is the
+ * full-batch loss and gradient that a row and the stopping rules need, so
+ * a run costs one evaluation per step whatever log_every is. Other
+ * methods pay one more full-batch evaluation per logged row.
+ *
+ * Errors found while building a run (before anything is written) that
+ * concern the spec's values — a batch larger than the data, an init of the
+ * wrong size — read "FILE:LINE: section.key: ..." and set
+ * nco_run_result.spec_error.
+ *
  * Files in the output folder (all written atomically):
  *   spec.ini       the resolved spec
  *   trace.csv      iter,epoch,seconds,loss,lr,batch_loss,<probes...>: one row
@@ -16,10 +27,17 @@
  *                  `name = K`), at step 0 and at the last step; loss is the
  *                  full-batch loss at the row's point, batch_loss the loss
  *                  the previous step evaluated
- *   summary.json   final/best values, iterations, train_seconds, stop reason
+ *   summary.json   versions, stop reason and message, iterations, epochs,
+ *                  train_seconds (the loop's time: data loading excluded),
+ *                  final loss / non-regularised loss / gradient norm, best
+ *                  loss and its step, path length, distance from the start,
+ *                  evaluation counts
  *   params.npy     final parameters (x part for the invex lifting)
  *   aux.npy        the invex lifting's p
- *   checkpoint.bin (and checkpoint.prev.bin) for resume
+ *   checkpoint.bin (and checkpoint.prev.bin) for resume: magic, version,
+ *                  CRC-32; the new one is complete on disk before the
+ *                  previous one becomes checkpoint.prev.bin
+ *   loss.png/.svg, probes.png/.svg   plots (PLplot, cairo)
  */
 #ifndef NCOPT_RUN_H
 #define NCOPT_RUN_H
@@ -35,7 +53,7 @@ extern "C" {
 typedef struct nco_progress {
   uint64_t iter, total;      /* steps done, steps planned */
   uint64_t epoch;
-  double loss;               /* last logged full-batch loss */
+  double loss;               /* the latest full-batch loss known */
   double seconds;            /* training time so far */
   int done;                  /* 1 for the last call, after the outputs are written */
 } nco_progress;

@@ -46,14 +46,19 @@ static const char *const help_train =
     "(default: runs/<spec name>). A [sweep] section runs a grid, one folder per\n"
     "point, plus an overlay plot. Progress goes to stderr unless --quiet.\n"
     "SIGINT/SIGTERM finish the current step, checkpoint and exit (130/143);\n"
-    "`ncopt resume DIR` continues. Exit status: 0 done, 2 spec error, 3\n"
-    "non-finite loss or gradient, 1 other errors.\n";
+    "`ncopt resume DIR` continues. Exit status: 0 done, 1 an error while\n"
+    "running, 2 a usage or spec error (one line FILE:LINE: section.key: what),\n"
+    "3 non-finite loss or gradient (the last good checkpoint is kept).\n";
 static const char *const help_resume =
     "usage: ncopt resume DIR [--quiet]\n"
     "\n"
     "Continues the run in DIR from its last good checkpoint (the previous one\n"
     "if the last is damaged). The continued run writes the same trace (timing\n"
-    "aside) and parameters as an uninterrupted one.\n";
+    "aside) and parameters as an uninterrupted one, at the same thread count\n"
+    "(OPENBLAS_NUM_THREADS). DIR may be a sweep's folder: its finished runs are\n"
+    "kept, the interrupted one continues, the others run. It works from any\n"
+    "folder: the checkpoint holds the resolved spec with absolute data paths.\n"
+    "Exit status as for train.\n";
 static const char *const help_show =
     "usage: ncopt show SPEC [--set section.key=value]...\n"
     "\n"
@@ -251,7 +256,7 @@ static int finish_run(int st, const nco_run_result *res, const char *out, int qu
   }
   if (!quiet) {
     if (sweep)
-      fprintf(stderr, "ncopt: sweep finished; the last run: %s, loss %.6g; outputs in %s\n", res->message, res->final_loss, out);
+      fprintf(stderr, "ncopt: sweep finished; outputs in %s (one folder per run, listed in points.txt)\n", out);
     else
       fprintf(stderr, "ncopt: %s; loss %.6g after %llu steps (%.3f s); outputs in %s\n", res->message, res->final_loss,
               (unsigned long long)res->iterations, res->train_seconds, out);
@@ -401,12 +406,15 @@ done:
   return rc;
 }
 
+/* The built-in experiments: $NCOPT_EXPERIMENTS, else the source tree's
+ * experiments/ this binary was built from (a build never picks up an older
+ * installed copy), else the installed ones. */
 static const char *experiments_dir(void) {
   const char *env = getenv("NCOPT_EXPERIMENTS");
   struct stat sb;
   if (env && *env) return env;
-  if (!stat(NCO_INSTALLED_EXPERIMENTS_DIR, &sb) && S_ISDIR(sb.st_mode)) return NCO_INSTALLED_EXPERIMENTS_DIR;
-  return NCO_EXPERIMENTS_DIR;
+  if (!stat(NCO_EXPERIMENTS_DIR, &sb) && S_ISDIR(sb.st_mode)) return NCO_EXPERIMENTS_DIR;
+  return NCO_INSTALLED_EXPERIMENTS_DIR;
 }
 
 static int list_experiments(FILE *fp) {

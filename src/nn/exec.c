@@ -37,7 +37,7 @@ void nn_exec_free(nn_exec *e, const nco_nn_model *m) {
   }
   free(e->d[0]), free(e->d[1]), free(e->rd[0]), free(e->rd[1]);
   free(e->tx), free(e->tw), free(e->ws);
-  free(e->theta), free(e->vdir), free(e->gacc), free(e->gtmp), free(e->wres);
+  free(e->gacc), free(e->gtmp), free(e->wres);
   free(e->lsum), free(e->dacc);
   memset(e, 0, sizeof *e);
 }
@@ -104,15 +104,10 @@ int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t cap, int f64) {
   for (int k = 0; k < 2; k++)
     if (!(e->d[k] = buf(big, esz)) || !(e->rd[k] = buf(big, esz))) goto nomem;
   if (!(e->tx = buf(big, esz)) || !(e->tw = buf(max_par, esz)) || !(e->ws = buf(ws, esz)) ||
-      !(e->gtmp = buf(dim, esz)) || !(e->lsum = buf(cap, sizeof(double))) ||
+      !(e->gacc = buf(dim, esz)) || !(e->gtmp = buf(dim, esz)) || !(e->lsum = buf(cap, sizeof(double))) ||
       !(e->dacc = buf(max_dense, sizeof(double))))
     goto nomem;
-  if (f64) {
-    size_t out = nco_nn_out_size(m);
-    if (!(e->theta = buf(dim, esz)) || !(e->vdir = buf(dim, esz)) || !(e->gacc = buf(dim, esz)) ||
-        !(e->wres = buf(cap * out, esz)))
-      goto nomem;
-  }
+  if (f64 && !(e->wres = buf(cap * nco_nn_out_size(m), esz))) goto nomem;
   return NCO_OK;
 nomem:
   nn_exec_free(e, m);

@@ -55,9 +55,7 @@ typedef struct nn_exec {
   void *ws;               /* conv workspace (max over layers) */
   int32_t **argmax;       /* [nl] per maxpool layer (cap·out_size), else NULL */
   void **mask;            /* [nl] per dropout layer (cap·out_size), else NULL */
-  void *theta;            /* f64: θ converted (dim); f32: unused */
-  void *vdir;             /* f64: direction converted (dim); f32: unused */
-  void *gacc;             /* accumulated gradient / HVP (dim), REAL */
+  void *gacc;             /* this thread's gradient / HVP (dim), REAL */
   void *gtmp;             /* one chunk's gradient / HVP (dim), REAL */
   void *wres;             /* f64: per-chunk conversion of w/v (cap·out) */
   double *lsum;           /* per-sample losses of a chunk (cap) */
@@ -74,7 +72,9 @@ typedef struct nn_prob {
   float *X_own;           /* owned copy, or NULL when borrowed */
   int32_t *labels;        /* (n) or NULL */
   float *T;               /* (n, out) or NULL */
-  nn_exec ex;
+  nn_exec *ex;            /* [nthreads] one workspace per thread */
+  size_t nthreads;        /* batch ranges evaluated in parallel (OpenMP) */
+  void *theta64, *vdir64; /* f64: θ and the direction converted (dim) */
   nco_rng drop_rng;       /* seeded by opts.dropout_seed */
   uint64_t step;
   int training, auto_step, has_dropout;
@@ -107,6 +107,12 @@ typedef struct nn_args {
   nco_nn_metrics *met;
   double *margin;
 } nn_args;
+
+/* Threads: a batch of nb samples is split into T = min(nthreads,
+ * nb / NN_MIN_PER_THREAD) contiguous ranges, one per OpenMP thread, each
+ * with its own workspace and gradient buffer (summed in thread order). */
+#define NN_MIN_PER_THREAD 8
+#define NN_MAX_THREADS 64
 
 /* exec.c */
 int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t cap, int f64);

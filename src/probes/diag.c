@@ -69,10 +69,11 @@ int nco_rsi(size_t d, const float *grad, const float *x, const float *xstar, dou
   const char *who = "RSI";
   if (!out || !grad || !x || !xstar || d == 0) return nco_error(NCO_ERR_INVALID, "%s: NULL argument or d = 0", who);
   *out = NAN;
-  double a = gdot(d, grad, x, xstar), e = nco_dist2(d, x, xstar);
-  if (!isfinite(a) || !isfinite(e)) return nco_error(NCO_ERR_NONFINITE, "%s: gradient or point not finite", who);
+  double a = gdot(d, grad, x, xstar), e2 = 0;
+  for (size_t j = 0; j < d; j++) e2 += ((double)x[j] - xstar[j]) * ((double)x[j] - xstar[j]);
+  if (!isfinite(a) || !isfinite(e2)) return nco_error(NCO_ERR_NONFINITE, "%s: gradient or point not finite", who);
   /* Ma eq. (2.3): ∇f(x)ᵀ(x − x*) ≥ τ‖x − x*‖² */
-  *out = e == 0 ? NAN : a / (e * e);
+  *out = e2 == 0 ? NAN : a / e2;
   return NCO_OK;
 }
 

@@ -2,7 +2,9 @@
  * Golub–Kahan–Lanczos bidiagonalisation for singular values (spectra.h). */
 #include "ncopt/spectra.h"
 
+#include <cblas.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,44 +28,59 @@ nco_lanczos_opts nco_lanczos_defaults(void) {
       .max_iter = 100, .tol = 1e-6, .reorth = 1, .seed = 1, .start = NULL, .breakdown = 16 * FLT_EPSILON};
 }
 
+/* double-vector kernels: OpenBLAS (vectorised) when the length fits an int */
 static double ddot(size_t n, const double *a, const double *b) {
-  double s0 = 0, s1 = 0;
-  size_t i = 0;
-  for (; i + 2 <= n; i += 2) s0 += a[i] * b[i], s1 += a[i + 1] * b[i + 1];
-  if (i < n) s0 += a[i] * b[i];
-  return s0 + s1;
+  if (n <= INT_MAX) return cblas_ddot((int)n, a, 1, b, 1);
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
 }
 
 static void daxpy(size_t n, double a, const double *x, double *y) {
+  if (n <= INT_MAX) {
+    cblas_daxpy((int)n, a, x, 1, y, 1);
+    return;
+  }
   for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-/* w ← w − Σ_l ⟨w, q_l⟩ q_l over the rows q_0..q_{cnt−1} of Q, twice
- * (classical Gram–Schmidt, "twice is enough"); returns Σ of the
- * coefficients on row `track` (to fold into α), or 0. */
-static double orthogonalise(size_t n, const double *Q, size_t cnt, double *w, size_t track) {
+/* w ← w − Q_cntᵀ(Q_cnt w) over the rows q_0..q_{cnt−1} of Q: classical
+ * Gram–Schmidt as two BLAS dgemv per pass (c ≤ max_iter + 1 coefficients
+ * in `c`), repeated once ("twice is enough", Giraud et al. 2005) unless the
+ * first pass kept ‖w‖ above ‖w_before‖/√2 (the criterion of Daniel, Gragg,
+ * Kaufman & Stewart 1976, as in ARPACK): then w was already orthogonal to
+ * working accuracy and the second pass, which costs as much memory
+ * traffic as the first, is skipped. Returns the sum of the coefficients of
+ * row `track` (to fold into α), or 0. */
+static double orthogonalise(size_t n, const double *Q, size_t cnt, double *w, size_t track, double *c) {
   double tr = 0;
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t l = 0; l < cnt; l++) {
-      const double *ql = Q + l * n;
-      double c = ddot(n, w, ql);
-      daxpy(n, -c, ql, w);
-      if (l == track) tr += c;
+  if (cnt == 0) return 0;
+  double before = ddot(n, w, w);
+  for (int pass = 0; pass < 2; pass++) {
+    if (n <= INT_MAX && cnt <= INT_MAX) {
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)cnt, (int)n, 1.0, Q, (int)n, w, 1, 0.0, c, 1);
+      cblas_dgemv(CblasRowMajor, CblasTrans, (int)cnt, (int)n, -1.0, Q, (int)n, c, 1, 1.0, w, 1);
+    } else {
+      for (size_t l = 0; l < cnt; l++) c[l] = ddot(n, w, Q + l * n);
+      for (size_t l = 0; l < cnt; l++) daxpy(n, -c[l], Q + l * n, w);
     }
+    if (track < cnt) tr += c[track];
+    if (pass == 0 && ddot(n, w, w) > 0.5 * before) break;
+  }
   return tr;
 }
 
 /* A random unit vector orthogonal to the cnt rows of Q (and projected);
  * returns 0 if the space is exhausted (nothing of it survives). */
-static int random_orthogonal(const nco_lz_args *a, const double *Q, size_t cnt, size_t n, double *v) {
+static int random_orthogonal(const nco_lz_args *a, const double *Q, size_t cnt, size_t n, double *v, double *c) {
   for (int attempt = 0; attempt < 3; attempt++) {
     for (size_t i = 0; i < n; i++) v[i] = nco_rng_normal(a->rng);
     if (a->proj) a->proj(a->pctx, v);
     double n0 = sqrt(ddot(n, v, v));
-    orthogonalise(n, Q, cnt, v, (size_t)-1);
+    orthogonalise(n, Q, cnt, v, (size_t)-1, c);
     if (a->proj) {
       a->proj(a->pctx, v);
-      orthogonalise(n, Q, cnt, v, (size_t)-1);
+      orthogonalise(n, Q, cnt, v, (size_t)-1, c);
     }
     double n1 = sqrt(ddot(n, v, v));
     /* double-precision Gram–Schmidt leaves ~1e-16·n0 of an exhausted space */
@@ -102,11 +119,11 @@ int nco_lz_run(const nco_lz_args *a, nco_lz_out *o) {
   double *Q = nco_calloc(qn, sizeof *Q); /* basis, row j = q_j */
   double *alpha = nco_calloc(M, sizeof *alpha), *beta = nco_calloc(M + 1, sizeof *beta);
   double *work = nco_calloc(wk, sizeof *work);
-  double *w = nco_calloc(n, sizeof *w);
+  double *w = nco_calloc(n, sizeof *w), *cf = nco_calloc(M + 1, sizeof *cf);
   float *vf = nco_calloc(n, sizeof *vf), *af = nco_calloc(n, sizeof *af);
   int st = NCO_OK;
   size_t m = 0;
-  if (!Q || !alpha || !beta || !work || !w || !vf || !af) {
+  if (!Q || !alpha || !beta || !work || !w || !cf || !vf || !af) {
     st = nco_error(NCO_ERR_NOMEM, "Lanczos: out of memory (n = %zu, max_iter = %zu)", n, M);
     goto done;
   }
@@ -138,7 +155,7 @@ int nco_lz_run(const nco_lz_args *a, nco_lz_out *o) {
     if (j > 0) daxpy(n, -beta[j], Q + (j - 1) * n, w);
     alpha[j] = ddot(n, w, q);
     daxpy(n, -alpha[j], q, w);
-    if (a->reorth) alpha[j] += orthogonalise(n, Q, j + 1, w, j);
+    if (a->reorth) alpha[j] += orthogonalise(n, Q, j + 1, w, j, cf);
     double b = sqrt(ddot(n, w, w));
     m = j + 1;
     int last = m == M;
@@ -174,7 +191,7 @@ int nco_lz_run(const nco_lz_args *a, nco_lz_out *o) {
       if (last) break;
       if (breakdown) {
         /* invariant subspace: continue with a fresh direction (β = 0) */
-        if (!random_orthogonal(a, Q, m, n, Q + m * n)) {
+        if (!random_orthogonal(a, Q, m, n, Q + m * n, cf)) {
           inf.converged = 1; /* the whole space is spanned */
           break;
         }
@@ -191,7 +208,7 @@ int nco_lz_run(const nco_lz_args *a, nco_lz_out *o) {
   o->m = m;
   o->info = inf;
 done:
-  free(Q), free(alpha), free(beta), free(work), free(w), free(vf), free(af);
+  free(Q), free(alpha), free(beta), free(work), free(w), free(cf), free(vf), free(af);
   return st;
 }
 
@@ -289,10 +306,10 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
   double *V = nco_calloc(vn, sizeof *V), *U = nco_calloc(un, sizeof *U);
   double *al = nco_calloc(M, sizeof *al), *be = nco_calloc(M, sizeof *be);
   double *d = nco_calloc(M, sizeof *d), *e = nco_calloc(M, sizeof *e), *last = nco_calloc(M, sizeof *last);
-  double *bw = nco_calloc(4 * M + 4, sizeof *bw), *w = nco_calloc(p, sizeof *w);
+  double *bw = nco_calloc(4 * M + 4, sizeof *bw), *w = nco_calloc(p, sizeof *w), *cf = nco_calloc(M + 1, sizeof *cf);
   float *fin = nco_calloc(p, sizeof *fin), *fout = nco_calloc(p, sizeof *fout);
   size_t mm = 0;
-  if (!V || !U || !al || !be || !d || !e || !last || !bw || !w || !fin || !fout) {
+  if (!V || !U || !al || !be || !d || !e || !last || !bw || !w || !cf || !fin || !fout) {
     st = nco_error(NCO_ERR_NOMEM, "%s: out of memory (%zu × %zu, max_iter = %zu)", who, m_rows, n_cols, M);
     goto done;
   }
@@ -319,7 +336,7 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
     }
     for (size_t i = 0; i < p; i++) w[i] = fout[i];
     if (j > 0) daxpy(p, -be[j - 1], U + (j - 1) * p, w);
-    if (o.reorth) orthogonalise(p, U, j, w, (size_t)-1);
+    if (o.reorth) orthogonalise(p, U, j, w, (size_t)-1, cf);
     double a = sqrt(ddot(p, w, w));
     double *u = U + j * p;
     if (!(a > DBL_EPSILON * amax) || a == 0) {
@@ -329,7 +346,7 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
        * direction and keeps small singular values, ~u·‖T‖ when T is
        * rank deficient.) */
       al[j] = 0;
-      if (!random_orthogonal(&ra, U, j, p, u)) { /* cannot happen: j < q ≤ p */
+      if (!random_orthogonal(&ra, U, j, p, u, cf)) { /* cannot happen: j < q ≤ p */
         st = nco_error(NCO_ERR_NUMERIC, "%s: no direction left in R^%zu at iteration %zu", who, p, j);
         goto done;
       }
@@ -350,7 +367,7 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
     }
     for (size_t i = 0; i < q; i++) w[i] = fout[i];
     daxpy(q, -al[j], v, w);
-    if (o.reorth) orthogonalise(q, V, j + 1, w, (size_t)-1);
+    if (o.reorth) orthogonalise(q, V, j + 1, w, (size_t)-1, cf);
     double b = sqrt(ddot(q, w, w));
     mm = j + 1;
     int breakdown = !(b > o.breakdown * fmax(amax, b)) || b == 0;
@@ -388,7 +405,7 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
     }
     double *vn1 = V + (j + 1) * q;
     if (breakdown) {
-      if (!random_orthogonal(&ra, V, j + 1, q, vn1)) {
+      if (!random_orthogonal(&ra, V, j + 1, q, vn1, cf)) {
         inf.converged = 1;
         break;
       }
@@ -407,7 +424,7 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
 fail:
   nco_error_context(st, "%s", who);
 done:
-  free(V), free(U), free(al), free(be), free(d), free(e), free(last), free(bw), free(w), free(fin), free(fout);
+  free(V), free(U), free(al), free(be), free(d), free(e), free(last), free(bw), free(w), free(cf), free(fin), free(fout);
   return st;
 }
 

@@ -86,9 +86,10 @@ static const key keys[] = {
      "minibatch order: reshuffle each epoch | with replacement | cyclic"},
     {"optimizer", "lr", T_DOUBLE, H(lr), NULL, 0, INF, NULL, NULL, "step size"},
     {"optimizer", "weight_decay", T_DOUBLE, H(weight_decay), NULL, 0, INF, NULL,
-     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad", "L2 penalty added to the gradient (adamw: decoupled)"},
-    {"optimizer", "maximize", T_BOOL, H(maximize), NULL, 0, 1, NULL, "sgd adagrad rmsprop adam adamw amsgrad rgd",
-     "ascend instead of descend"},
+     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad",
+     "L2 penalty added to the gradient (adamw: decoupled)"},
+    {"optimizer", "maximize", T_BOOL, H(maximize), NULL, 0, 1, NULL,
+     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad rgd", "ascend instead of descend"},
     {"optimizer", "momentum", T_DOUBLE, H(momentum), NULL, 0, 0.999999, NULL, "sgd rmsprop", "heavy-ball momentum"},
     {"optimizer", "dampening", T_DOUBLE, H(dampening), NULL, 0, 1, NULL, "sgd", "momentum dampening"},
     {"optimizer", "nesterov", T_BOOL, H(nesterov), NULL, 0, 1, NULL, "sgd", "Nesterov momentum"},
@@ -726,15 +727,33 @@ int nco_config_write(const nco_config *cfg, FILE *fp) {
 /* ---- listing ---------------------------------------------------------- */
 
 static void list_keys(FILE *fp, const char *section, const char *type) {
-  int first = 1;
+  int first = 1, proj = 0;
+  const nco_optim_type *ot = !strcmp(section, "optimizer") && type ? nco_optim_find(type) : NULL;
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
     if (strcmp(k->section, section) || k->type == T_OPTIM || k->type == T_SCHED) continue;
     if (type && k->applies && !word_in(type, k->applies)) continue;
     if (type && !k->applies && !strcmp(section, "data")) continue;
+    /* minibatch keys only for methods that take minibatches; the
+     * projection keys (every method) as one entry */
+    if (ot && !nco_optim_type_is_ask_tell(ot) && (!strcmp(k->name, "batch") || !strcmp(k->name, "sampling"))) continue;
+    if (!strncmp(k->name, "proj_", 5)) {
+      if (proj++) continue;
+      fprintf(fp, "%sproj_*", first ? "" : ", ");
+      first = 0;
+      continue;
+    }
     fprintf(fp, "%s%s", first ? "" : ", ", k->name);
     first = 0;
   }
+}
+
+/* The method's one-line help without its own list of keys (which the key
+ * table gives): up to the first ": " or "; keys". */
+static void optim_summary(FILE *fp, const char *help) {
+  const char *a = strstr(help, ": "), *b = strstr(help, "; keys");
+  const char *e = a && (!b || a < b) ? a : b;
+  fprintf(fp, "%.*s", (int)(e ? (size_t)(e - help) : strlen(help)), help);
 }
 
 /* ---- the key table as Markdown (docs/SPEC.md) --------------------------- */
@@ -932,7 +951,9 @@ int nco_config_list(const char *what, FILE *fp) {
     if (!what) fprintf(fp, "optimizers:\n");
     for (size_t i = 0; nco_optim_types[i]; i++) {
       const char *name = nco_optim_type_name(nco_optim_types[i]);
-      fprintf(fp, "  %-13s %s; keys: ", name, nco_optim_type_help(nco_optim_types[i]));
+      fprintf(fp, "  %-13s ", name);
+      optim_summary(fp, nco_optim_type_help(nco_optim_types[i]));
+      fprintf(fp, "; keys: ");
       list_keys(fp, "optimizer", name);
       fputc('\n', fp);
     }

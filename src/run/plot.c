@@ -233,9 +233,14 @@ int nco_plot_run(const char *dir) {
   size_t k = 0;
   const char *loss_cols[] = {"loss", "loss_unreg", "batch_loss"};
   const char *loss_labels[] = {"loss", "loss (unreg.)", "batch loss"};
+  /* full batch (epoch = iter on every row): the batch loss is the previous
+   * row's loss, not worth a curve of its own */
+  double *ep = column(&t, "epoch");
+  int full = it && ep;
+  for (size_t j = 0; full && j < t.nrow; j++) full = ep[j] == it[j];
   for (size_t i = 0; i < 3; i++) {
     double *v = column(&t, loss_cols[i]);
-    if (v) ls[k++] = (line){it, v, t.nrow, loss_labels[i]};
+    if (v && !(full && i == 2)) ls[k++] = (line){it, v, t.nrow, loss_labels[i]};
   }
   snprintf(path, sizeof path, "%s/loss", dir);
   if (it && k) st = figure(path, "training loss", "iteration", "loss", 1, ls, k);

@@ -805,7 +805,7 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
     }
     /* 6: the step */
     nco_optim_set_lr(o, nco_schedule_lr(&r->cfg.sched, r->t));
-    nco_copy(r->dim, nco_optim_x(o), r->prev);
+    if (path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
     int ist;
     if (r->fused) {
       r->samples += r->n;
@@ -904,6 +904,17 @@ static void remove_in(const char *dir, const char *name) {
   unlink(path);
 }
 
+void nco_run_remove_outputs(const char *dir) {
+  /* a single run's files, or a sweep's (its points' folders stay) */
+  static const char *const run_files[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy",
+                                          "loss.png", "loss.svg", "probes.png", "probes.svg", "trace.csv", "spec.ini"};
+  static const char *const sweep_files[] = {"points.txt", "sweep_loss.png", "sweep_loss.svg", "sweep_loss_unreg.png",
+                                            "sweep_loss_unreg.svg"};
+  for (size_t i = 0; i < sizeof run_files / sizeof *run_files; i++) remove_in(dir, run_files[i]);
+  for (size_t i = 0; i < sizeof sweep_files / sizeof *sweep_files; i++) remove_in(dir, sweep_files[i]);
+  nco_run_clean_tmp(dir);
+}
+
 int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *res) {
   int st, spec_error = 0;
   run *r = calloc(1, sizeof *r);
@@ -918,10 +929,7 @@ int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hook
   if ((st = run_setup(r, NULL, &spec_error))) goto done;
   if ((st = nco_mkdirs(out_dir))) goto done;
   /* a fresh run replaces an earlier run's files in this folder */
-  static const char *const stale[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy",
-                                      "loss.png", "loss.svg", "probes.png", "probes.svg"};
-  for (size_t i = 0; i < sizeof stale / sizeof *stale; i++) remove_in(out_dir, stale[i]);
-  nco_run_clean_tmp(out_dir);
+  nco_run_remove_outputs(out_dir);
   char path[4200];
   snprintf(path, sizeof path, "%s/spec.ini", r->dir);
   if ((st = nco_write_file_atomic(path, r->spec_text, strlen(r->spec_text)))) goto done;

@@ -7,6 +7,10 @@ int nco_mkdirs(const char *dir);
 /* Writes the resolved spec of cfg to dir/spec.ini. */
 #include "ncopt/config.h"
 int nco_run_write_spec(const nco_config *cfg, const char *dir);
+/* Removes the files an earlier run or sweep left in dir (before a new
+ * one writes there): checkpoints, trace, summary, parameters, plots,
+ * points.txt, temporary files. */
+void nco_run_remove_outputs(const char *dir);
 /* Removes "NAME.tmp.XXXXXX" files left in dir by a killed process. */
 void nco_run_clean_tmp(const char *dir);
 /* Draws the plots of a finished run folder from its trace.csv:

@@ -218,7 +218,7 @@ int nco_sweep_run(nco_sweep_point *points, size_t count, int is_sweep, const cha
   for (size_t k = 0; k < count; k++)
     if ((st = nco_run_check(&points[k].cfg, last)) < 0) return st;
   if ((st = nco_mkdirs(out_dir))) return st;
-  nco_run_clean_tmp(out_dir);
+  nco_run_remove_outputs(out_dir);
   if ((st = write_index(points, count, out_dir))) return st;
   for (size_t k = 0; k < count; k++) {
     char pdir[4400];
