@@ -6,21 +6,25 @@
 #   lenet  LeNet-5, least squares on one-hot targets, Adam lr 1e-3, batch 100
 # and the dense layers' GFLOP/s against cblas_sgemm.
 #
-# The two sides alternate model by model for ROUNDS rounds (ncopt, then
-# torch, on the same model, seconds apart) so that both see the same machine
-# load; the summary gives each side's best epoch time over all rounds, the
-# median over rounds of the per-round ratio torch/ncopt (> 1: ncopt faster),
-# the peak RSS and the test accuracy after training.
+# The sides alternate model by model for ROUNDS rounds (ncopt, then torch
+# in the same environment, then torch with libgomp's OMP_WAIT_POLICY=passive,
+# on the same model, seconds apart) so that all see the same machine load.
+# Why twice for torch: torch mixes its OpenMP pool with OpenBLAS's pthreads,
+# and libgomp's default spin-waiting then fights OpenBLAS for the cores (on
+# 2 busy cores torch's MLP epoch took 2-15 s by default, ~1 s passive);
+# ncopt runs everything in one OpenMP team and is fastest with the default
+# policy. The summary gives each side's best epoch over all rounds, the
+# median over rounds of the per-round ratios torch/ncopt and
+# torch_passive/ncopt (> 1: ncopt faster), the peak RSS and the test
+# accuracy after training.
 #
 # Usage: bench/run_nn.sh [BUILD_DIR] [ROUNDS] [MLP_EPOCHS] [LENET_EPOCHS]
 #   BUILD_DIR  a configured and built ncopt tree (default: build) with
 #              bench_nn (cmake --build BUILD_DIR --target bench_nn)
 #   NCO_BENCH_THREADS  threads for both sides (default 2): OMP_NUM_THREADS
 #              and OPENBLAS_NUM_THREADS for ncopt, torch.set_num_threads
-#   NCO_BENCH_WAIT     OpenMP wait policy for both sides (libgomp's
-#              OMP_WAIT_POLICY; default passive: on a loaded machine
-#              libgomp's default spinning costs both sides up to 10x; set
-#              "active" or "default" to compare)
+#   NCO_BENCH_WAIT     OMP_WAIT_POLICY for ncopt and the first torch run
+#              ("default": leave the environment alone, the default)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -28,7 +32,7 @@ rounds=${2:-2}
 mlp_epochs=${3:-2}
 lenet_epochs=${4:-1}
 threads=${NCO_BENCH_THREADS:-2}
-wait_policy=${NCO_BENCH_WAIT:-passive}
+wait_policy=${NCO_BENCH_WAIT:-default}
 py=${PYTHON:-/usr/bin/python3}
 
 bin=$build/bench_nn
@@ -46,12 +50,14 @@ for ((r = 1; r <= rounds; r++)); do
     env "${envs[@]}" "$bin" "$m" "$ep" | sed "s/^/round=$r /" | tee -a "$out"
     env "${envs[@]}" "$py" "$root/bench/bench_nn_torch.py" "$m" "$ep" --threads "$threads" |
       sed "s/^/round=$r /" | tee -a "$out"
+    env "${envs[@]}" OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_nn_torch.py" "$m" "$ep" \
+      --threads "$threads" | sed "s/^/round=$r /; s/impl=torch/impl=torch_passive/" | tee -a "$out"
   done
 done
 
 echo
 echo "Fashion-MNIST 60000 images/epoch, $threads threads, OMP_WAIT_POLICY=$wait_policy, $rounds rounds" \
-  "(best epoch; ratio = median over rounds of torch/ncopt best epoch in that round)"
+  "(best epoch; ratios = median over rounds of torch/ncopt best epochs in that round)"
 "$py" - "$out" <<'EOF'
 import re, statistics, sys
 rows = [dict(kv.split("=", 1) for kv in line.split() if "=" in kv) for line in open(sys.argv[1])]
@@ -60,20 +66,21 @@ for r in rows:
         print(f"dense layers fwd+bwd, batch {r['batch']}: {r['gflops']} GFLOP/s = {float(r['frac_of_1024']):.0%} of "
               f"sgemm 1024^3 ({r['sgemm_1024_gflops']} GFLOP/s), {float(r['frac_of_shapes']):.0%} of sgemm on the "
               f"same shapes ({r['sgemm_same_shapes_gflops']} GFLOP/s)")
-print(f"{'model':6} {'ncopt s':>8} {'torch s':>8} {'torch/ncopt':>11} {'ncopt RSS':>10} {'torch RSS':>10} "
-      f"{'ncopt acc':>9} {'torch acc':>9}")
+print(f"{'model':6} {'ncopt s':>8} {'torch s':>8} {'passive':>8} {'torch/nco':>9} {'pass/nco':>9} "
+      f"{'ncopt RSS':>10} {'torch RSS':>10} {'ncopt acc':>9} {'torch acc':>9}")
 for m in ("mlp", "lenet"):
-    s = [r for r in rows if r.get("model") == m and "best_epoch_seconds" in r]
     by = {}
-    for r in s:
-        by.setdefault(r["round"], {})[r["impl"]] = r
-    ratios = [float(v["torch"]["best_epoch_seconds"]) / float(v["ncopt"]["best_epoch_seconds"])
-              for v in by.values() if "torch" in v and "ncopt" in v]
-    if not ratios:
+    for r in rows:
+        if r.get("model") == m and "best_epoch_seconds" in r:
+            by.setdefault(r["round"], {})[r["impl"]] = r
+    sec = lambda v, impl: float(v[impl]["best_epoch_seconds"])
+    rat = lambda impl: [sec(v, impl) / sec(v, "ncopt") for v in by.values() if impl in v and "ncopt" in v]
+    if not rat("torch"):
         continue
-    best = lambda impl, key: min(float(v[impl][key]) for v in by.values() if impl in v)
+    best = lambda impl: min(sec(v, impl) for v in by.values() if impl in v)
     last = lambda impl, key: [v[impl][key] for v in by.values() if impl in v][-1]
-    print(f"{m:6} {best('ncopt', 'best_epoch_seconds'):8.3f} {best('torch', 'best_epoch_seconds'):8.3f} "
-          f"{statistics.median(ratios):10.2f}x {float(last('ncopt', 'peak_rss_mb')):8.0f}MB "
-          f"{float(last('torch', 'peak_rss_mb')):8.0f}MB {last('ncopt', 'test_acc'):>9} {last('torch', 'test_acc'):>9}")
+    print(f"{m:6} {best('ncopt'):8.3f} {best('torch'):8.3f} {best('torch_passive'):8.3f} "
+          f"{statistics.median(rat('torch')):8.2f}x {statistics.median(rat('torch_passive')):8.2f}x "
+          f"{float(last('ncopt', 'peak_rss_mb')):8.0f}MB {float(last('torch', 'peak_rss_mb')):8.0f}MB "
+          f"{last('ncopt', 'test_acc'):>9} {last('torch', 'test_acc'):>9}")
 EOF

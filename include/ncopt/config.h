@@ -18,24 +18,40 @@
 #include "ncopt/problem.h"
 #include "ncopt/problems.h"
 #include "ncopt/spec.h"
+#include "ncopt/spectra.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define NCO_PATH_MAX 1024
-#define NCO_CONFIG_MAX_KEYS 128
+#define NCO_CONFIG_MAX_KEYS 192
+#define NCO_NN_MAX_WIDTHS 16
 
 typedef enum nco_sampling { NCO_SAMPLE_RESHUFFLE = 0, NCO_SAMPLE_REPLACEMENT, NCO_SAMPLE_CYCLIC } nco_sampling;
 typedef enum nco_reg_kind { NCO_REG_NONE = 0, NCO_REG_L2, NCO_REG_INVEX } nco_reg_kind;
 
 /* Probes: recorded as trace columns. every = 0 off; NCO_PROBE_AT_LOG (=-1
- * in the spec as `true`) at every logged step; K > 0 every K steps. */
-#define NCO_PROBE_LIST(X)                                                           \
-  X(grad_norm, "‖∇f(θ_t)‖, the full-batch gradient norm")                         \
-  X(dist_init, "‖θ_t − θ_0‖")                                                       \
-  X(path_length, "Σ_s ‖θ_{s+1} − θ_s‖")                                             \
-  X(loss_unreg, "the non-regularised full-batch f(x_t) (regularised runs)")
+ * in the spec as `true`) at every logged step; K > 0 every K steps.
+ * hess_max/hess_min (and jac_smax/jac_smin) share one Lanczos call per
+ * row; `distance` adds per-layer columns distance.<layer> for networks;
+ * `regularity` writes no trace column: it replays the run after it ends
+ * and writes γ_k to regularity.csv (every K steps), γ to summary.json. */
+#define NCO_PROBE_LIST(X)                                                                              \
+  X(grad_norm, "‖∇f(θ_t)‖, the full-batch gradient norm")                                            \
+  X(dist_init, "‖θ_t − θ_0‖")                                                                          \
+  X(path_length, "Σ_s ‖θ_{s+1} − θ_s‖")                                                                \
+  X(loss_unreg, "the non-regularised full-batch f(x_t) (regularised runs)")                            \
+  X(pl_ratio, "‖∇f‖²/(2(f − f*)), f* = run.f_star (Ma eq. 2.1; invex: ≥ λ², Crane & Roosta Thm 2)")   \
+  X(quasi_convexity, "⟨∇f, θ − x*⟩/(f − f*), x* = run.x_star (Ma eq. 2.2)")                            \
+  X(rsi, "⟨∇f, θ − x*⟩/‖θ − x*‖², x* = run.x_star (Ma eq. 2.3)")                                      \
+  X(hess_max, "largest Hessian eigenvalue (Lanczos, [lanczos] keys; Riemannian on the sphere)")       \
+  X(hess_min, "smallest Hessian eigenvalue (the same Lanczos call as hess_max)")                      \
+  X(jac_smax, "σ_max(J) of the residual's Jacobian (least squares; Golub–Kahan–Lanczos)")             \
+  X(jac_smin, "σ_min(J), the smallest of min(N, d) singular values (least squares)")                  \
+  X(misfit, "‖r_t‖/‖r_0‖, r = f(θ) − y of the optimised least-squares problem (Oymak & Soltanolkotabi §5)") \
+  X(distance, "‖θ_t − θ_0‖/‖θ_0‖; networks also distance.<layer> per layer (Oymak & Soltanolkotabi Fig. 2)") \
+  X(regularity, "Chen, Yang & Zhou's γ_k by a replay after the run: regularity.csv, γ in summary.json")
 
 typedef enum nco_probe_id {
 #define NCO_X_PROBE(name, help) NCO_PROBE_##name,
@@ -48,19 +64,35 @@ typedef enum nco_probe_id {
 
 typedef struct nco_config {
   /* [data] */
-  char data_source[32];           /* synthetic | npy */
-  uint64_t data_seed;             /* synthetic generator seed */
+  char data_source[32];           /* synthetic | npy | idx | csv | fashion-mnist | mnist */
+  uint64_t data_seed;             /* synthetic generator seed; random subsets and splits */
   size_t data_n, data_d, data_rank, data_k, data_n1, data_n2;
   double data_noise, data_gap, data_p;
   int data_binary;
   char data_features[NCO_PATH_MAX], data_targets[NCO_PATH_MAX], data_matrix[NCO_PATH_MAX],
       data_entries[NCO_PATH_MAX], data_components[NCO_PATH_MAX], data_v[NCO_PATH_MAX];
+  /* networks' data (source = npy | idx | csv | fashion-mnist | mnist) */
+  char data_images[NCO_PATH_MAX], data_labels[NCO_PATH_MAX], data_test_images[NCO_PATH_MAX],
+      data_test_labels[NCO_PATH_MAX], data_path[NCO_PATH_MAX], data_test_path[NCO_PATH_MAX];
+  char data_label[64];            /* csv: label column */
+  size_t data_subset;             /* training samples kept (0: all) */
+  int data_subset_order;          /* 0 random, 1 first */
+  double data_test_fraction;      /* held out of the loaded training data */
+  size_t data_test_subset;        /* test samples kept (0: all) */
+  int data_scale;                 /* 0 auto, 1 none, 2 unit, 3 standardize */
+  size_t data_downsample;         /* images resized to S×S (0: as they are) */
+  size_t data_classes;            /* 0: inferred from the labels */
   /* [problem] */
-  char problem_type[32];          /* linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow */
+  char problem_type[32];          /* linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet */
   nco_act act;                    /* activation, slope, mix */
   size_t problem_rank, problem_k;
   double problem_p;
   nco_reduction reduction;
+  char widths_text[256];          /* mlp: "256, 256" */
+  size_t widths[NCO_NN_MAX_WIDTHS], nwidths;
+  int nn_loss;                    /* 0 cross_entropy, 1 least_squares */
+  int nn_init;                    /* 0 default (PyTorch), 1 xavier, 2 kaiming_normal, 3 normal */
+  double init_sigma, dropout;
   /* [regularizer] */
   nco_reg_kind reg;
   double reg_lambda;
@@ -77,6 +109,15 @@ typedef struct nco_config {
   char init[NCO_PATH_MAX];        /* .npy starting point or "" */
   uint64_t log_every, checkpoint_every;
   double target_loss, grad_tol, max_seconds;
+  double f_star;                  /* f* of pl_ratio and quasi_convexity */
+  char x_star[NCO_PATH_MAX];      /* .npy minimiser x* of quasi_convexity and rsi */
+  double inf_loss;                /* inf ℓ of the regularity probe */
+  uint64_t eval_every;            /* networks: test_loss, test_acc every K steps (0: off) */
+  /* [lanczos] (hess_*, jac_* probes, ncopt probe hessian, ncopt certify) */
+  size_t lz_max_iter;
+  double lz_tol;
+  int lz_reorth;
+  uint64_t lz_seed;
   /* [probes] */
   int64_t probe_every[NCO_PROBE_COUNT];
   /* where the spec came from, and where each key was set (for errors
@@ -85,7 +126,7 @@ typedef struct nco_config {
   char spec_path[NCO_PATH_MAX];
   int spec_nlines;
   int key_line[NCO_CONFIG_MAX_KEYS];  /* > 0 line in spec_path, < 0 the K-th --set, 0 unset */
-  int section_line[8];                /* [section] header lines */
+  int section_line[12];                /* [section] header lines */
 } nco_config;
 
 /* Resolves and validates a spec into cfg (every error located). Marks the
@@ -110,6 +151,27 @@ int nco_config_list(const char *what, FILE *fp);
 /* Builds the experiment a config describes: data (generated or read),
  * the problem, its regulariser wrapper. *pb is the problem to optimise. */
 int nco_config_build_problem(const nco_config *cfg, nco_problem **pb);
+/* The same, and for networks with a held-out set (run.eval_every > 0, or
+ * want_test) the problem on the test samples (same model, same loss) in
+ * *test; *test is NULL otherwise. */
+int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **pb, nco_problem **test);
+
+/* 1 if the configured problem has residuals (least squares), before
+ * building it: every zoo type but tensor, networks with loss =
+ * least_squares. */
+int nco_config_is_least_squares(const nco_config *cfg);
+/* 1 for the network types (mlp, lenet). */
+int nco_config_is_network(const nco_config *cfg);
+
+/* The starting point θ_0 of a run of cfg on pb (built from cfg): run.init
+ * (x, or x and p; p = 0 when only x is given) or the problem's default
+ * init from run.seed. theta0[pb->dim]. Errors in run.init are located
+ * ("FILE:LINE: run.init: ..."); *spec_error (may be NULL) is set for a
+ * file of the wrong size. */
+int nco_config_initial_point(const nco_config *cfg, nco_problem *pb, float *theta0, int *spec_error);
+
+/* Lanczos options from the [lanczos] section. */
+nco_lanczos_opts nco_config_lanczos(const nco_config *cfg);
 
 const char *nco_probe_name(nco_probe_id id);
 

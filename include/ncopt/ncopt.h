@@ -22,5 +22,7 @@
 #include "ncopt/optim.h"
 #include "ncopt/data.h"
 #include "ncopt/spectra.h"
+#include "ncopt/diag.h"
+#include "ncopt/nn.h"
 
 #endif

@@ -162,6 +162,11 @@ uint64_t nco_optim_steps(const nco_optim *o);
  * ask/tell. */
 int nco_optim_step(nco_optim *o, const float *grad, double loss);
 
+/* nco_optim_step for a gradient the caller has already checked to be
+ * finite (nco_problem_eval refuses non-finite gradients): skips one full
+ * pass over memory. A non-finite entry then corrupts the state. */
+int nco_optim_step_trusted(nco_optim *o, const float *grad, double loss);
+
 /* One step of any method on problem pb with batch (idx, nb): evaluates
  * where the method asks; *loss and grad[dim] (either may be NULL) receive
  * the values at the first query point of the step. May return a positive

@@ -37,7 +37,11 @@
  *   checkpoint.bin (and checkpoint.prev.bin) for resume: magic, version,
  *                  CRC-32; the new one is complete on disk before the
  *                  previous one becomes checkpoint.prev.bin
- *   loss.png/.svg, probes.png/.svg   plots (PLplot, cairo)
+ *   regularity.csv γ_k of the regularity probe (Chen, Yang & Zhou), from a
+ *                  replay of the finished run
+ *   loss.png/.svg, probes.png/.svg   plots (PLplot, cairo); also
+ *                  misfit_distance, layers (per-layer distances), test
+ *                  (test_loss, test_acc) and regularity when recorded
  */
 #ifndef NCOPT_RUN_H
 #define NCOPT_RUN_H
@@ -56,6 +60,8 @@ typedef struct nco_progress {
   double loss;               /* the latest full-batch loss known */
   double seconds;            /* training time so far */
   int done;                  /* 1 for the last call, after the outputs are written */
+  int replay;                /* 1 during the regularity probe's replay of the finished run
+                                (iter counts the replayed steps) */
 } nco_progress;
 
 typedef struct nco_run_hooks {

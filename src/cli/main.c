@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "ncopt/config.h"
+#include "ncopt/diag.h"
 #include "ncopt/ncopt.h"
 #include "ncopt/run.h"
 #include "ncopt/spec.h"
 #include "ncopt/sweep.h"
+#include "run/run_internal.h"
 
 #ifndef NCO_EXPERIMENTS_DIR
 #define NCO_EXPERIMENTS_DIR "experiments"
@@ -33,7 +35,10 @@ static const char usage[] =
     "  resume DIR [--quiet]                              continue an interrupted run\n"
     "  show SPEC [--set k=v]...                          print the resolved spec\n"
     "  eval SPEC --params FILE.npy [--aux FILE.npy]      loss and gradient at a point\n"
-    "  list [problems|optimizers|schedules|regularizers|probes|experiments]\n"
+    "  probe hessian SPEC --params FILE.npy [--k K] [--density]\n"
+    "                                                    Hessian extremes, classification\n"
+    "  certify SPEC [--run DIR] [--json FILE]            Oymak & Soltanolkotabi's assumptions\n"
+    "  list [problems|sources|optimizers|schedules|regularizers|probes|experiments]\n"
     "  reproduce NAME [--out DIR] [--quiet]              run a built-in experiment\n"
     "  --version, --help\n";
 
@@ -70,8 +75,40 @@ static const char *const help_eval =
     "Prints the loss, the non-regularised loss and the gradient norm of the\n"
     "spec's problem (full batch) at the parameters in FILE.npy. For the invex\n"
     "lifting, FILE.npy holds x (or x and p); p comes from --aux or is 0.\n";
+static const char *const help_probe =
+    "usage: ncopt probe hessian SPEC --params FILE.npy [--aux FILE.npy] [--k K] [--density]\n"
+    "                          [--grad-tol G] [--out DIR] [--set section.key=value]...\n"
+    "\n"
+    "Prints the K (default 1) largest and smallest eigenvalues of the Hessian of\n"
+    "the spec's problem (full batch) at the parameters in FILE.npy, by Lanczos on\n"
+    "Hessian-vector products (exact where the problem has them; the [lanczos]\n"
+    "keys of the spec set max_iter and tol), and classifies the point (Ma\n"
+    "Definition 2.1; Cevher lecture 9): noncritical (‖∇f‖ > G, default 1e-4),\n"
+    "minimum (λ_min ≥ τ), strict_saddle (λ_min ≤ −τ), maximum (λ_max ≤ −τ) or\n"
+    "degenerate, with τ = 1e-5·max|λ| (1e-3 for finite-difference products). On\n"
+    "the sphere (tensor) the Hessian is the Riemannian one (Ma eq. 5.5). For\n"
+    "the invex lifting FILE.npy holds x (or x and p); p comes from --aux or is 0.\n"
+    "--density also estimates the spectral density by stochastic Lanczos\n"
+    "quadrature (10 Rademacher probes, 80 steps) and writes\n"
+    "hessian_density.{png,svg,csv} into DIR (default: FILE.npy's folder).\n"
+    "Exit status: 0 done, 1 an error, 2 a usage or spec error.\n";
+static const char *const help_certify =
+    "usage: ncopt certify SPEC [--run DIR] [--json FILE] [--set section.key=value]...\n"
+    "\n"
+    "Evaluates at θ₀ (the spec's starting point) the assumptions of Oymak &\n"
+    "Soltanolkotabi (2019) Theorem 2.1 (α ≤ σ_min(J) ≤ ‖J‖ ≤ β over the ball of\n"
+    "radius R = 4‖r₀‖/α, sampled; the Jacobian's Lipschitz constant L; the step\n"
+    "bound on η = c·optimizer.lr) and Theorem 2.2 (α₂² ≥ 4L‖r₀‖), and for the\n"
+    "invex lifting the PL constant λ² and the path bound R(x₀, λ) of Crane &\n"
+    "Roosta. Prints the report; with --run DIR (a finished run of SPEC with the\n"
+    "misfit and distance probes) also compares the predicted rate, radius and\n"
+    "path length with the observed ones (and λ² with the smallest pl_ratio),\n"
+    "writes DIR/certificate.json and redraws DIR/misfit_distance with the\n"
+    "bounds. --json FILE writes the JSON report there instead. Needs a\n"
+    "least-squares problem. Exit status: 0 done (whatever the verdicts), 1 an\n"
+    "error, 2 a usage or spec error.\n";
 static const char *const help_list =
-    "usage: ncopt list [problems|optimizers|schedules|regularizers|probes|experiments]\n"
+    "usage: ncopt list [problems|sources|optimizers|schedules|regularizers|probes|experiments]\n"
     "\n"
     "Lists what a spec can name, one line each with its keys.\n";
 static const char *const help_reproduce =
@@ -133,8 +170,12 @@ static int on_progress(void *ctx, const nco_progress *p) {
   char line[256], etas[32];
   if (sps > 0 && eta < 1e7) snprintf(etas, sizeof etas, "%.0fs", eta);
   else snprintf(etas, sizeof etas, "--");
-  snprintf(line, sizeof line, "step %llu/%llu  epoch %llu  loss %.6g  %.0f steps/s  ETA %s", (unsigned long long)p->iter,
-           (unsigned long long)p->total, (unsigned long long)p->epoch, p->loss, sps, etas);
+  if (p->replay)
+    snprintf(line, sizeof line, "regularity replay: step %llu/%llu  %.0f steps/s  ETA %s", (unsigned long long)p->iter,
+             (unsigned long long)p->total, sps, etas);
+  else
+    snprintf(line, sizeof line, "step %llu/%llu  epoch %llu  loss %.6g  %.0f steps/s  ETA %s", (unsigned long long)p->iter,
+             (unsigned long long)p->total, (unsigned long long)p->epoch, p->loss, sps, etas);
   if (c->tty)
     fprintf(stderr, "\r\033[K%s", line);
   else
@@ -149,9 +190,9 @@ static void progress_init(progress_ctx *c, int quiet) {
 }
 
 typedef struct {
-  const char *spec, *out, *params, *aux;
+  const char *spec, *out, *params, *aux, *run, *json, *k, *grad_tol;
   const char *sets[64];
-  int nsets, quiet, help;
+  int nsets, quiet, help, density;
 } args;
 
 /* opts: the options the command takes, e.g. "set out quiet" */
@@ -170,7 +211,9 @@ static int parse_args(const char *cmd, const char *opts, int argc, char **argv, 
       a->help = 1;
     } else if ((!strcmp(s, "--quiet") || !strcmp(s, "-q")) && has_opt(opts, "quiet")) {
       a->quiet = 1;
-    } else if (!strncmp(s, "--", 2) && has_opt(opts, s + 2) && strcmp(s + 2, "quiet")) {
+    } else if (!strcmp(s, "--density") && has_opt(opts, "density")) {
+      a->density = 1;
+    } else if (!strncmp(s, "--", 2) && has_opt(opts, s + 2) && strcmp(s + 2, "quiet") && strcmp(s + 2, "density")) {
       if (i + 1 >= argc) {
         char m[128];
         snprintf(m, sizeof m, "%s needs a value", s);
@@ -184,6 +227,14 @@ static int parse_args(const char *cmd, const char *opts, int argc, char **argv, 
         a->out = v;
       } else if (!strcmp(s, "--params")) {
         a->params = v;
+      } else if (!strcmp(s, "--run")) {
+        a->run = v;
+      } else if (!strcmp(s, "--json")) {
+        a->json = v;
+      } else if (!strcmp(s, "--k")) {
+        a->k = v;
+      } else if (!strcmp(s, "--grad-tol")) {
+        a->grad_tol = v;
       } else {
         a->aux = v;
       }
@@ -343,6 +394,66 @@ static int cmd_show(int argc, char **argv) {
   return 0;
 }
 
+/* SPEC with its --set overrides (a [sweep] is ignored) → cfg. Returns an
+ * exit status, 0 when fine. */
+static int load_config(const args *a, nco_config *cfg) {
+  nco_spec *spec;
+  int rc = load_spec(a->spec, a, &spec);
+  if (rc) return rc;
+  nco_spec_drop_section(spec, "sweep");
+  if (nco_config_from_spec(spec, cfg)) {
+    nco_spec_free(spec);
+    return spec_fail();
+  }
+  nco_spec_free(spec);
+  return 0;
+}
+
+/* The problem of cfg and the point of --params (and --aux): *theta[dim].
+ * Returns an exit status, 0 when fine. */
+static int load_point(const args *a, const nco_config *cfg, nco_problem **pbo, float **thetao) {
+  nco_problem *pb = NULL;
+  nco_array x = {0}, p = {0};
+  float *theta = NULL;
+  int st, rc = 1;
+  *pbo = NULL, *thetao = NULL;
+  if ((st = nco_config_build_problem(cfg, &pb))) return fail(st, "cannot build the problem");
+  size_t dim = pb->dim, dx = nco_problem_root(pb)->dim;
+  if ((st = nco_npy_read(a->params, &x)) || (st = nco_array_to_f32(&x))) {
+    rc = fail(st, "cannot read --params");
+    goto done;
+  }
+  if (x.size != dim && x.size != dx) {
+    fprintf(stderr, "ncopt: %s: holds %zu values, the problem has %zu parameters%s\n", a->params, x.size, dx,
+            dim != dx ? " (or all of x and p)" : "");
+    goto done;
+  }
+  if (!(theta = calloc(dim, sizeof *theta))) {
+    rc = fail(NCO_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  memcpy(theta, x.data, x.size * sizeof(float));
+  if (a->aux) {
+    if ((st = nco_npy_read(a->aux, &p)) || (st = nco_array_to_f32(&p))) {
+      rc = fail(st, "cannot read --aux");
+      goto done;
+    }
+    if (x.size != dx || p.size != dim - dx) {
+      fprintf(stderr, "ncopt: %s: holds %zu values, the lifting has %zu auxiliary parameters\n", a->aux, p.size, dim - dx);
+      goto done;
+    }
+    memcpy(theta + dx, p.data, p.size * sizeof(float));
+  }
+  rc = 0;
+  *pbo = pb, *thetao = theta;
+  pb = NULL, theta = NULL;
+done:
+  free(theta);
+  nco_array_free(&x), nco_array_free(&p);
+  nco_problem_free(pb);
+  return rc;
+}
+
 static int cmd_eval(int argc, char **argv) {
   args a;
   int rc = parse_args("eval", "set params aux", argc, argv, &a, 1);
@@ -350,47 +461,17 @@ static int cmd_eval(int argc, char **argv) {
   if (a.help) return fputs(help_eval, stdout), 0;
   if (!a.spec) return usage_fail("eval", "missing SPEC");
   if (!a.params) return usage_fail("eval", "missing --params FILE.npy");
-  nco_spec *spec;
-  if ((rc = load_spec(a.spec, &a, &spec))) return rc;
   nco_config cfg;
-  nco_spec_drop_section(spec, "sweep");
-  if (nco_config_from_spec(spec, &cfg)) {
-    nco_spec_free(spec);
-    return spec_fail();
-  }
-  nco_spec_free(spec);
-  nco_problem *pb = NULL;
-  nco_array x = {0}, p = {0};
-  float *theta = NULL, *g = NULL;
+  if ((rc = load_config(&a, &cfg))) return rc;
+  nco_problem *pb;
+  float *theta, *g = NULL;
+  if ((rc = load_point(&a, &cfg, &pb, &theta))) return rc;
+  size_t dim = pb->dim;
   int st;
-  if ((st = nco_config_build_problem(&cfg, &pb))) return fail(st, "cannot build the problem");
-  size_t dim = pb->dim, dx = nco_problem_root(pb)->dim;
   rc = 1;
-  if ((st = nco_npy_read(a.params, &x)) || (st = nco_array_to_f32(&x))) {
-    rc = fail(st, "cannot read --params");
-    goto done;
-  }
-  if (x.size != dim && x.size != dx) {
-    fprintf(stderr, "ncopt: %s: holds %zu values, the problem has %zu parameters%s\n", a.params, x.size, dx,
-            dim != dx ? " (or all of x and p)" : "");
-    goto done;
-  }
-  theta = calloc(dim, sizeof *theta), g = calloc(dim, sizeof *g);
-  if (!theta || !g) {
+  if (!(g = calloc(dim, sizeof *g))) {
     rc = fail(NCO_ERR_NOMEM, "out of memory");
     goto done;
-  }
-  memcpy(theta, x.data, x.size * sizeof(float));
-  if (a.aux) {
-    if ((st = nco_npy_read(a.aux, &p)) || (st = nco_array_to_f32(&p))) {
-      rc = fail(st, "cannot read --aux");
-      goto done;
-    }
-    if (x.size != dx || p.size != dim - dx) {
-      fprintf(stderr, "ncopt: %s: holds %zu values, the lifting has %zu auxiliary parameters\n", a.aux, p.size, dim - dx);
-      goto done;
-    }
-    memcpy(theta + dx, p.data, p.size * sizeof(float));
   }
   double loss, unreg;
   if ((st = nco_problem_eval(pb, theta, NULL, pb->n, &loss, g)) || (st = nco_problem_loss_unreg(pb, theta, NULL, pb->n, &unreg))) {
@@ -401,7 +482,339 @@ static int cmd_eval(int argc, char **argv) {
   rc = 0;
 done:
   free(theta), free(g);
-  nco_array_free(&x), nco_array_free(&p);
+  nco_problem_free(pb);
+  return rc;
+}
+
+/* A positive integer or number option; -1 / NAN when malformed. */
+static long opt_int(const char *s) {
+  char *e;
+  long v = s ? strtol(s, &e, 10) : -1;
+  return s && *s && !*e ? v : -1;
+}
+static double opt_num(const char *s) {
+  char *e;
+  double v = s ? strtod(s, &e) : NAN;
+  return s && *s && !*e ? v : NAN;
+}
+
+/* ncopt probe hessian: the extreme eigenvalues and the classification
+ * (nco_classify_point), and optionally the spectral density (nco_hessian_density). */
+static int cmd_probe(int argc, char **argv) {
+  if (argc > 0 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) return fputs(help_probe, stdout), 0;
+  if (argc == 0) return usage_fail("probe", "missing what to probe (hessian)");
+  if (strcmp(argv[0], "hessian")) {
+    char m[300];
+    snprintf(m, sizeof m, "unknown probe '%.200s' (hessian)", argv[0]);
+    return usage_fail("probe", m);
+  }
+  args a;
+  int rc = parse_args("probe", "set params aux k density grad-tol out", argc - 1, argv + 1, &a, 1);
+  if (rc) return rc;
+  if (a.help) return fputs(help_probe, stdout), 0;
+  if (!a.spec) return usage_fail("probe", "missing SPEC");
+  if (!a.params) return usage_fail("probe", "missing --params FILE.npy");
+  nco_classify_opts co = nco_classify_defaults();
+  if (a.k) {
+    long k = opt_int(a.k);
+    if (k < 1 || k > NCO_DIAG_MAXK) {
+      char m[120];
+      snprintf(m, sizeof m, "--k must be an integer in [1, %d]", NCO_DIAG_MAXK);
+      return usage_fail("probe", m);
+    }
+    co.k = (size_t)k;
+  }
+  if (a.grad_tol) {
+    co.grad_tol = opt_num(a.grad_tol);
+    if (!(co.grad_tol >= 0)) return usage_fail("probe", "--grad-tol must be a number ≥ 0");
+  }
+  nco_config cfg;
+  if ((rc = load_config(&a, &cfg))) return rc;
+  nco_problem *pb;
+  float *theta;
+  if ((rc = load_point(&a, &cfg, &pb, &theta))) return rc;
+  co.lanczos = nco_config_lanczos(&cfg);
+  size_t cap = pb->manifold == NCO_MANIFOLD_SPHERE ? pb->dim - 1 : pb->dim;
+  if (co.lanczos.max_iter > cap) co.lanczos.max_iter = cap;
+  if (co.k > co.lanczos.max_iter) {
+    fprintf(stderr, "ncopt: probe: --k %zu is more than the Lanczos iterations (%zu: lanczos.max_iter, capped at the "
+                    "dimension)\n", co.k, co.lanczos.max_iter);
+    free(theta), nco_problem_free(pb);
+    return 2;
+  }
+  nco_classification c;
+  int st = nco_classify_point(pb, theta, NULL, pb->n, &co, &c);
+  rc = 1;
+  if (st) {
+    rc = fail(st, "classification failed");
+    goto done;
+  }
+  printf("problem     %s\n", pb->label);
+  printf("loss        %.17g\ngrad_norm   %.17g%s\n", c.loss, c.grad_norm,
+         pb->manifold == NCO_MANIFOLD_SPHERE ? " (Riemannian)" : "");
+  printf("hessian     %s%s, %zu parameters\n", c.exact_hvp ? "exact Hessian-vector products" : "finite-difference products",
+         pb->manifold == NCO_MANIFOLD_SPHERE ? ", Riemannian (Ma eq. 5.5)" : "", pb->dim);
+  printf("lanczos     %zu iterations, %zu products, converged: %s, max residual %.3g\n", c.info.iterations,
+         c.info.matvecs, c.info.converged ? "yes" : "no", c.info.max_residual);
+  printf("largest    ");
+  for (size_t i = 0; i < c.k; i++) printf(" %.9g", c.hi[i]);
+  printf("\nsmallest   ");
+  for (size_t i = 0; i < c.k; i++) printf(" %.9g", c.lo[i]);
+  printf("\nthresholds  tau %.3g, beta %.3g, grad_tol %.3g\n", c.tau, c.beta, co.grad_tol);
+  printf("curvature   %s\nkind        %s\n", nco_point_kind_name(c.curvature), nco_point_kind_name(c.kind));
+  if (a.density) {
+    char dir[4096];
+    if (a.out) {
+      snprintf(dir, sizeof dir, "%s", a.out);
+    } else {
+      snprintf(dir, sizeof dir, "%s", a.params);
+      char *sl = strrchr(dir, '/');
+      if (sl) *sl = '\0';
+      else snprintf(dir, sizeof dir, ".");
+    }
+    if ((st = nco_mkdirs(dir))) {
+      rc = fail(st, "cannot create the output folder");
+      goto done;
+    }
+    nco_slq_opts so = nco_slq_defaults();
+    so.seed = cfg.lz_seed;
+    nco_slq_result res;
+    memset(&res, 0, sizeof res);
+    if ((st = nco_hessian_density(pb, theta, NULL, pb->n, &so, &res))) {
+      nco_slq_free(&res);
+      rc = fail(st, "spectral density failed");
+      goto done;
+    }
+    char path[4300], *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem) {
+      fprintf(mem, "eigenvalue,density\n");
+      for (size_t i = 0; i < res.n_grid; i++) fprintf(mem, "%.17g,%.17g\n", res.grid[i], res.density[i]);
+      fclose(mem);
+    }
+    snprintf(path, sizeof path, "%s/hessian_density.csv", dir);
+    st = text ? nco_write_file_atomic(path, text, len) : NCO_ERR_NOMEM;
+    free(text);
+    char title[200];
+    snprintf(title, sizeof title, "Hessian spectral density (SLQ, %zu probes × %zu steps)", res.n_probes, res.n_iter);
+    snprintf(path, sizeof path, "%s/hessian_density", dir);
+    if (!st) st = nco_plot_density(path, res.grid, res.density, res.n_grid, title);
+    printf("density     %s.{png,svg,csv}: nodes in [%.6g, %.6g], σ = %.3g, %zu products\n", path, res.lam_min, res.lam_max,
+           res.sigma, res.matvecs);
+    nco_slq_free(&res);
+    if (st) {
+      rc = fail(st, "cannot write the density");
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  free(theta);
+  nco_problem_free(pb);
+  return rc;
+}
+
+/* The columns of a run's trace.csv that the certificate compares. */
+typedef struct {
+  size_t n;
+  double *iter, *misfit, *dist, *pl;
+} trace_cols;
+
+static void trace_cols_free(trace_cols *t) { free(t->iter), free(t->misfit), free(t->dist), free(t->pl); }
+
+static int read_trace_cols(const char *path, trace_cols *t) {
+  memset(t, 0, sizeof *t);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return -1;
+  char *line = NULL;
+  size_t cap = 0, rows = 0;
+  ssize_t n;
+  int ci = -1, cm = -1, cd = -1, cp = -1;
+  if ((n = getline(&line, &cap, fp)) > 0) {
+    int c = 0;
+    for (char *tok = line, *e;; tok = e + 1, c++) {
+      e = tok + strcspn(tok, ",\n");
+      char save = *e;
+      *e = '\0';
+      if (!strcmp(tok, "iter")) ci = c;
+      if (!strcmp(tok, "misfit")) cm = c;
+      if (!strcmp(tok, "distance")) cd = c;
+      if (!strcmp(tok, "pl_ratio")) cp = c;
+      if (save != ',') break;
+    }
+  }
+  while ((n = getline(&line, &cap, fp)) > 0) {
+    if (line[n - 1] != '\n') break;
+    if (t->n == rows) {
+      rows = rows ? 2 * rows : 256;
+      double *p[4] = {realloc(t->iter, rows * sizeof(double)), NULL, NULL, NULL};
+      if (p[0]) t->iter = p[0];
+      p[1] = realloc(t->misfit, rows * sizeof(double));
+      if (p[1]) t->misfit = p[1];
+      p[2] = realloc(t->dist, rows * sizeof(double));
+      if (p[2]) t->dist = p[2];
+      p[3] = realloc(t->pl, rows * sizeof(double));
+      if (p[3]) t->pl = p[3];
+      if (!p[0] || !p[1] || !p[2] || !p[3]) {
+        free(line), fclose(fp);
+        return -1;
+      }
+    }
+    double v[4] = {NAN, NAN, NAN, NAN};
+    int c = 0;
+    for (char *tok = line, *e;; tok = e + 1, c++) {
+      e = tok + strcspn(tok, ",\n");
+      char save = *e;
+      *e = '\0';
+      double x = *tok ? strtod(tok, NULL) : NAN;
+      if (c == ci) v[0] = x;
+      if (c == cm) v[1] = x;
+      if (c == cd) v[2] = x;
+      if (c == cp) v[3] = x;
+      if (save != ',') break;
+    }
+    t->iter[t->n] = v[0], t->misfit[t->n] = v[1], t->dist[t->n] = v[2], t->pl[t->n] = v[3];
+    t->n++;
+  }
+  free(line);
+  fclose(fp);
+  if (cm < 0) free(t->misfit), t->misfit = NULL;
+  if (cd < 0) free(t->dist), t->dist = NULL;
+  if (cp < 0) free(t->pl), t->pl = NULL;
+  return ci < 0 ? -1 : 0;
+}
+
+/* A number of a run's summary.json (top level); NAN if absent or null. */
+static double summary_number(const char *dir, const char *key) {
+  char path[4200], pat[80];
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return NAN;
+  char *text = NULL;
+  size_t cap = 0;
+  double v = NAN;
+  if (getdelim(&text, &cap, '\0', fp) > 0) {
+    snprintf(pat, sizeof pat, "\n  \"%s\": ", key);
+    char *q = strstr(text, pat), *e;
+    if (q) {
+      double d = strtod(q + strlen(pat), &e);
+      if (e != q + strlen(pat)) v = d;
+    }
+  }
+  free(text);
+  fclose(fp);
+  return v;
+}
+
+static int cmd_certify(int argc, char **argv) {
+  args a;
+  int rc = parse_args("certify", "set run json", argc, argv, &a, 1);
+  if (rc) return rc;
+  if (a.help) return fputs(help_certify, stdout), 0;
+  if (!a.spec) return usage_fail("certify", "missing SPEC");
+  nco_config cfg;
+  if ((rc = load_config(&a, &cfg))) return rc;
+  if (!nco_config_is_least_squares(&cfg)) {
+    char where[1200];
+    nco_config_where(&cfg, "problem", "type", where, sizeof where);
+    fprintf(stderr, "%s: problem.type: certify needs a least-squares problem ½‖f(θ) − y‖² (Oymak & Soltanolkotabi); %s has no "
+                    "residuals\n", where, nco_config_is_network(&cfg) ? "a network with loss = cross_entropy" : cfg.problem_type);
+    return 2;
+  }
+  char ck[4200];
+  if (a.run) {
+    snprintf(ck, sizeof ck, "%s/trace.csv", a.run);
+    if (access(ck, R_OK)) {
+      fprintf(stderr, "ncopt: certify: %s: no trace.csv (a run folder of this spec is needed)\n", a.run);
+      return 2;
+    }
+  }
+  nco_problem *pb = NULL;
+  float *theta0 = NULL;
+  int st, spec_error = 0;
+  nco_certificate c;
+  trace_cols tc;
+  memset(&tc, 0, sizeof tc);
+  if ((st = nco_config_build_problem(&cfg, &pb))) return fail(st, "cannot build the problem");
+  rc = 1;
+  if (!(theta0 = calloc(pb->dim, sizeof *theta0))) {
+    rc = fail(NCO_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  if ((st = nco_config_initial_point(&cfg, pb, theta0, &spec_error))) {
+    if (spec_error) {
+      rc = spec_fail();
+      goto done;
+    }
+    rc = fail(st, "cannot set the starting point");
+    goto done;
+  }
+  nco_cert_opts co = nco_cert_defaults();
+  co.lr = cfg.hp.lr;
+  co.lanczos = nco_config_lanczos(&cfg);
+  co.lanczos.tol = fmin(co.lanczos.tol, 1e-6);
+  if ((st = nco_certify(pb, theta0, NULL, pb->n, &co, &c))) {
+    rc = fail(st, "certify failed");
+    goto done;
+  }
+  if (a.run) {
+    double th0 = nco_nrm2(pb->dim, theta0), th_run = summary_number(a.run, "theta0_norm");
+    if (isfinite(th_run) && fabs(th_run - th0) > 1e-6 * fmax(1, th0)) {
+      fprintf(stderr, "ncopt: certify: %s does not start where %s does (‖θ₀‖ = %.9g vs %.9g): not a run of this spec\n",
+              a.run, a.spec, th_run, th0);
+      goto done;
+    }
+    if (read_trace_cols(ck, &tc)) {
+      fprintf(stderr, "ncopt: certify: %s: cannot read the trace\n", ck);
+      goto done;
+    }
+    if (!tc.misfit)
+      fprintf(stderr, "ncopt: certify: note: %s has no misfit column (probes.misfit): the rate and (2.4) are not compared\n",
+              ck);
+    if (tc.dist)
+      for (size_t i = 0; i < tc.n; i++) tc.dist[i] *= th0; /* absolute ‖θ_τ − θ₀‖ */
+    double plmin = NAN;
+    for (size_t i = 0; tc.pl && i < tc.n; i++)
+      if (isfinite(tc.pl[i]) && !(tc.pl[i] >= plmin)) plmin = tc.pl[i];
+    nco_cert_observed obs = {tc.misfit ? tc.n : 0, tc.iter, tc.misfit, tc.dist, summary_number(a.run, "path_length"), plmin};
+    if ((st = nco_certificate_compare(&c, &obs))) {
+      rc = fail(st, "compare failed");
+      goto done;
+    }
+  }
+  if ((st = nco_certificate_write_text(&c, stdout))) {
+    rc = fail(st, "cannot write the report");
+    goto done;
+  }
+  if (a.json || a.run) {
+    char path[4300], *text = NULL;
+    size_t len = 0;
+    if (a.json) snprintf(path, sizeof path, "%s", a.json);
+    else snprintf(path, sizeof path, "%s/certificate.json", a.run);
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) {
+      rc = fail(NCO_ERR_NOMEM, "out of memory");
+      goto done;
+    }
+    st = nco_certificate_write_json(&c, mem);
+    fclose(mem);
+    if (!st) st = nco_write_file_atomic(path, text, len);
+    free(text);
+    if (st) {
+      rc = fail(st, "cannot write the JSON report");
+      goto done;
+    }
+    /* the misfit–distance plot with the bounds */
+    if (a.run && !a.json && (st = nco_plot_run(a.run))) {
+      rc = fail(st, "cannot redraw the plots");
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  trace_cols_free(&tc);
+  free(theta0);
   nco_problem_free(pb);
   return rc;
 }
@@ -494,6 +907,8 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "resume")) return cmd_resume(argc - 2, argv + 2);
   if (!strcmp(c, "show")) return cmd_show(argc - 2, argv + 2);
   if (!strcmp(c, "eval")) return cmd_eval(argc - 2, argv + 2);
+  if (!strcmp(c, "probe")) return cmd_probe(argc - 2, argv + 2);
+  if (!strcmp(c, "certify")) return cmd_certify(argc - 2, argv + 2);
   if (!strcmp(c, "list")) return cmd_list(argc - 2, argv + 2);
   if (!strcmp(c, "reproduce")) return cmd_reproduce(argc - 2, argv + 2);
   fprintf(stderr, "ncopt: unknown command '%s' (see ncopt --help)\n", c);

@@ -315,7 +315,7 @@ static size_t first_nonfinite(size_t n, const float *g) {
 
 /* ---- stepping ------------------------------------------------------------ */
 
-int nco_optim_step(nco_optim *o, const float *grad, double loss) {
+static int step_impl(nco_optim *o, const float *grad, double loss, int check_grad) {
   if (!o) return nco_error(NCO_ERR_INVALID, "optimizer: NULL optimizer");
   const nco_optim_type *t = o->type;
   if (!grad) return nco_error(NCO_ERR_INVALID, "optimizer %s: gradient is NULL", t->name);
@@ -327,7 +327,7 @@ int nco_optim_step(nco_optim *o, const float *grad, double loss) {
   if (!isfinite(loss))
     return nco_error(NCO_ERR_NONFINITE, "optimizer %s: loss = %g at step %llu: step refused, state unchanged",
                      t->name, loss, (unsigned long long)o->k);
-  size_t bad = first_nonfinite(o->dim, grad);
+  size_t bad = check_grad ? first_nonfinite(o->dim, grad) : o->dim;
   if (bad < o->dim)
     return nco_error(NCO_ERR_NONFINITE,
                      "optimizer %s: grad[%zu] = %g at step %llu: step refused, state unchanged",
@@ -341,6 +341,13 @@ int nco_optim_step(nco_optim *o, const float *grad, double loss) {
   o->k++;
   return st;
 }
+
+int nco_optim_step(nco_optim *o, const float *grad, double loss) { return step_impl(o, grad, loss, 1); }
+
+/* The gradient scan is a full pass over memory: a memory-bound step (SGD
+ * with momentum) is 25% slower with it. The problem dispatcher already
+ * refuses non-finite gradients, so callers holding such a gradient skip it. */
+int nco_optim_step_trusted(nco_optim *o, const float *grad, double loss) { return step_impl(o, grad, loss, 0); }
 
 int nco_optim_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb, double *loss,
                       float *grad) {
@@ -365,7 +372,8 @@ int nco_optim_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t n
                             : nco_problem_eval(pb, o->query, idx, nb, &f, g);
   if (loss) *loss = f;
   if (st < 0) return nco_error_context(st, "optimizer %s: step %llu", t->name, (unsigned long long)o->k);
-  return nco_optim_step(o, g, f);
+  /* nco_problem_eval has checked every gradient entry */
+  return step_impl(o, g, f, 0);
 }
 
 /* ---- projection ----------------------------------------------------------- */

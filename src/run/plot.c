@@ -22,9 +22,11 @@ typedef struct series {
   double *v;
 } series;
 
+#define MAX_COLS 160
+
 typedef struct table {
   size_t ncol, nrow, cap;
-  series col[32];
+  series col[MAX_COLS];
 } table;
 
 static void table_free(table *t) {
@@ -45,7 +47,7 @@ static int read_csv(const char *path, table *t) {
     free(line), fclose(fp);
     return nco_error(NCO_ERR_FORMAT, "%s: empty trace", path);
   }
-  for (char *s = line, *tok; (tok = next_tok(&s)) && t->ncol < 32;)
+  for (char *s = line, *tok; (tok = next_tok(&s)) && t->ncol < MAX_COLS;)
     if (*tok) snprintf(t->col[t->ncol++].name, sizeof t->col[0].name, "%s", tok);
   while ((n = getline(&line, &cap, fp)) > 0) {
     if (line[n - 1] != '\n') break;
@@ -140,6 +142,17 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
       xmin = fmin(xmin, x), xmax = fmax(xmax, x), ymin = fmin(ymin, y), ymax = fmax(ymax, y);
     }
   if (!(xmin <= xmax)) return NCO_OK; /* nothing to draw */
+  /* wantlog = 2: log scale over the positive values, others left out */
+  if (wantlog == 2 && nonpos) {
+    ymin = INFINITY, ymax = -INFINITY;
+    for (size_t i = 0; i < k; i++)
+      for (size_t j = 0; j < ls[i].n; j++) {
+        double x = ls[i].x[j], y = ls[i].y[j];
+        if (isfinite(x) && isfinite(y) && y > 0) ymin = fmin(ymin, y), ymax = fmax(ymax, y);
+      }
+    if (!(ymin <= ymax)) return NCO_OK;
+    nonpos = 0;
+  }
   int logy = wantlog && !nonpos && ymax >= 10 * ymin;
   if (logy) ymin = log10(ymin), ymax = log10(ymax);
   if (xmax == xmin) xmax = xmin + 1;
@@ -222,6 +235,85 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
   return NCO_OK;
 }
 
+/* A number from a small JSON file written by ncopt: the value of "key"
+ * inside the object "outer" (NULL: anywhere, first match). NAN if absent or
+ * null. */
+static double json_number(const char *path, const char *outer, const char *key) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) return NAN;
+  char *text = NULL;
+  size_t cap = 0;
+  ssize_t n = getdelim(&text, &cap, '\0', fp);
+  fclose(fp);
+  double v = NAN;
+  if (n > 0) {
+    char pat[128];
+    const char *p = text;
+    if (outer) {
+      snprintf(pat, sizeof pat, "\"%s\": {", outer);
+      p = strstr(p, pat);
+    }
+    if (p) {
+      snprintf(pat, sizeof pat, "\"%s\": ", key);
+      const char *q = strstr(p, pat);
+      const char *end = outer ? strchr(p, '}') : NULL;
+      if (q && (!end || q < end)) {
+        char *e;
+        double d = strtod(q + strlen(pat), &e);
+        if (e != q + strlen(pat)) v = d;
+      }
+    }
+  }
+  free(text);
+  return v;
+}
+
+static const char *probe_label(const char *col) {
+  static const char *const map[][2] = {
+      {"grad_norm", "‖∇f‖"},         {"dist_init", "‖θ-θ₀‖"},        {"path_length", "path length"},
+      {"pl_ratio", "PL ratio"},      {"quasi_convexity", "quasi-convexity τ"}, {"rsi", "RSI"},
+      {"hess_max", "λ_max(∇²f)"},    {"hess_min", "λ_min(∇²f)"},     {"jac_smax", "σ_max(J)"},
+      {"jac_smin", "σ_min(J)"},      {"misfit", "misfit ‖r‖/‖r₀‖"}, {"distance", "distance ‖θ-θ₀‖/‖θ₀‖"}};
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+    if (!strcmp(map[i][0], col)) return map[i][1];
+  return col;
+}
+
+/* The misfit–distance trajectory (Oymak & Soltanolkotabi §5, Fig. 2), with
+ * the bounds of Theorem 2.1 / eq. (2.10), α·‖θ−θ₀‖ + ‖r‖ ≤ ‖r₀‖, and of
+ * Theorem 2.4, eq. (2.13), ‖r‖ + β·‖θ−θ₀‖ ≥ ‖r₀‖, when `ncopt certify
+ * --run DIR` has written α and β to certificate.json. In the plot's
+ * normalised units (x = ‖θ−θ₀‖/‖θ₀‖, y = ‖r‖/‖r₀‖) the bounds are the lines
+ * y = 1 − (α‖θ₀‖/‖r₀‖)·x and y = 1 − (β‖θ₀‖/‖r₀‖)·x. */
+static int plot_misfit_distance(const char *dir, table *t) {
+  double *mis = column(t, "misfit"), *dis = column(t, "distance");
+  if (!mis || !dis) return NCO_OK;
+  line ls[3];
+  size_t k = 0;
+  ls[k++] = (line){dis, mis, t->nrow, "trajectory"};
+  char path[4200];
+  snprintf(path, sizeof path, "%s/certificate.json", dir);
+  double alpha = json_number(path, "theorem_2_1", "alpha"), beta = json_number(path, "theorem_2_1", "beta");
+  double r0 = json_number(path, NULL, "r0");
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  double th0 = json_number(path, NULL, "theta0_norm");
+  double xmax = 0;
+  for (size_t i = 0; i < t->nrow; i++)
+    if (isfinite(dis[i]) && isfinite(mis[i])) xmax = fmax(xmax, dis[i]);
+  double bx[2][2], by[2][2];
+  const double slopes[2] = {alpha * th0 / r0, beta * th0 / r0};
+  const char *labels[2] = {"Thm 2.1 (2.10), α: upper", "Thm 2.4 (2.13), β: lower"};
+  for (int j = 0; j < 2; j++) {
+    double sl = slopes[j];
+    if (!(sl > 0) || !isfinite(sl) || !(xmax > 0)) continue;
+    double xe = fmin(xmax, 1 / sl); /* where the line reaches misfit 0 */
+    bx[j][0] = 0, by[j][0] = 1, bx[j][1] = xe, by[j][1] = 1 - sl * xe;
+    ls[k++] = (line){bx[j], by[j], 2, labels[j]};
+  }
+  snprintf(path, sizeof path, "%s/misfit_distance", dir);
+  return figure(path, "misfit vs distance", "distance ‖θ-θ₀‖/‖θ₀‖", "misfit ‖r‖/‖r₀‖", 0, ls, k);
+}
+
 int nco_plot_run(const char *dir) {
   char path[4200];
   table t;
@@ -229,7 +321,7 @@ int nco_plot_run(const char *dir) {
   int st = read_csv(path, &t);
   if (st) return st;
   double *it = column(&t, "iter");
-  line ls[8];
+  line ls[MAX_COLS];
   size_t k = 0;
   const char *loss_cols[] = {"loss", "loss_unreg", "batch_loss"};
   const char *loss_labels[] = {"loss", "loss (unreg.)", "batch loss"};
@@ -244,16 +336,62 @@ int nco_plot_run(const char *dir) {
   }
   snprintf(path, sizeof path, "%s/loss", dir);
   if (it && k) st = figure(path, "training loss", "iteration", "loss", 1, ls, k);
+  /* every probe column (the per-layer distances and the test metrics have
+   * figures of their own) */
+  /* probes: the non-negative ones on a log scale (a 0, e.g. a distance at
+   * step 0, left out), the signed ones (λ_min, RSI, ...) on a linear one */
   k = 0;
-  const char *probe_cols[] = {"grad_norm", "dist_init", "path_length"};
-  const char *probe_labels[] = {"‖∇f‖", "‖θ-θ₀‖", "path length"};
-  for (size_t i = 0; i < 3; i++) {
-    double *v = column(&t, probe_cols[i]);
-    if (v) ls[k++] = (line){it, v, t.nrow, probe_labels[i]};
+  size_t ks = 0;
+  line sg[MAX_COLS];
+  for (size_t c = 6; c < t.ncol; c++) {
+    const char *nm = t.col[c].name;
+    if (!strncmp(nm, "distance.", 9) || !strncmp(nm, "test_", 5) || !strcmp(nm, "loss_unreg")) continue;
+    int neg = 0;
+    for (size_t j = 0; j < t.nrow; j++) neg |= t.col[c].v[j] < 0;
+    if (neg) sg[ks++] = (line){it, t.col[c].v, t.nrow, probe_label(nm)};
+    else ls[k++] = (line){it, t.col[c].v, t.nrow, probe_label(nm)};
   }
   snprintf(path, sizeof path, "%s/probes", dir);
-  if (!st && it && k) st = figure(path, "trajectory probes", "iteration", "value", 1, ls, k);
+  if (!st && it && k) st = figure(path, "probes", "iteration", "value", 2, ls, k);
+  snprintf(path, sizeof path, "%s/probes_signed", dir);
+  if (!st && it && ks) st = figure(path, "probes (signed)", "iteration", "value", 0, sg, ks);
+  k = 0;
+  for (size_t c = 6; c < t.ncol; c++)
+    if (!strncmp(t.col[c].name, "distance.", 9)) ls[k++] = (line){it, t.col[c].v, t.nrow, t.col[c].name + 9};
+  snprintf(path, sizeof path, "%s/layers", dir);
+  if (!st && it && k) st = figure(path, "per-layer distance ‖θ_l-θ_l,0‖/‖θ_l,0‖", "iteration", "distance", 1, ls, k);
+  k = 0;
+  double *tl = column(&t, "test_loss"), *ta = column(&t, "test_acc");
+  if (tl) ls[k++] = (line){it, tl, t.nrow, "test loss (mean)"};
+  if (ta) ls[k++] = (line){it, ta, t.nrow, "test accuracy"};
+  snprintf(path, sizeof path, "%s/test", dir);
+  if (!st && it && k) st = figure(path, "held-out set", "iteration", "value", 0, ls, k);
+  if (!st) st = plot_misfit_distance(dir, &t);
   table_free(&t);
+  /* the regularity principle's γ_k (Chen, Yang & Zhou, Definition 2) */
+  snprintf(path, sizeof path, "%s/regularity.csv", dir);
+  if (!st && access(path, R_OK) == 0 && !(st = read_csv(path, &t))) {
+    double *kk = column(&t, "iter"), *g = column(&t, "gamma");
+    if (kk && g) {
+      ls[0] = (line){kk, g, t.nrow, "γ_k"};
+      snprintf(path, sizeof path, "%s/regularity", dir);
+      st = figure(path, "regularity principle: largest γ allowed at step k", "step k", "γ_k", 1, ls, 1);
+    }
+    table_free(&t);
+  }
+  return st;
+}
+
+int nco_plot_density(const char *out_noext, const double *grid, const double *density, size_t n, const char *title) {
+  /* log scale down to 1e-6 of the peak (as PyHessian's plots): lower
+   * values are drawn at that floor */
+  double *y = malloc((n ? n : 1) * sizeof *y), peak = 0;
+  if (!y) return nco_error(NCO_ERR_NOMEM, "plot: out of memory");
+  for (size_t i = 0; i < n; i++) peak = fmax(peak, density[i]);
+  for (size_t i = 0; i < n; i++) y[i] = fmax(density[i], 1e-6 * peak);
+  line l = {grid, y, n, "density"};
+  int st = figure(out_noext, title, "eigenvalue", "density", 1, &l, 1);
+  free(y);
   return st;
 }
 

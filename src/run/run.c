@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ncopt/diag.h"
+#include "ncopt/nn.h"
 #include "ncopt/npy.h"
 #include "ncopt/reg.h"
 #include "ncopt/status.h"
@@ -181,16 +183,32 @@ static double now_seconds(void) {
 
 /* ---- the run state ------------------------------------------------------ */
 
+/* A trace column after batch_loss: a probe, one layer's distance, or a
+ * test-set metric. */
+enum { COL_PROBE = 0, COL_LAYER, COL_TEST_LOSS, COL_TEST_ACC };
+typedef struct column {
+  char name[80];
+  int kind;
+  int probe;        /* COL_PROBE: the nco_probe_id */
+  size_t layer;     /* COL_LAYER: index into layers */
+  int64_t every;    /* 0 off, NCO_PROBE_AT_LOG, or K */
+} column;
+
+#define MAX_LAYERS 64
+
 typedef struct run {
   nco_config cfg;
   char dir[4096];
   char *spec_text;            /* resolved spec (INI) */
   nco_problem *pb;
+  nco_problem *test;          /* networks: the held-out set (run.eval_every), or NULL */
   nco_optim *o;
   size_t dim, dim_x;          /* all parameters; the x part (invex: without p) */
   size_t n, batch;
   uint64_t total;             /* steps planned */
   int fused;                  /* the step's evaluation is the full-batch one at x_t */
+  int net;                    /* a network: its dropout step follows t */
+  int path_on;                /* accumulate the path length (a probe or the certificate needs it) */
   /* loop state (checkpointed) */
   uint64_t t, samples, pos;
   size_t *perm;               /* [n] current epoch order */
@@ -204,6 +222,28 @@ typedef struct run {
   uint64_t last_ckpt;         /* step of the last checkpoint written (UINT64_MAX: none) */
   float *theta0;              /* [dim] */
   float *gfull;               /* [dim] full-batch gradient at x_t (have_grad) */
+  /* probes */
+  column *cols;
+  size_t ncols;
+  nco_slice layers[MAX_LAYERS];
+  char layer_names[MAX_LAYERS][48];
+  size_t nlayers;
+  float *xstar;               /* [dim] run.x_star (p = 0 when only x was given), or NULL */
+  float *rgrad;               /* [dim] Riemannian gradient scratch (sphere problems) */
+  double r0;                  /* misfit: ‖r(θ_0)‖ */
+  double theta0_norm;
+  nco_lanczos_opts lz;
+  /* per-row caches (valid for step *_t) */
+  uint64_t hess_t, jac_t, test_t, layer_t;
+  double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc;
+  double layer_rel[MAX_LAYERS];
+  /* regularity (after the run) */
+  int reg_done;
+  nco_regularity reg;
+  double reg_seconds;
+  size_t reg_skipped;
+  int reg_identical;
+  char reg_error[600];
   /* scratch */
   float *prev;                /* [dim] */
   size_t *idx;                /* [batch] */
@@ -215,7 +255,10 @@ static void run_free(run *r) {
   if (r->trace_fd > 0) close(r->trace_fd);
   nco_optim_free(r->o);
   nco_problem_free(r->pb);
+  nco_problem_free(r->test);
+  nco_regularity_free(&r->reg);
   free(r->spec_text), free(r->perm), free(r->theta0), free(r->prev), free(r->gfull), free(r->idx);
+  free(r->cols), free(r->xstar), free(r->rgrad);
   free(r);
 }
 
@@ -236,6 +279,89 @@ static int spec_err(const run *r, int st, const char *section, const char *key, 
   return nco_error(st, "%s: %s.%s: %s", where, section, key, msg);
 }
 
+/* The loop's starting state at θ_0: optimiser, minibatch generator and
+ * order, counters. Shared by the run and the regularity replay. */
+static int state_init(run *r) {
+  int st;
+  nco_rng root, rng3;
+  nco_rng_seed(&root, r->cfg.seed);
+  nco_rng_derive(&root, 2, &r->batch_rng);
+  nco_optim_params hp = r->cfg.hp;
+  nco_rng_derive(&root, 3, &rng3);
+  hp.seed = nco_rng_u64(&rng3);
+  if ((st = nco_optim_create(r->cfg.optim, r->dim, &hp, r->theta0, &r->o))) return st;
+  /* the step's own evaluation is the full-batch loss and gradient at x_t
+   * when the method is first-order (plain gradient, no manifold), queries
+   * at its iterate and reports its iterate */
+  r->fused = is_full_batch(r) && nco_optim_type_is_ask_tell(r->cfg.optim) && nco_optim_type_requires(r->cfg.optim) == 0 &&
+             nco_optim_query(r->o) == nco_optim_x(r->o) && nco_optim_output(r->o) == nco_optim_x(r->o);
+  for (size_t i = 0; i < r->n; i++) r->perm[i] = i;
+  r->pos = r->n; /* the first batch starts a new epoch */
+  r->t = r->samples = 0;
+  r->best_loss = INFINITY;
+  r->last_loss = NAN;
+  r->have_loss = r->have_grad = r->optim_converged = 0;
+  /* a network's dropout masks follow the step count (not the number of
+   * evaluations), so logging, probes and resume never change them */
+  if (r->net) {
+    nco_nn_set_auto_step(r->pb, 0);
+    nco_nn_set_step(r->pb, 0);
+  }
+  return NCO_OK;
+}
+
+/* The trace columns after batch_loss, in order. */
+static int columns_setup(run *r) {
+  const nco_config *cfg = &r->cfg;
+  size_t cap = NCO_PROBE_COUNT + MAX_LAYERS + 2;
+  r->cols = nco_calloc(cap, sizeof *r->cols);
+  if (!r->cols) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
+  r->ncols = 0;
+  /* per-layer slices of a network (weight and bias of a layer together) */
+  const nco_nn_model *m = nco_nn_problem_model(r->pb);
+  r->nlayers = 0;
+  if (m && cfg->probe_every[NCO_PROBE_distance]) {
+    size_t np = nco_nn_num_params(m);
+    size_t last_layer = (size_t)-1;
+    for (size_t i = 0; i < np; i++) {
+      nco_nn_param q;
+      int st = nco_nn_param_get(m, i, &q);
+      if (st) return st;
+      if (q.layer == last_layer && r->nlayers) {
+        r->layers[r->nlayers - 1].length += q.length;
+        continue;
+      }
+      if (r->nlayers == MAX_LAYERS) break;
+      size_t L = strcspn(q.name, ".");
+      snprintf(r->layer_names[r->nlayers], sizeof r->layer_names[0], "%.*s", (int)L, q.name);
+      r->layers[r->nlayers] = (nco_slice){r->layer_names[r->nlayers], q.offset, q.length};
+      r->nlayers++;
+      last_layer = q.layer;
+    }
+  }
+  for (int p = 0; p < NCO_PROBE_COUNT; p++) {
+    if (!cfg->probe_every[p] || p == NCO_PROBE_regularity) continue;
+    column *c = &r->cols[r->ncols++];
+    snprintf(c->name, sizeof c->name, "%s", nco_probe_name(p));
+    c->kind = COL_PROBE, c->probe = p, c->every = cfg->probe_every[p];
+    if (p == NCO_PROBE_distance)
+      for (size_t l = 0; l < r->nlayers; l++) {
+        column *cl = &r->cols[r->ncols++];
+        snprintf(cl->name, sizeof cl->name, "distance.%s", r->layer_names[l]);
+        cl->kind = COL_LAYER, cl->layer = l, cl->every = cfg->probe_every[p];
+      }
+  }
+  if (r->test) {
+    column *c = &r->cols[r->ncols++];
+    snprintf(c->name, sizeof c->name, "test_loss");
+    c->kind = COL_TEST_LOSS, c->every = (int64_t)cfg->eval_every;
+    c = &r->cols[r->ncols++];
+    snprintf(c->name, sizeof c->name, "test_acc");
+    c->kind = COL_TEST_ACC, c->every = (int64_t)cfg->eval_every;
+  }
+  return NCO_OK;
+}
+
 /* Builds problem, optimiser and buffers for cfg; x0 NULL = the spec's
  * init or the problem's. *spec_error is set for errors in the spec's
  * values (a batch larger than the data, an init of the wrong size). */
@@ -243,7 +369,9 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
   int st;
   nco_config *cfg = &r->cfg;
   r->last_ckpt = UINT64_MAX;
-  if ((st = nco_config_build_problem(cfg, &r->pb))) return st;
+  r->hess_t = r->jac_t = r->test_t = r->layer_t = UINT64_MAX;
+  if ((st = nco_config_build_problems(cfg, 0, &r->pb, &r->test))) return st;
+  r->net = nco_nn_is_nn(r->pb);
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
   r->n = r->pb->n;
@@ -267,51 +395,62 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
   r->idx = nco_calloc(r->batch ? r->batch : 1, sizeof(size_t));
   if (!r->theta0 || !r->prev || !r->gfull || !r->perm || !r->idx)
     return nco_error(NCO_ERR_NOMEM, "run: out of memory (dim = %zu, n = %zu)", r->dim, r->n);
-  nco_rng root, init_rng;
-  nco_rng_seed(&root, cfg->seed);
-  nco_rng_derive(&root, 1, &init_rng);
-  nco_rng_derive(&root, 2, &r->batch_rng);
-  if (x0) {
+  if (x0)
     nco_copy(r->dim, x0, r->theta0);
-  } else if (cfg->init[0]) {
+  else if ((st = nco_config_initial_point(cfg, r->pb, r->theta0, spec_error)))
+    return st;
+  if ((st = state_init(r))) return st;
+  r->trace_fd = -1;
+  /* probes */
+  r->lz = nco_config_lanczos(cfg);
+  r->theta0_norm = nco_nrm2(r->dim, r->theta0);
+  const int64_t *pe = cfg->probe_every;
+  r->path_on = pe[NCO_PROBE_path_length] || pe[NCO_PROBE_misfit] || pe[NCO_PROBE_distance];
+  if (pe[NCO_PROBE_hess_max] || pe[NCO_PROBE_hess_min] || pe[NCO_PROBE_pl_ratio] || pe[NCO_PROBE_quasi_convexity] ||
+      pe[NCO_PROBE_rsi]) {
+    r->rgrad = nco_calloc(r->dim, sizeof(float));
+    if (!r->rgrad) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
+  }
+  if (cfg->x_star[0]) {
     nco_array a = {0};
     char where[1200];
-    nco_config_where(cfg, "run", "init", where, sizeof where);
-    if ((st = nco_npy_read(cfg->init, &a))) return nco_error_context(st, "%s: run.init", where);
-    if ((st = nco_array_to_f32(&a))) {
+    nco_config_where(cfg, "run", "x_star", where, sizeof where);
+    if ((st = nco_npy_read(cfg->x_star, &a)) || (st = nco_array_to_f32(&a))) {
       nco_array_free(&a);
-      return nco_error_context(st, "%s: run.init", where);
+      return nco_error_context(st, "%s: run.x_star", where);
     }
     if (a.size != r->dim && a.size != r->dim_x) {
       size_t got = a.size;
       nco_array_free(&a);
       *spec_error = 1;
-      return spec_err(r, NCO_ERR_SHAPE, "run", "init", "%s holds %zu values, the problem has %zu parameters", cfg->init,
+      return spec_err(r, NCO_ERR_SHAPE, "run", "x_star", "%s holds %zu values, the problem has %zu parameters", cfg->x_star,
                       got, r->dim_x);
     }
-    /* the invex lifting starts at (x0, 0) (Crane & Roosta, Corollary 1) */
-    nco_copy(a.size, a.data, r->theta0);
+    r->xstar = nco_calloc(r->dim, sizeof(float));
+    if (!r->xstar) {
+      nco_array_free(&a);
+      return nco_error(NCO_ERR_NOMEM, "run: out of memory");
+    }
+    nco_copy(a.size, a.data, r->xstar);
     nco_array_free(&a);
-  } else if ((st = nco_problem_init(r->pb, &init_rng, r->theta0))) {
-    return st;
+    if (!nco_all_finite(r->dim, r->xstar)) {
+      *spec_error = 1;
+      return spec_err(r, NCO_ERR_NONFINITE, "run", "x_star", "%s holds a value that is not finite", cfg->x_star);
+    }
   }
-  size_t bad = nco_first_nonfinite(r->dim, r->theta0);
-  if (bad < r->dim) return nco_error(NCO_ERR_NONFINITE, "run.init: parameter %zu is not finite", bad);
-  nco_optim_params hp = cfg->hp;
-  nco_rng_derive(&root, 3, &init_rng);
-  hp.seed = nco_rng_u64(&init_rng);
-  if ((st = nco_optim_create(cfg->optim, r->dim, &hp, r->theta0, &r->o))) return st;
-  /* the step's own evaluation is the full-batch loss and gradient at x_t
-   * when the method is first-order (plain gradient, no manifold), queries
-   * at its iterate and reports its iterate */
-  r->fused = is_full_batch(r) && nco_optim_type_is_ask_tell(cfg->optim) && nco_optim_type_requires(cfg->optim) == 0 &&
-             nco_optim_query(r->o) == nco_optim_x(r->o) && nco_optim_output(r->o) == nco_optim_x(r->o);
-  for (size_t i = 0; i < r->n; i++) r->perm[i] = i;
-  r->pos = r->n; /* the first batch starts a new epoch */
-  r->best_loss = INFINITY;
-  r->last_loss = NAN;
-  r->trace_fd = -1;
-  return NCO_OK;
+  r->r0 = NAN;
+  if (pe[NCO_PROBE_misfit]) {
+    /* ‖r(θ_0)‖ from the loss c·½‖r‖² (problem.h): the rows then need no
+     * residual evaluation of their own */
+    double f0;
+    if ((st = nco_problem_eval(r->pb, r->theta0, NULL, r->n, &f0, NULL)))
+      return nco_error_context(st, "misfit: the loss at θ_0");
+    r->r0 = sqrt(2 * f0 / nco_problem_scale(r->pb, r->n));
+    if (!(r->r0 > 0))
+      return nco_error(NCO_ERR_RANGE, "probes.misfit: ‖r_0‖ = %g: θ_0 already interpolates the data, the ratio "
+                       "‖r_t‖/‖r_0‖ is undefined", r->r0);
+  }
+  return columns_setup(r);
 }
 
 /* Next minibatch into r->idx; returns its size. */
@@ -336,25 +475,29 @@ static size_t next_batch(run *r) {
 
 /* ---- trace ------------------------------------------------------------- */
 
+static int col_due(const column *c, uint64_t t, int logged) {
+  if (!c->every) return 0;
+  if (c->every == NCO_PROBE_AT_LOG) return logged;
+  return t % (uint64_t)c->every == 0;
+}
+
 static int probe_due(const run *r, int p, uint64_t t, int logged) {
-  int64_t e = r->cfg.probe_every[p];
-  if (!e) return 0;
-  if (e == NCO_PROBE_AT_LOG) return logged;
-  return t % (uint64_t)e == 0;
+  for (size_t i = 0; i < r->ncols; i++)
+    if (r->cols[i].kind == COL_PROBE && r->cols[i].probe == p) return col_due(&r->cols[i], t, logged);
+  return 0;
 }
 
 static int log_due(const run *r, uint64_t t) { return t == 0 || t >= r->total || t % r->cfg.log_every == 0; }
 
 static int row_due(const run *r, uint64_t t) {
   int logged = log_due(r, t);
-  for (int p = 0; p < NCO_PROBE_COUNT; p++) logged |= probe_due(r, p, t, 0);
+  for (size_t i = 0; i < r->ncols && !logged; i++) logged |= col_due(&r->cols[i], t, 0);
   return logged;
 }
 
 static void trace_header(run *r, buf_t *b) {
   putf(b, "iter,epoch,seconds,loss,lr,batch_loss");
-  for (int p = 0; p < NCO_PROBE_COUNT; p++)
-    if (r->cfg.probe_every[p]) putf(b, ",%s", nco_probe_name(p));
+  for (size_t i = 0; i < r->ncols; i++) putf(b, ",%s", r->cols[i].name);
   putf(b, "\n");
 }
 
@@ -376,12 +519,100 @@ static int full_eval(run *r, int want_grad) {
   return NCO_OK;
 }
 
+/* The gradient the landscape probes use: the full-batch gradient, or on
+ * the sphere the Riemannian one P_x∇f (Ma eq. 5.4). */
+static const float *landscape_grad(run *r, const float *x) {
+  if (r->pb->manifold != NCO_MANIFOLD_SPHERE) return r->gfull;
+  nco_copy(r->dim, r->gfull, r->rgrad);
+  nco_problem_project_tangent(r->pb, x, r->rgrad);
+  return r->rgrad;
+}
+
+/* One probe's value at step t (x = the output point; cur_loss and, where
+ * needed, gfull hold the full-batch values there). */
+static int probe_value(run *r, const column *c, const float *x, double *v) {
+  int st = NCO_OK;
+  uint64_t t = r->t;
+  *v = NAN;
+  if (c->kind == COL_LAYER) {
+    if (r->layer_t != t) {
+      if ((st = nco_distance_slices(r->dim, x, r->theta0, r->layers, r->nlayers, NULL, r->layer_rel))) return st;
+      r->layer_t = t;
+    }
+    *v = r->layer_rel[c->layer];
+    return NCO_OK;
+  }
+  if (c->kind == COL_TEST_LOSS || c->kind == COL_TEST_ACC) {
+    if (r->test_t != t) {
+      nco_nn_metrics m;
+      if ((st = nco_nn_evaluate(r->test, x, NULL, r->test->n, &m))) return nco_error_context(st, "test set");
+      r->test_loss = m.loss_mean, r->test_acc = m.accuracy, r->test_t = t;
+    }
+    *v = c->kind == COL_TEST_LOSS ? r->test_loss : r->test_acc;
+    return NCO_OK;
+  }
+  switch (c->probe) {
+    case NCO_PROBE_grad_norm: *v = nco_nrm2(r->dim, r->gfull); break;
+    case NCO_PROBE_dist_init: *v = nco_dist2(r->dim, x, r->theta0); break;
+    case NCO_PROBE_path_length: *v = r->path_length; break;
+    case NCO_PROBE_loss_unreg:
+      if (r->cfg.reg == NCO_REG_NONE) *v = r->cur_loss;
+      else st = nco_problem_loss_unreg(r->pb, x, NULL, r->n, v);
+      break;
+    case NCO_PROBE_pl_ratio:
+      st = nco_pl_ratio(r->cur_loss, r->cfg.f_star, r->dim, landscape_grad(r, x), v);
+      break;
+    case NCO_PROBE_quasi_convexity:
+      st = nco_quasi_convexity(r->cur_loss, r->cfg.f_star, r->dim, landscape_grad(r, x), x, r->xstar, v);
+      break;
+    case NCO_PROBE_rsi: st = nco_rsi(r->dim, landscape_grad(r, x), x, r->xstar, v); break;
+    case NCO_PROBE_hess_max:
+    case NCO_PROBE_hess_min:
+      /* one Lanczos call gives both ends */
+      if (r->hess_t != t) {
+        nco_lanczos_opts lz = r->lz;
+        if (lz.max_iter > r->dim) lz.max_iter = r->dim;
+        if ((st = nco_hessian_extremes(r->pb, x, NULL, r->n, &lz, 1, &r->hess_hi, &r->hess_lo, NULL))) break;
+        r->hess_t = t;
+      }
+      *v = c->probe == NCO_PROBE_hess_max ? r->hess_hi : r->hess_lo;
+      break;
+    case NCO_PROBE_jac_smax:
+    case NCO_PROBE_jac_smin:
+      if (r->jac_t != t) {
+        nco_lanczos_opts lz = r->lz;
+        size_t N = nco_problem_nres(r->pb, r->n), mn = N < r->dim ? N : r->dim;
+        if (lz.max_iter > mn) lz.max_iter = mn;
+        if ((st = nco_jacobian_svals(r->pb, x, NULL, r->n, &lz, &r->jac_hi, &r->jac_lo, NULL))) break;
+        r->jac_t = t;
+      }
+      *v = c->probe == NCO_PROBE_jac_smax ? r->jac_hi : r->jac_lo;
+      break;
+    case NCO_PROBE_misfit:
+      /* ‖r_t‖ = √(2 f/c) from the row's loss f = c·½‖r‖² (problem.h) */
+      *v = sqrt(2 * r->cur_loss / nco_problem_scale(r->pb, r->n)) / r->r0;
+      break;
+    case NCO_PROBE_distance: st = nco_distance(r->dim, x, r->theta0, NULL, v); break;
+    default: break;
+  }
+  if (st == NCO_ERR_RANGE && (c->probe == NCO_PROBE_pl_ratio || c->probe == NCO_PROBE_quasi_convexity)) {
+    char where[1200];
+    nco_config_where(&r->cfg, "run", "f_star", where, sizeof where);
+    return nco_error(st, "probes.%s: the loss %.17g is below run.f_star = %.17g (%s): f* must be a lower bound of the loss",
+                     c->name, r->cur_loss, r->cfg.f_star, where);
+  }
+  if (st) return nco_error_context(st, "probes.%s", c->name);
+  return NCO_OK;
+}
+
 /* Appends the row of step t: the full-batch loss at the output point and
  * the probes due. One write() per row: a killed process leaves whole rows. */
 static int log_row(run *r, int forced, double batch_loss) {
   uint64_t t = r->t;
   int logged = forced || log_due(r, t);
-  int need_grad = probe_due(r, NCO_PROBE_grad_norm, t, logged) || r->cfg.grad_tol > 0;
+  int need_grad = r->cfg.grad_tol > 0;
+  static const int grad_probes[] = {NCO_PROBE_grad_norm, NCO_PROBE_pl_ratio, NCO_PROBE_quasi_convexity, NCO_PROBE_rsi};
+  for (size_t i = 0; i < sizeof grad_probes / sizeof *grad_probes; i++) need_grad |= probe_due(r, grad_probes[i], t, logged);
   int st;
   if ((st = full_eval(r, need_grad))) return st;
   const float *xo = nco_optim_output(r->o);
@@ -390,23 +621,13 @@ static int log_row(run *r, int forced, double batch_loss) {
   double lr = nco_schedule_lr(&r->cfg.sched, t);
   putf(&b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, r->cur_loss, lr);
   if (t > 0 && isfinite(batch_loss)) putf(&b, "%.17g", batch_loss);
-  for (int p = 0; p < NCO_PROBE_COUNT; p++) {
-    if (!r->cfg.probe_every[p]) continue;
-    putf(&b, ",");
-    if (!probe_due(r, p, t, logged)) continue;
-    double v = NAN;
-    switch (p) {
-      case NCO_PROBE_grad_norm: v = nco_nrm2(r->dim, r->gfull); break;
-      case NCO_PROBE_dist_init: v = nco_dist2(r->dim, xo, r->theta0); break;
-      case NCO_PROBE_path_length: v = r->path_length; break;
-      case NCO_PROBE_loss_unreg:
-        if (r->cfg.reg == NCO_REG_NONE) v = r->cur_loss;
-        else if ((st = nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &v))) {
-          free(b.p);
-          return st;
-        }
-        break;
-      default: break;
+  for (size_t i = 0; i < r->ncols; i++) {
+    put(&b, ",", 1);
+    if (!col_due(&r->cols[i], t, logged)) continue;
+    double v;
+    if ((st = probe_value(r, &r->cols[i], xo, &v))) {
+      free(b.p);
+      return st;
     }
     putf(&b, "%.17g", v);
   }
@@ -704,9 +925,44 @@ static int write_outputs(run *r, int stop, const char *message) {
   json_num(&b, r->best_loss);
   putf(&b, ",\n  \"best_iter\": %llu", (unsigned long long)r->best_iter);
   putf(&b, ",\n  \"path_length\": ");
-  json_num(&b, r->path_length);
+  json_num(&b, r->path_on ? r->path_length : NAN);
   putf(&b, ",\n  \"dist_init\": ");
   json_num(&b, nco_dist2(r->dim, xo, r->theta0));
+  putf(&b, ",\n  \"theta0_norm\": ");
+  json_num(&b, r->theta0_norm);
+  if (r->cfg.probe_every[NCO_PROBE_misfit]) {
+    putf(&b, ",\n  \"misfit_r0\": ");
+    json_num(&b, r->r0);
+  }
+  if (r->test) {
+    nco_nn_metrics m = {0, NAN, NAN, NAN};
+    if (stop != NCO_ERR_NONFINITE && nco_nn_evaluate(r->test, xo, NULL, r->test->n, &m)) m.loss_mean = m.accuracy = NAN;
+    putf(&b, ",\n  \"test_samples\": %zu,\n  \"final_test_loss\": ", r->test->n);
+    json_num(&b, m.loss_mean);
+    putf(&b, ",\n  \"final_test_acc\": ");
+    json_num(&b, m.accuracy);
+  }
+  if (r->cfg.probe_every[NCO_PROBE_regularity]) {
+    putf(&b, ",\n  \"regularity\": ");
+    if (r->reg_done) {
+      putf(&b, "{\"gamma\": ");
+      json_num(&b, r->reg.gamma);
+      putf(&b, ", \"argmin\": %zu, \"factor\": ", r->reg.argmin);
+      json_num(&b, nco_regularity_factor(&r->reg));
+      putf(&b, ", \"dist0_T\": ");
+      json_num(&b, r->reg.dist0_T);
+      putf(&b, ", \"steps\": %zu, \"skipped\": %zu, \"violations\": %zu, \"zero_gap\": %zu, \"inf_loss\": ", r->reg.steps,
+           r->reg_skipped, r->reg.n_violations, r->reg.n_zero_gap);
+      json_num(&b, r->reg.inf_loss);
+      putf(&b, ", \"replay_identical\": %s, \"replay_seconds\": ", r->reg_identical ? "true" : "false");
+      json_num(&b, r->reg_seconds);
+      putf(&b, "}");
+    } else {
+      putf(&b, "{\"error\": ");
+      json_str(&b, r->reg_error[0] ? r->reg_error : "not computed (the run did not finish)");
+      putf(&b, "}");
+    }
+  }
   putf(&b, ",\n  \"evaluations\": {\"loss\": %llu, \"grad\": %llu, \"jvp\": %llu, \"vjp\": %llu, \"hvp\": %llu, \"samples\": %llu}\n}\n",
        (unsigned long long)evals.loss, (unsigned long long)evals.grad, (unsigned long long)evals.jvp,
        (unsigned long long)evals.vjp, (unsigned long long)evals.hvp, (unsigned long long)evals.samples);
@@ -735,8 +991,123 @@ static void fill_result(const run *r, int stop, const char *msg, nco_run_result 
 
 static void progress(const run *r, const nco_run_hooks *hooks, int done, int *cancel) {
   if (!hooks || !hooks->progress) return;
-  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds, done};
+  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds, done, 0};
   if (hooks->progress(hooks->ctx, &p) && !done) *cancel = 1;
+}
+
+/* Step x_t → x_{t+1} (the run's and the replay's: the same code, so the
+ * same bits); *batch_loss = what the step evaluated. */
+static int do_step(run *r, double *batch_loss) {
+  nco_optim *o = r->o;
+  nco_optim_set_lr(o, nco_schedule_lr(&r->cfg.sched, r->t));
+  if (r->net) nco_nn_set_step(r->pb, r->t + 1); /* the dropout masks of step t */
+  int ist;
+  if (r->fused) {
+    r->samples += r->n;
+    *batch_loss = r->cur_loss;
+    ist = nco_optim_step(o, r->gfull, r->cur_loss);
+  } else if (is_full_batch(r)) {
+    r->samples += r->n;
+    ist = nco_optim_iterate(o, r->pb, NULL, r->n, batch_loss, NULL);
+  } else {
+    size_t nb = next_batch(r);
+    ist = nco_optim_iterate(o, r->pb, r->idx, nb, batch_loss, NULL);
+  }
+  if (ist < 0) return ist;
+  r->t++;
+  r->have_loss = r->have_grad = 0;
+  r->optim_converged = ist == NCO_CONVERGED;
+  if (r->net) nco_nn_set_step(r->pb, r->t);
+  return NCO_OK;
+}
+
+/* Chen, Yang & Zhou, Definition 2: θ_T is known only now, so the run is
+ * replayed from θ_0 with the same seeds (a second optimiser on the same
+ * problem) and every step k feeds (θ_k, θ_{k+1}, η_k, ℓ(θ_k; z_ξk)) to the
+ * accumulator; no trajectory is stored. The replay must end at θ_T bit for
+ * bit (else its γ would describe another trajectory: an error). γ_k goes
+ * to regularity.csv every K steps (K of `regularity = K`; every step for
+ * `true`). */
+static int regularity_replay(run *r, const nco_run_hooks *hooks) {
+  int st;
+  double t0 = now_seconds();
+  run *q = calloc(1, sizeof *q);
+  buf_t csv = {0};
+  if (!q) return nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
+  memcpy(&q->cfg, &r->cfg, sizeof q->cfg);
+  q->pb = r->pb, q->net = r->net, q->dim = r->dim, q->dim_x = r->dim_x, q->n = r->n, q->batch = r->batch, q->total = r->total;
+  q->trace_fd = -1;
+  q->theta0 = r->theta0;
+  q->perm = nco_calloc(q->n, sizeof(size_t));
+  q->idx = nco_calloc(q->batch ? q->batch : 1, sizeof(size_t));
+  q->gfull = nco_calloc(q->dim, sizeof(float));
+  q->prev = nco_calloc(q->dim, sizeof(float));
+  nco_regularity_free(&r->reg);
+  r->reg_done = 0, r->reg_skipped = 0, r->reg_identical = 0;
+  const float *theta_T = nco_optim_x(r->o);
+  uint64_t T = r->t;
+  int64_t every = r->cfg.probe_every[NCO_PROBE_regularity];
+  if (!q->perm || !q->idx || !q->gfull || !q->prev) {
+    st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
+    goto done;
+  }
+  if ((st = state_init(q)) || (st = nco_regularity_init(&r->reg, r->dim, theta_T, r->cfg.inf_loss))) goto done;
+  putf(&csv, "iter,gamma\n");
+  nco_progress pr = {0, T, 0, NAN, 0, 0, 1};
+  double last_cb = t0;
+  while (q->t < T) {
+    uint64_t k = q->t;
+    if (q->fused && (st = full_eval(q, 1))) goto done;
+    nco_copy(q->dim, nco_optim_x(q->o), q->prev);
+    double loss = NAN, eta = nco_schedule_lr(&q->cfg.sched, k), g = NAN;
+    if ((st = do_step(q, &loss))) goto done;
+    if (eta > 0) {
+      if ((st = nco_regularity_add_step(&r->reg, q->prev, nco_optim_x(q->o), eta, loss, &g))) {
+        if (st == NCO_ERR_RANGE)
+          st = nco_error(st, "step %llu: the loss %.17g is below run.inf_loss = %.17g: inf ℓ must be a lower bound",
+                         (unsigned long long)k, loss, r->cfg.inf_loss);
+        goto done;
+      }
+    } else {
+      r->reg_skipped++; /* η_k = 0 (e.g. warm-up): no update, no constraint */
+    }
+    if (every == NCO_PROBE_AT_LOG || k % (uint64_t)every == 0) putf(&csv, "%llu,%.17g\n", (unsigned long long)k, g);
+    if (hooks && hooks->progress && (k & 63) == 0 && now_seconds() - last_cb > 0.05) {
+      last_cb = now_seconds();
+      pr.iter = k, pr.seconds = last_cb - t0, pr.loss = loss;
+      if (hooks->progress(hooks->ctx, &pr)) {
+        st = NCO_CANCELLED;
+        goto done;
+      }
+    }
+  }
+  /* the replay must be the run */
+  const float *xq = nco_optim_x(q->o);
+  size_t diff = r->dim;
+  for (size_t i = 0; i < r->dim && diff == r->dim; i++)
+    if (memcmp(&xq[i], &theta_T[i], sizeof(float))) diff = i;
+  if (diff < r->dim) {
+    st = nco_error(NCO_ERR_NUMERIC, "the replay did not reproduce the run: parameter %zu is %.9g, the run ended at %.9g",
+                   diff, (double)xq[diff], (double)theta_T[diff]);
+    goto done;
+  }
+  r->reg_identical = 1;
+  if (csv.oom) {
+    st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
+    goto done;
+  }
+  char path[4200];
+  snprintf(path, sizeof path, "%s/regularity.csv", r->dir);
+  if ((st = nco_write_file_atomic(path, csv.p, csv.n))) goto done;
+  r->reg_done = 1;
+done:
+  r->reg_seconds = now_seconds() - t0;
+  free(csv.p);
+  nco_optim_free(q->o);
+  free(q->perm), free(q->idx), free(q->gfull), free(q->prev);
+  if (r->net) nco_nn_set_step(r->pb, r->t);
+  free(q);
+  return st;
 }
 
 /* row_done: the row (and evaluation) of step r->t were already handled
@@ -745,7 +1116,6 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
   int st = NCO_OK, stop = 0;
   char msg[768] = "";
   nco_optim *o = r->o;
-  int path_on = r->cfg.probe_every[NCO_PROBE_path_length] != 0;
   double t_start = now_seconds() - r->train_seconds;
   double batch_loss = NAN;
   int logged_t = row_done;
@@ -804,36 +1174,35 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
       break;
     }
     /* 6: the step */
-    nco_optim_set_lr(o, nco_schedule_lr(&r->cfg.sched, r->t));
-    if (path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
-    int ist;
-    if (r->fused) {
-      r->samples += r->n;
-      batch_loss = r->cur_loss;
-      ist = nco_optim_step(o, r->gfull, r->cur_loss);
-    } else if (is_full_batch(r)) {
-      r->samples += r->n;
-      ist = nco_optim_iterate(o, r->pb, NULL, r->n, &batch_loss, NULL);
-    } else {
-      size_t nb = next_batch(r);
-      ist = nco_optim_iterate(o, r->pb, r->idx, nb, &batch_loss, NULL);
-    }
-    if (ist < 0) {
-      st = ist;
-      goto fail;
-    }
-    r->t++;
-    r->have_loss = r->have_grad = 0;
-    r->optim_converged = ist == NCO_CONVERGED;
+    if (r->path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
+    if ((st = do_step(r, &batch_loss))) goto fail;
     row_done = logged_t = 0;
-    if (path_on) r->path_length += nco_dist2(r->dim, nco_optim_x(o), r->prev);
+    if (r->path_on) r->path_length += nco_dist2(r->dim, nco_optim_x(o), r->prev);
     r->train_seconds = now_seconds() - t_start;
   }
   /* the last state always has its row, except when interrupted (the resumed
    * run then writes exactly the rows an uninterrupted one would) */
   if (stop != NCO_CANCELLED && !logged_t && (st = log_row(r, 1, batch_loss))) goto fail;
   if ((st = checkpoint_write(r))) goto fail;
+  if (r->cfg.probe_every[NCO_PROBE_regularity] && stop != NCO_CANCELLED) {
+    nco_problem_counters keep = r->pb->counters; /* summary.json counts the run's evaluations */
+    int rst = regularity_replay(r, hooks);
+    r->pb->counters = keep;
+    if (rst == NCO_CANCELLED) {
+      stop = NCO_CANCELLED;
+      snprintf(msg, sizeof msg, "interrupted during the regularity replay (the run itself finished at step %llu)",
+               (unsigned long long)r->t);
+    } else if (rst < 0) {
+      snprintf(r->reg_error, sizeof r->reg_error, "%s", nco_last_error());
+    }
+  }
   if ((st = write_outputs(r, stop, msg))) goto fail;
+  if (r->reg_error[0]) {
+    st = nco_error(NCO_ERR_NUMERIC, "probes.regularity: %s", r->reg_error);
+    snprintf(msg, sizeof msg, "%s", nco_last_error());
+    fill_result(r, st, msg, res);
+    return st;
+  }
   int dummy = 0;
   progress(r, hooks, 1, &dummy);
   fill_result(r, stop, msg, res);
@@ -907,7 +1276,11 @@ static void remove_in(const char *dir, const char *name) {
 void nco_run_remove_outputs(const char *dir) {
   /* a single run's files, or a sweep's (its points' folders stay) */
   static const char *const run_files[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy",
-                                          "loss.png", "loss.svg", "probes.png", "probes.svg", "trace.csv", "spec.ini"};
+                                          "loss.png", "loss.svg", "probes.png", "probes.svg", "trace.csv", "spec.ini",
+                                          "probes_signed.png", "probes_signed.svg",
+                                          "regularity.csv", "regularity.png", "regularity.svg", "misfit_distance.png",
+                                          "misfit_distance.svg", "layers.png", "layers.svg", "test.png", "test.svg",
+                                          "certificate.json"};
   static const char *const sweep_files[] = {"points.txt", "sweep_loss.png", "sweep_loss.svg", "sweep_loss_unreg.png",
                                             "sweep_loss_unreg.svg"};
   for (size_t i = 0; i < sizeof run_files / sizeof *run_files; i++) remove_in(dir, run_files[i]);
@@ -1043,6 +1416,7 @@ int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *
   r->have_loss = (int)(c.flags & 1), r->have_grad = (int)(c.flags >> 1 & 1), r->optim_converged = (int)(c.flags >> 2 & 1);
   r->pb->counters = c.counters;
   r->last_ckpt = c.t;
+  if (r->net) nco_nn_set_step(r->pb, r->t);
   nco_run_clean_tmp(dir);
   snprintf(path, sizeof path, "%s/trace.csv", dir);
   if ((st = trace_truncate(path, r->t))) goto done;

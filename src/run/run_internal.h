@@ -14,8 +14,13 @@ void nco_run_remove_outputs(const char *dir);
 /* Removes "NAME.tmp.XXXXXX" files left in dir by a killed process. */
 void nco_run_clean_tmp(const char *dir);
 /* Draws the plots of a finished run folder from its trace.csv:
- * loss.png/.svg (log scale) and probes.png/.svg. */
+ * loss.png/.svg (log scale), probes.png/.svg, and when recorded
+ * misfit_distance (with Oymak & Soltanolkotabi's bounds when
+ * certificate.json holds α and β), layers, test, regularity. */
 int nco_plot_run(const char *dir);
+/* A spectral density (grid, density) as out_noext.{png,svg}. */
+#include <stddef.h>
+int nco_plot_density(const char *out_noext, const double *grid, const double *density, size_t n, const char *title);
 /* openblas_get_config() or "unknown". */
 const char *nco_openblas_config(void);
 
