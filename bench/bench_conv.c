@@ -24,6 +24,11 @@
  * Before timing, ncopt's forward + backward is run on 1 and on T threads
  * (OpenMP and OpenBLAS) and the outputs compared bitwise.
  *
+ * Then ncopt's 2×2 stride-2 max pooling (nco_maxpool_forward_f32, and
+ * forward + backward) on the two conv outputs after ReLU (half the entries
+ * 0, many ties, as in training), (N, 6, 28, 28) and (N, 16, 10, 10): best
+ * and median of REPS calls, ncopt only (one line per layer, "pool1"/"pool2").
+ *
  * OpenBLAS picks its kernels from the CPU at load time and prints which in
  * the header line. Debian 12's OpenBLAS 0.3.21 takes an AVX-512 AMD Zen 4
  * for "Haswell" (AVX2); OPENBLAS_CORETYPE=SkylakeX selects its AVX-512
@@ -126,6 +131,46 @@ static void timeit(void (*f)(layer *), layer *L, int reps, double *best, double 
     double t0 = now();
     f(L);
     t[i] = now() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof *t, cmp_double);
+  *best = t[0];
+  *med = t[reps / 2];
+  free(t);
+}
+
+/* 2×2 stride-2 max pooling of a ReLU'd conv output (N, C, H, W) */
+typedef struct pool {
+  const char *name;
+  size_t N, C, H, W;
+  float *x, *y, *dy, *dx;
+  int32_t *am;
+} pool;
+
+static int pool_init(pool *P, nco_rng *rng) {
+  const size_t nx = P->N * P->C * P->H * P->W, ny = P->N * P->C * (P->H / 2) * (P->W / 2);
+  P->x = malloc(nx * 4), P->dx = malloc(nx * 4), P->y = malloc(ny * 4), P->dy = malloc(ny * 4);
+  P->am = malloc(ny * 4);
+  if (!P->x || !P->dx || !P->y || !P->dy || !P->am) return NCO_ERR_NOMEM;
+  nco_rng_normal_fill(rng, P->x, nx, 0, 1);
+  for (size_t i = 0; i < nx; i++) P->x[i] = P->x[i] > 0 ? P->x[i] : 0;
+  nco_rng_normal_fill(rng, P->dy, ny, 0, 1);
+  return NCO_OK;
+}
+
+static void pool_free(pool *P) { free(P->x), free(P->dx), free(P->y), free(P->dy), free(P->am); }
+
+/* best and median seconds over reps calls of forward (bwd = 0) or forward + backward */
+static void pool_time(pool *P, int bwd, int reps, double *best, double *med) {
+  double *t = malloc((size_t)reps * sizeof *t);
+  if (!t) {
+    *best = *med = -1;
+    return;
+  }
+  for (int i = 0; i < reps + 3; i++) {
+    double t0 = now();
+    nco_maxpool_forward_f32(P->N, P->C, P->H, P->W, 2, 2, P->x, P->y, P->am);
+    if (bwd) nco_maxpool_backward_f32(P->N, P->C, P->H, P->W, 2, 2, P->dy, P->am, P->dx);
+    if (i >= 3) t[i - 3] = now() - t0;
   }
   qsort(t, (size_t)reps, sizeof *t, cmp_double);
   *best = t[0];
@@ -292,6 +337,28 @@ int main(int argc, char **argv) {
   if (have_torch)
     printf("both layers fwd+bwd (best): ncopt %.3f ms, torch %.3f ms, torch/ncopt %.2fx\n",
            tot_n * 1e3, tot_t * 1e3, tot_t / tot_n);
+
+  pool Ps[2] = {{.name = "pool1", .N = N, .C = 6, .H = 28, .W = 28},
+                {.name = "pool2", .N = N, .C = 16, .H = 10, .W = 10}};
+  for (int i = 0; i < 2; i++) {
+    double bf = 0, mf = 0, bb = 0, mb = 0;
+    if (pool_init(&Ps[i], &rng)) {
+      fprintf(stderr, "bench_conv: %s: out of memory\n", Ps[i].name);
+      pool_free(&Ps[i]);
+      continue;
+    }
+    for (int r = 0; r < rounds; r++) {
+      double b, m;
+      pool_time(&Ps[i], 0, reps, &b, &m);
+      if (r == 0 || b < bf) bf = b, mf = m;
+      pool_time(&Ps[i], 1, reps, &b, &m);
+      if (r == 0 || b < bb) bb = b, mb = m;
+    }
+    printf("%-6s maxpool 2x2 (%zu, %zu, %zu, %zu) ncopt fwd %.3f ms (median %.3f)  fwd+bwd %.3f ms "
+           "(median %.3f)\n",
+           Ps[i].name, Ps[i].N, Ps[i].C, Ps[i].H, Ps[i].W, bf * 1e3, mf * 1e3, bb * 1e3, mb * 1e3);
+    pool_free(&Ps[i]);
+  }
   for (int i = 0; i < 2; i++) layer_free(&Ls[i]);
   return same ? 0 : 1;
 }

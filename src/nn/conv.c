@@ -45,6 +45,10 @@
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* The batch is split into G = min(N, NCO_CONV_GROUPS) groups of consecutive
  * samples, the unit of parallel work: G bounds the threads used, and fixes
  * the summation order of dW whatever the thread count. */
@@ -146,18 +150,27 @@ int nco_pool_shape_init(size_t N, size_t C, size_t H, size_t W, size_t k, size_t
   return NCO_OK;
 }
 
+/* NCO_CONV_SSE_F32: the float instance uses the SSE2 pooling paths */
 #define REAL float
 #define SFX f32
 #define GEMM cblas_sgemm
+#if defined(__SSE2__)
+#define NCO_CONV_SSE_F32 1
+#else
+#define NCO_CONV_SSE_F32 0
+#endif
 #include "nn/conv_kernels.inc"
 #undef REAL
 #undef SFX
 #undef GEMM
+#undef NCO_CONV_SSE_F32
 
 #define REAL double
 #define SFX f64
 #define GEMM cblas_dgemm
+#define NCO_CONV_SSE_F32 0
 #include "nn/conv_kernels.inc"
 #undef REAL
 #undef SFX
 #undef GEMM
+#undef NCO_CONV_SSE_F32
