@@ -19,7 +19,7 @@ if cmp -s "$TMP/keys.md" "$TMP/doc_keys.md"; then ok; else
   diff "$TMP/doc_keys.md" "$TMP/keys.md" | head -20 >&2
 fi
 # every key of the table is documented, and every section named
-for s in data problem regularizer optimizer schedule run probes sweep; do
+for s in data problem regularizer optimizer schedule run lanczos probes sweep; do
   check "SPEC.md documents [$s]" grep -qF "### [$s]" "$DOC"
 done
 check "every optimizer is in the optimizer.type row" bash -c "for m in \$('$N' list optimizers | awk '{print \$1}'); do grep -q \"| \\\`type\\\` | choice | \\\`sgd\\\` | .*\$m\" '$DOC' || { echo \$m; exit 1; }; done"

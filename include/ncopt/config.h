@@ -153,8 +153,11 @@ int nco_config_list(const char *what, FILE *fp);
 int nco_config_build_problem(const nco_config *cfg, nco_problem **pb);
 /* The same, and for networks with a held-out set (run.eval_every > 0, or
  * want_test) the problem on the test samples (same model, same loss) in
- * *test; *test is NULL otherwise. */
-int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **pb, nco_problem **test);
+ * *test (test may be NULL); *test is NULL otherwise. *spec_error (may be
+ * NULL) is set when the error is in the spec's values, found only once
+ * the data are read (a subset larger than the data, downsampling flat
+ * features): "FILE:LINE: section.key: what is wrong". */
+int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **pb, nco_problem **test, int *spec_error);
 
 /* 1 if the configured problem has residuals (least squares), before
  * building it: every zoo type but tensor, networks with loss =

@@ -416,8 +416,9 @@ static int load_point(const args *a, const nco_config *cfg, nco_problem **pbo, f
   nco_array x = {0}, p = {0};
   float *theta = NULL;
   int st, rc = 1;
+  int se = 0;
   *pbo = NULL, *thetao = NULL;
-  if ((st = nco_config_build_problem(cfg, &pb))) return fail(st, "cannot build the problem");
+  if ((st = nco_config_build_problems(cfg, 0, &pb, NULL, &se))) return se ? spec_fail() : fail(st, "cannot build the problem");
   size_t dim = pb->dim, dx = nco_problem_root(pb)->dim;
   if ((st = nco_npy_read(a->params, &x)) || (st = nco_array_to_f32(&x))) {
     rc = fail(st, "cannot read --params");
@@ -736,7 +737,8 @@ static int cmd_certify(int argc, char **argv) {
   nco_certificate c;
   trace_cols tc;
   memset(&tc, 0, sizeof tc);
-  if ((st = nco_config_build_problem(&cfg, &pb))) return fail(st, "cannot build the problem");
+  if ((st = nco_config_build_problems(&cfg, 0, &pb, NULL, &spec_error)))
+    return spec_error ? spec_fail() : fail(st, "cannot build the problem");
   rc = 1;
   if (!(theta0 = calloc(pb->dim, sizeof *theta0))) {
     rc = fail(NCO_ERR_NOMEM, "out of memory");

@@ -29,8 +29,9 @@ static int read_npy(const nco_config *cfg, const char *path, const char *key, nc
 
 /* An error in the spec's values found while reading the data:
  * "FILE:LINE: section.key: what is wrong". */
-static int located(const nco_config *cfg, int st, const char *section, const char *key, const char *what) {
+static int located(const nco_config *cfg, int *spec_error, int st, const char *section, const char *key, const char *what) {
   char where[1200];
+  if (spec_error) *spec_error = 1;
   nco_config_where(cfg, section, key, where, sizeof where);
   return nco_error(st, "%s: %s.%s: %s", where, section, key, what);
 }
@@ -57,12 +58,12 @@ static int label_count(const nco_array *y, size_t *out) {
 }
 
 /* Keeps n rows (random from rng, or the first n). */
-static int keep(const nco_config *cfg, nco_array *x, nco_array *y, size_t n, nco_rng *rng, const char *key) {
+static int keep(const nco_config *cfg, int *se, nco_array *x, nco_array *y, size_t n, nco_rng *rng, const char *key) {
   if (!n || !x->ndim) return NCO_OK;
   if (n > x->shape[0]) {
     char m[400];
     snprintf(m, sizeof m, "%zu is more than the %zu samples available (%s)", n, x->shape[0], x->origin);
-    return located(cfg, NCO_ERR_RANGE, "data", key, m);
+    return located(cfg, se, NCO_ERR_RANGE, "data", key, m);
   }
   return nco_data_subset(x, y, n, cfg->data_subset_order == 0 ? rng : NULL);
 }
@@ -70,7 +71,7 @@ static int keep(const nco_config *cfg, nco_array *x, nco_array *y, size_t n, nco
 /* Training (and test) arrays of a network's data, preprocessed: held-out
  * split, subsets, scaling, downsampling, standardisation. The training set
  * never depends on whether the test set is wanted. */
-static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array *Y, nco_array *Xt, nco_array *Yt) {
+static int nn_data(const nco_config *cfg, int *se, int want_test, nco_array *X, nco_array *Y, nco_array *Xt, nco_array *Yt) {
   const char *src = cfg->data_source;
   int st = NCO_OK;
   if (!strcmp(src, "fashion-mnist")) {
@@ -91,7 +92,7 @@ static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array
       char a[64], b[64], m[400];
       snprintf(m, sizeof m, "features %s and targets %s: expected (n, ...) and (n) or (n, k)",
                nco_array_shape_str(X, a, sizeof a), nco_array_shape_str(Y, b, sizeof b));
-      return located(cfg, NCO_ERR_SHAPE, "data", "targets", m);
+      return located(cfg, se, NCO_ERR_SHAPE, "data", "targets", m);
     }
   }
   if (st) return nco_error_context(st, "data.source = %s", src);
@@ -105,7 +106,7 @@ static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array
     if (nt < 1 || nt >= N) {
       char m[200];
       snprintf(m, sizeof m, "holds out %zu of %zu samples: at least 1 must be in each part", nt, N);
-      return located(cfg, NCO_ERR_RANGE, "data", "test_fraction", m);
+      return located(cfg, se, NCO_ERR_RANGE, "data", "test_fraction", m);
     }
     nco_array a = {0}, b = {0};
     if ((st = nco_data_split(X, Y, nt, &r_split, &a, &b))) return st;
@@ -115,8 +116,8 @@ static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array
       nco_array_free(&a), nco_array_free(&b);
     }
   }
-  if ((st = keep(cfg, X, Y, cfg->data_subset, &r_sub, "subset"))) return st;
-  if (Xt->ndim && (st = keep(cfg, Xt, Yt, cfg->data_test_subset, &r_tsub, "test_subset"))) return st;
+  if ((st = keep(cfg, se, X, Y, cfg->data_subset, &r_sub, "subset"))) return st;
+  if (Xt->ndim && (st = keep(cfg, se, Xt, Yt, cfg->data_test_subset, &r_tsub, "test_subset"))) return st;
   /* scale: auto = uint8 ÷ 255, else as read */
   nco_array *xs[2] = {X, Xt};
   for (int i = 0; i < 2; i++) {
@@ -127,7 +128,7 @@ static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array
       char m[400];
       snprintf(m, sizeof m, "unit scaling divides uint8 images by 255; %s holds %s (use none or standardize)", a->origin,
                nco_dtype_name(a->dtype));
-      return located(cfg, NCO_ERR_INVALID, "data", "scale", m);
+      return located(cfg, se, NCO_ERR_INVALID, "data", "scale", m);
     }
     if ((st = unit ? nco_data_scale_u8(a) : nco_array_to_f32(a))) return st;
   }
@@ -139,7 +140,7 @@ static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array
         char m[400], sh[64];
         snprintf(m, sizeof m, "needs images (n, H, W) or (n, C, H, W); %s has shape %s", a->origin,
                  nco_array_shape_str(a, sh, sizeof sh));
-        return located(cfg, NCO_ERR_SHAPE, "data", "downsample", m);
+        return located(cfg, se, NCO_ERR_SHAPE, "data", "downsample", m);
       }
       if ((st = nco_data_resize_area(a, cfg->data_downsample, cfg->data_downsample, &r))) return st;
       nco_array_free(a);
@@ -156,7 +157,7 @@ static int nn_data(const nco_config *cfg, int want_test, nco_array *X, nco_array
   return NCO_OK;
 }
 
-static int nn_model(const nco_config *cfg, const nco_array *X, size_t classes, nco_nn_model **out) {
+static int nn_model(const nco_config *cfg, int *se, const nco_array *X, size_t classes, nco_nn_model **out) {
   nco_nn_model *m = NULL;
   int st;
   size_t in_shape[3];
@@ -171,7 +172,7 @@ static int nn_model(const nco_config *cfg, const nco_array *X, size_t classes, n
       char m2[400], sh[64];
       snprintf(m2, sizeof m2, "lenet needs images (n, H, W) or (n, C, H, W); %s has shape %s", X->origin,
                nco_array_shape_str(X, sh, sizeof sh));
-      return located(cfg, NCO_ERR_SHAPE, "problem", "type", m2);
+      return located(cfg, se, NCO_ERR_SHAPE, "problem", "type", m2);
     }
     st = nco_nn_model_create(3, in_shape, &m);
   } else {
@@ -200,17 +201,19 @@ static int nn_model(const nco_config *cfg, const nco_array *X, size_t classes, n
   if (!st) st = nco_nn_add_dense(m, classes, 1);
   if (st) {
     nco_nn_model_free(m);
-    char sh[64];
-    return nco_error_context(st, "problem.type = %s on inputs %s", cfg->problem_type, nco_array_shape_str(X, sh, sizeof sh));
+    char sh[64], msg[1600];
+    snprintf(msg, sizeof msg, "%s does not fit the inputs %s (%.200s): %.900s", cfg->problem_type, nco_array_shape_str(X, sh, sizeof sh),
+             X->origin, nco_last_error());
+    return located(cfg, se, st, "problem", "type", msg);
   }
   *out = m;
   return NCO_OK;
 }
 
-static int build_nn(const nco_config *cfg, int want_test, nco_problem **pb, nco_problem **test) {
+static int build_nn(const nco_config *cfg, int *se, int want_test, nco_problem **pb, nco_problem **test) {
   nco_array X = {0}, Y = {0}, Xt = {0}, Yt = {0};
   nco_nn_model *m = NULL;
-  int st = nn_data(cfg, want_test, &X, &Y, &Xt, &Yt);
+  int st = nn_data(cfg, se, want_test, &X, &Y, &Xt, &Yt);
   size_t classes = 0;
   if (st) goto done;
   if (Y.ndim == 2) {
@@ -218,7 +221,7 @@ static int build_nn(const nco_config *cfg, int want_test, nco_problem **pb, nco_
     if (cfg->data_classes && cfg->data_classes != classes) {
       char m2[400];
       snprintf(m2, sizeof m2, "%zu, but the targets %s have %zu columns", cfg->data_classes, Y.origin, classes);
-      st = located(cfg, NCO_ERR_SHAPE, "data", "classes", m2);
+      st = located(cfg, se, NCO_ERR_SHAPE, "data", "classes", m2);
       goto done;
     }
   } else if (cfg->data_classes) {
@@ -231,7 +234,7 @@ static int build_nn(const nco_config *cfg, int want_test, nco_problem **pb, nco_
     classes = c1 > c2 ? c1 : c2;
     if (classes < 2) classes = 2;
   }
-  if ((st = nn_model(cfg, &X, classes, &m))) goto done;
+  if ((st = nn_model(cfg, se, &X, classes, &m))) goto done;
   nco_nn_opts o = nco_nn_defaults(cfg->nn_loss == 1 ? NCO_NN_LOSS_LEAST_SQUARES : NCO_NN_LOSS_CROSS_ENTROPY);
   o.reduction = (int)cfg->reduction;
   static const nco_nn_init_kind kinds[] = {NCO_NN_INIT_TORCH, NCO_NN_INIT_XAVIER_UNIFORM, NCO_NN_INIT_KAIMING_NORMAL,
@@ -256,9 +259,9 @@ done:
 
 /* ---- every problem ----------------------------------------------------------- */
 
-int nco_config_build_problem(const nco_config *cfg, nco_problem **out) { return nco_config_build_problems(cfg, 0, out, NULL); }
+int nco_config_build_problem(const nco_config *cfg, nco_problem **out) { return nco_config_build_problems(cfg, 0, out, NULL, NULL); }
 
-int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **out, nco_problem **test_out) {
+int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **out, nco_problem **test_out, int *se) {
   nco_array A = {0}, B = {0}, V = {0};
   nco_problem *pb = NULL, *test = NULL;
   nco_rng rng;
@@ -266,10 +269,11 @@ int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem 
   const char *t = cfg->problem_type;
   *out = NULL;
   if (test_out) *test_out = NULL;
+  if (se) *se = 0;
   want_test = want_test || cfg->eval_every > 0;
   nco_rng_seed(&rng, cfg->data_seed);
   if (nco_config_is_network(cfg)) {
-    st = build_nn(cfg, want_test && test_out, &pb, test_out ? &test : NULL);
+    st = build_nn(cfg, se, want_test && test_out, &pb, test_out ? &test : NULL);
   } else if (!strcmp(t, "linear_ls") || !strcmp(t, "glm") || !strcmp(t, "shallow") || !strcmp(t, "lowrank")) {
     if (synth) {
       if (!strcmp(t, "linear_ls"))

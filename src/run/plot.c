@@ -288,9 +288,13 @@ static const char *probe_label(const char *col) {
 static int plot_misfit_distance(const char *dir, table *t) {
   double *mis = column(t, "misfit"), *dis = column(t, "distance");
   if (!mis || !dis) return NCO_OK;
-  line ls[3];
+  line ls[MAX_COLS + 3];
   size_t k = 0;
-  ls[k++] = (line){dis, mis, t->nrow, "trajectory"};
+  ls[k++] = (line){dis, mis, t->nrow, "whole network"};
+  /* per layer, as Oymak & Soltanolkotabi's Fig. 2 */
+  for (size_t c = 0; c < t->ncol; c++)
+    if (!strncmp(t->col[c].name, "distance.", 9)) ls[k++] = (line){t->col[c].v, mis, t->nrow, t->col[c].name + 9};
+  if (k == 1) ls[0].label = "trajectory";
   char path[4200];
   snprintf(path, sizeof path, "%s/certificate.json", dir);
   double alpha = json_number(path, "theorem_2_1", "alpha"), beta = json_number(path, "theorem_2_1", "beta");

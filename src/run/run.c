@@ -181,6 +181,60 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* ‖x − y‖ in double with four accumulators in a fixed order (the same bits
+ * on every machine). vec.h's nco_dist2 has one accumulator: its loop is
+ * latency-bound, ~4× slower, which at d ~ 10⁵ made each trajectory probe
+ * cost several per cent of a training step. */
+static double dist_fast(size_t n, const float *x, const float *y) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    double d0 = (double)x[i] - y[i], d1 = (double)x[i + 1] - y[i + 1], d2 = (double)x[i + 2] - y[i + 2],
+           d3 = (double)x[i + 3] - y[i + 3];
+    s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+  }
+  for (; i < n; i++) {
+    double d = (double)x[i] - y[i];
+    s0 += d * d;
+  }
+  return sqrt((s0 + s1) + (s2 + s3));
+}
+
+/* Σ (x − y)² (squared, for sums over slices) */
+static double sq_dist(size_t n, const float *x, const float *y) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    double d0 = (double)x[i] - y[i], d1 = (double)x[i + 1] - y[i + 1], d2 = (double)x[i + 2] - y[i + 2],
+           d3 = (double)x[i + 3] - y[i + 3];
+    s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+  }
+  for (; i < n; i++) {
+    double d = (double)x[i] - y[i];
+    s0 += d * d;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* The same, and prev ← x in the same pass (the path length: one pass over
+ * θ per step). */
+static double dist_copy(size_t n, const float *x, float *prev) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    double d0 = (double)x[i] - prev[i], d1 = (double)x[i + 1] - prev[i + 1], d2 = (double)x[i + 2] - prev[i + 2],
+           d3 = (double)x[i + 3] - prev[i + 3];
+    s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+    prev[i] = x[i], prev[i + 1] = x[i + 1], prev[i + 2] = x[i + 2], prev[i + 3] = x[i + 3];
+  }
+  for (; i < n; i++) {
+    double d = (double)x[i] - prev[i];
+    s0 += d * d;
+    prev[i] = x[i];
+  }
+  return sqrt((s0 + s1) + (s2 + s3));
+}
+
 /* ---- the run state ------------------------------------------------------ */
 
 /* A trace column after batch_loss: a probe, one layer's distance, or a
@@ -231,12 +285,13 @@ typedef struct run {
   float *xstar;               /* [dim] run.x_star (p = 0 when only x was given), or NULL */
   float *rgrad;               /* [dim] Riemannian gradient scratch (sphere problems) */
   double r0;                  /* misfit: ‖r(θ_0)‖ */
+  nco_misfit *misfit;         /* residual-based misfit where the loss is not c·½‖r‖² (ℓ2 under MEAN), else NULL */
   double theta0_norm;
   nco_lanczos_opts lz;
   /* per-row caches (valid for step *_t) */
-  uint64_t hess_t, jac_t, test_t, layer_t;
-  double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc;
-  double layer_rel[MAX_LAYERS];
+  uint64_t hess_t, jac_t, test_t, layer_t, d0_t;
+  double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc, d0;
+  double layer_rel[MAX_LAYERS], layer_norm0[MAX_LAYERS];
   /* regularity (after the run) */
   int reg_done;
   nco_regularity reg;
@@ -257,6 +312,7 @@ static void run_free(run *r) {
   nco_problem_free(r->pb);
   nco_problem_free(r->test);
   nco_regularity_free(&r->reg);
+  nco_misfit_free(r->misfit);
   free(r->spec_text), free(r->perm), free(r->theta0), free(r->prev), free(r->gfull), free(r->idx);
   free(r->cols), free(r->xstar), free(r->rgrad);
   free(r);
@@ -338,6 +394,8 @@ static int columns_setup(run *r) {
       r->nlayers++;
       last_layer = q.layer;
     }
+    for (size_t l = 0; l < r->nlayers; l++)
+      r->layer_norm0[l] = nco_nrm2(r->layers[l].length, r->theta0 + r->layers[l].offset);
   }
   for (int p = 0; p < NCO_PROBE_COUNT; p++) {
     if (!cfg->probe_every[p] || p == NCO_PROBE_regularity) continue;
@@ -369,8 +427,8 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
   int st;
   nco_config *cfg = &r->cfg;
   r->last_ckpt = UINT64_MAX;
-  r->hess_t = r->jac_t = r->test_t = r->layer_t = UINT64_MAX;
-  if ((st = nco_config_build_problems(cfg, 0, &r->pb, &r->test))) return st;
+  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = UINT64_MAX;
+  if ((st = nco_config_build_problems(cfg, 0, &r->pb, &r->test, spec_error))) return st;
   r->net = nco_nn_is_nn(r->pb);
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
@@ -439,7 +497,13 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
     }
   }
   r->r0 = NAN;
-  if (pe[NCO_PROBE_misfit]) {
+  if (pe[NCO_PROBE_misfit] && cfg->reg == NCO_REG_L2 && cfg->reduction == NCO_REDUCE_MEAN) {
+    /* the ℓ2 penalty is not scaled by the reduction (reg.h): the loss is
+     * not c·½‖r‖², so the rows evaluate the residual */
+    if ((st = nco_misfit_create(r->pb, 0, r->theta0, NULL, r->n, &r->misfit)))
+      return nco_error_context(st, "probes.misfit");
+    r->r0 = nco_misfit_r0(r->misfit);
+  } else if (pe[NCO_PROBE_misfit]) {
     /* ‖r(θ_0)‖ from the loss c·½‖r‖² (problem.h): the rows then need no
      * residual evaluation of their own */
     double f0;
@@ -528,6 +592,24 @@ static const float *landscape_grad(run *r, const float *x) {
   return r->rgrad;
 }
 
+/* ‖θ_t − θ_0‖ and the per-layer distances in one pass over θ: the layers
+ * are contiguous slices from 0, the rest (the invex lifting's p) follows. */
+static void distances(run *r, const float *x) {
+  double total = 0;
+  size_t end = 0;
+  for (size_t l = 0; l < r->nlayers; l++) {
+    const nco_slice *sl = &r->layers[l];
+    double ss = sq_dist(sl->length, x + sl->offset, r->theta0 + sl->offset);
+    /* Oymak & Soltanolkotabi §5.1: ‖W_l − W_l,0‖_F/‖W_l,0‖_F (‖W_l,0‖
+     * computed once) */
+    r->layer_rel[l] = r->layer_norm0[l] > 0 ? sqrt(ss) / r->layer_norm0[l] : NAN;
+    total += ss;
+    end = sl->offset + sl->length;
+  }
+  r->d0 = sqrt(total + sq_dist(r->dim - end, x + end, r->theta0 + end));
+  r->d0_t = r->layer_t = r->t;
+}
+
 /* One probe's value at step t (x = the output point; cur_loss and, where
  * needed, gfull hold the full-batch values there). */
 static int probe_value(run *r, const column *c, const float *x, double *v) {
@@ -535,11 +617,16 @@ static int probe_value(run *r, const column *c, const float *x, double *v) {
   uint64_t t = r->t;
   *v = NAN;
   if (c->kind == COL_LAYER) {
-    if (r->layer_t != t) {
-      if ((st = nco_distance_slices(r->dim, x, r->theta0, r->layers, r->nlayers, NULL, r->layer_rel))) return st;
-      r->layer_t = t;
-    }
+    /* Oymak & Soltanolkotabi §5.1: ‖W_l − W_l,0‖_F/‖W_l,0‖_F per layer (the
+     * norms of θ_0's slices are computed once) */
+    if (r->layer_t != t) distances(r, x);
     *v = r->layer_rel[c->layer];
+    return NCO_OK;
+  }
+  if (c->probe == NCO_PROBE_dist_init || c->probe == NCO_PROBE_distance) {
+    if (r->d0_t != t) distances(r, x);
+    if (c->probe == NCO_PROBE_dist_init) *v = r->d0;
+    else *v = r->theta0_norm > 0 ? r->d0 / r->theta0_norm : NAN; /* ‖θ_t − θ_0‖/‖θ_0‖ (Oymak & Soltanolkotabi §5) */
     return NCO_OK;
   }
   if (c->kind == COL_TEST_LOSS || c->kind == COL_TEST_ACC) {
@@ -553,7 +640,6 @@ static int probe_value(run *r, const column *c, const float *x, double *v) {
   }
   switch (c->probe) {
     case NCO_PROBE_grad_norm: *v = nco_nrm2(r->dim, r->gfull); break;
-    case NCO_PROBE_dist_init: *v = nco_dist2(r->dim, x, r->theta0); break;
     case NCO_PROBE_path_length: *v = r->path_length; break;
     case NCO_PROBE_loss_unreg:
       if (r->cfg.reg == NCO_REG_NONE) *v = r->cur_loss;
@@ -590,9 +676,9 @@ static int probe_value(run *r, const column *c, const float *x, double *v) {
       break;
     case NCO_PROBE_misfit:
       /* ‖r_t‖ = √(2 f/c) from the row's loss f = c·½‖r‖² (problem.h) */
-      *v = sqrt(2 * r->cur_loss / nco_problem_scale(r->pb, r->n)) / r->r0;
+      if (r->misfit) st = nco_misfit_eval(r->misfit, x, v, NULL);
+      else *v = sqrt(2 * r->cur_loss / nco_problem_scale(r->pb, r->n)) / r->r0;
       break;
-    case NCO_PROBE_distance: st = nco_distance(r->dim, x, r->theta0, NULL, v); break;
     default: break;
   }
   if (st == NCO_ERR_RANGE && (c->probe == NCO_PROBE_pl_ratio || c->probe == NCO_PROBE_quasi_convexity)) {
@@ -927,7 +1013,7 @@ static int write_outputs(run *r, int stop, const char *message) {
   putf(&b, ",\n  \"path_length\": ");
   json_num(&b, r->path_on ? r->path_length : NAN);
   putf(&b, ",\n  \"dist_init\": ");
-  json_num(&b, nco_dist2(r->dim, xo, r->theta0));
+  json_num(&b, dist_fast(r->dim, xo, r->theta0));
   putf(&b, ",\n  \"theta0_norm\": ");
   json_num(&b, r->theta0_norm);
   if (r->cfg.probe_every[NCO_PROBE_misfit]) {
@@ -1118,6 +1204,7 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
   nco_optim *o = r->o;
   double t_start = now_seconds() - r->train_seconds;
   double batch_loss = NAN;
+  if (r->path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
   int logged_t = row_done;
 
   for (;;) {
@@ -1174,10 +1261,10 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
       break;
     }
     /* 6: the step */
-    if (r->path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
     if ((st = do_step(r, &batch_loss))) goto fail;
     row_done = logged_t = 0;
-    if (r->path_on) r->path_length += nco_dist2(r->dim, nco_optim_x(o), r->prev);
+    /* prev holds x_t; after this, x_{t+1} */
+    if (r->path_on) r->path_length += dist_copy(r->dim, nco_optim_x(o), r->prev);
     r->train_seconds = now_seconds() - t_start;
   }
   /* the last state always has its row, except when interrupted (the resumed
