@@ -639,7 +639,7 @@ static int probe_value(run *r, const column *c, const float *x, double *v) {
     return NCO_OK;
   }
   switch (c->probe) {
-    case NCO_PROBE_grad_norm: *v = nco_nrm2(r->dim, r->gfull); break;
+    case NCO_PROBE_grad_norm: *v = nco_nrm2(r->dim, landscape_grad(r, x)); break; /* Riemannian on the sphere */
     case NCO_PROBE_path_length: *v = r->path_length; break;
     case NCO_PROBE_loss_unreg:
       if (r->cfg.reg == NCO_REG_NONE) *v = r->cur_loss;
@@ -975,7 +975,7 @@ static int write_outputs(run *r, int stop, const char *message) {
   uint64_t keep_iter = r->best_iter;
   if (stop != NCO_ERR_NONFINITE && !full_eval(r, 1)) {
     final = r->cur_loss;
-    gnorm = nco_nrm2(r->dim, r->gfull);
+    gnorm = nco_nrm2(r->dim, landscape_grad(r, xo));
     if (r->cfg.reg == NCO_REG_NONE) unreg = final;
     else if (nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &unreg)) unreg = NAN;
   }
@@ -1091,7 +1091,7 @@ static int do_step(run *r, double *batch_loss) {
   if (r->fused) {
     r->samples += r->n;
     *batch_loss = r->cur_loss;
-    ist = nco_optim_step(o, r->gfull, r->cur_loss);
+    ist = nco_optim_step_trusted(o, r->gfull, r->cur_loss); /* nco_problem_eval checked it */
   } else if (is_full_batch(r)) {
     r->samples += r->n;
     ist = nco_optim_iterate(o, r->pb, NULL, r->n, batch_loss, NULL);
@@ -1225,7 +1225,7 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
       break;
     }
     if (r->have_grad && r->cfg.grad_tol > 0) {
-      double gn = nco_nrm2(r->dim, r->gfull);
+      double gn = nco_nrm2(r->dim, landscape_grad(r, nco_optim_output(r->o)));
       if (gn <= r->cfg.grad_tol) {
         stop = NCO_CONVERGED;
         snprintf(msg, sizeof msg, "‖∇f‖ = %.6g ≤ grad_tol %.6g at step %llu", gn, r->cfg.grad_tol, (unsigned long long)r->t);

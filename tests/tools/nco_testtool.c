@@ -1,0 +1,254 @@
+/* nco_testtool — small helpers for the shell tests (tests/test_*.sh), so
+ * that they need nothing beyond bash, awk and coreutils (no Python at test
+ * time). Not part of ncopt: it reads .npy through libncopt's reader (itself
+ * tested against numpy-written fixtures in test_npy) and JSON through a
+ * minimal parser of its own.
+ *
+ *   nco_testtool json FILE KEY[.KEY...]    print a value (numbers %.17g; true/false; null; strings raw)
+ *   nco_testtool npy-shape FILE            "<f4 (8,)" / "<f8 (3, 2)"
+ *   nco_testtool npy-values FILE           every value, one per line (%.17g)
+ *   nco_testtool npy-write FILE f4|f8 SHAPE V...   write a C-order array ("4,3"; "" for a scalar)
+ *   nco_testtool csv-col FILE NAME         one column of a CSV with a header, one value per line
+ *   nco_testtool complete-rows FILE        exit 0 iff every line ends in \n, has the header's field
+ *                                          count, and the first field strictly increases
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ncopt/ncopt.h"
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *b = malloc(cap + 1);
+  size_t r;
+  while (b && (r = fread(b + n, 1, cap - n, fp)) > 0) {
+    n += r;
+    if (n == cap) {
+      char *nb = realloc(b, 2 * cap + 1);
+      if (!nb) {
+        free(b);
+        b = NULL;
+        break;
+      }
+      b = nb, cap *= 2;
+    }
+  }
+  fclose(fp);
+  if (b) b[n] = '\0';
+  if (len) *len = n;
+  return b;
+}
+
+/* ---- minimal JSON: skip or descend ---- */
+static const char *ws(const char *p) {
+  while (*p && isspace((unsigned char)*p)) p++;
+  return p;
+}
+static const char *skip_value(const char *p);
+static const char *skip_string(const char *p) {
+  p++;
+  while (*p && *p != '"') p += (*p == '\\' && p[1]) ? 2 : 1;
+  return *p ? p + 1 : p;
+}
+static const char *skip_value(const char *p) {
+  p = ws(p);
+  if (*p == '"') return skip_string(p);
+  if (*p == '{' || *p == '[') {
+    char close = *p == '{' ? '}' : ']';
+    p = ws(p + 1);
+    while (*p && *p != close) {
+      p = skip_value(p);
+      p = ws(p);
+      if (*p == ':' || *p == ',') p = ws(p + 1);
+    }
+    return *p ? p + 1 : p;
+  }
+  while (*p && *p != ',' && *p != '}' && *p != ']' && !isspace((unsigned char)*p)) p++;
+  return p;
+}
+/* value of key (len k) in the object at p, or NULL */
+static const char *find_key(const char *p, const char *key, size_t k) {
+  p = ws(p);
+  if (*p != '{') return NULL;
+  p = ws(p + 1);
+  while (*p == '"') {
+    const char *ks = p + 1, *ke = skip_string(p) - 1;
+    p = ws(skip_string(p));
+    if (*p != ':') return NULL;
+    p = ws(p + 1);
+    if ((size_t)(ke - ks) == k && !strncmp(ks, key, k)) return p;
+    p = ws(skip_value(p));
+    if (*p == ',') p = ws(p + 1);
+  }
+  return NULL;
+}
+
+static int cmd_json(const char *file, const char *path) {
+  char *b = slurp(file, NULL);
+  if (!b) return fprintf(stderr, "json: cannot read %s\n", file), 2;
+  const char *p = b;
+  while (p && *path) {
+    const char *dot = strchr(path, '.');
+    size_t k = dot ? (size_t)(dot - path) : strlen(path);
+    p = find_key(p, path, k);
+    path += k + (dot ? 1 : 0);
+  }
+  if (!p) {
+    free(b);
+    return fprintf(stderr, "json: no such key in %s\n", file), 1;
+  }
+  p = ws(p);
+  if (*p == '"') {
+    const char *e = skip_string(p) - 1;
+    printf("%.*s\n", (int)(e - p - 1), p + 1);
+  } else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5) || !strncmp(p, "null", 4)) {
+    printf("%s\n", !strncmp(p, "true", 4) ? "true" : !strncmp(p, "false", 5) ? "false" : "null");
+  } else if (*p == '{' || *p == '[') {
+    const char *e = skip_value(p);
+    printf("%.*s\n", (int)(e - p), p);
+  } else {
+    printf("%.17g\n", strtod(p, NULL));
+  }
+  free(b);
+  return 0;
+}
+
+static int read_npy(const char *file, nco_array *a) {
+  if (nco_npy_read(file, a)) return fprintf(stderr, "npy: %s\n", nco_last_error()), 1;
+  return 0;
+}
+
+static int cmd_npy_shape(const char *file) {
+  nco_array a = {0};
+  if (read_npy(file, &a)) return 1;
+  const char *d = a.dtype == NCO_DTYPE_F32 ? "<f4" : a.dtype == NCO_DTYPE_F64 ? "<f8" : nco_dtype_name(a.dtype);
+  printf("%s (", d);
+  for (size_t i = 0; i < a.ndim; i++) printf("%s%zu", i ? ", " : "", a.shape[i]);
+  printf("%s)\n", a.ndim == 1 ? "," : "");
+  nco_array_free(&a);
+  return 0;
+}
+
+static int cmd_npy_values(const char *file) {
+  nco_array a = {0};
+  if (read_npy(file, &a)) return 1;
+  for (size_t i = 0; i < a.size; i++) {
+    double v = a.dtype == NCO_DTYPE_F32   ? ((float *)a.data)[i]
+               : a.dtype == NCO_DTYPE_F64 ? ((double *)a.data)[i]
+               : a.dtype == NCO_DTYPE_I32 ? ((int *)a.data)[i]
+               : a.dtype == NCO_DTYPE_I64 ? (double)((long long *)a.data)[i]
+                                          : ((unsigned char *)a.data)[i];
+    printf("%.17g\n", v);
+  }
+  nco_array_free(&a);
+  return 0;
+}
+
+static int cmd_npy_write(int argc, char **argv) {
+  if (argc < 3) return fprintf(stderr, "npy-write FILE f4|f8 SHAPE V...\n"), 2;
+  nco_array a = {0};
+  size_t shape[NCO_ARRAY_MAX_DIMS], nd = 0;
+  for (const char *s = argv[2]; *s;) {
+    if (nd == NCO_ARRAY_MAX_DIMS) return 2;
+    shape[nd++] = strtoul(s, (char **)&s, 10);
+    if (*s == ',') s++;
+  }
+  nco_dtype t = !strcmp(argv[1], "f8") ? NCO_DTYPE_F64 : NCO_DTYPE_F32;
+  if (nco_array_alloc(&a, t, nd, shape, NULL)) return fprintf(stderr, "npy-write: %s\n", nco_last_error()), 1;
+  if ((size_t)(argc - 3) != a.size) {
+    nco_array_free(&a);
+    return fprintf(stderr, "npy-write: %d values for %zu entries\n", argc - 3, a.size), 2;
+  }
+  for (size_t i = 0; i < a.size; i++) {
+    double v = strtod(argv[3 + i], NULL);
+    if (t == NCO_DTYPE_F64) ((double *)a.data)[i] = v;
+    else ((float *)a.data)[i] = (float)v;
+  }
+  int st = nco_npy_write(argv[0], &a);
+  nco_array_free(&a);
+  if (st) return fprintf(stderr, "npy-write: %s\n", nco_last_error()), 1;
+  return 0;
+}
+
+static int cmd_csv_col(const char *file, const char *name) {
+  FILE *fp = fopen(file, "r");
+  if (!fp) return fprintf(stderr, "csv-col: cannot read %s\n", file), 2;
+  char *line = NULL;
+  size_t cap = 0;
+  long col = -1;
+  if (getline(&line, &cap, fp) > 0) {
+    long i = 0;
+    for (char *s = line;; i++) {
+      size_t L = strcspn(s, ",\n");
+      if (L == strlen(name) && !strncmp(s, name, L)) col = i;
+      if (s[L] != ',') break;
+      s += L + 1;
+    }
+  }
+  if (col < 0) {
+    free(line), fclose(fp);
+    return fprintf(stderr, "csv-col: no column %s in %s\n", name, file), 1;
+  }
+  while (getline(&line, &cap, fp) > 0) {
+    char *s = line;
+    for (long i = 0; i < col && s; i++) s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL;
+    if (!s) continue;
+    printf("%.*s\n", (int)strcspn(s, ",\n"), s);
+  }
+  free(line);
+  fclose(fp);
+  return 0;
+}
+
+static int cmd_complete_rows(const char *file) {
+  size_t n;
+  char *b = slurp(file, &n);
+  if (!b) return fprintf(stderr, "complete-rows: cannot read %s\n", file), 2;
+  int rc = 0;
+  if (!n || b[n - 1] != '\n') {
+    fprintf(stderr, "complete-rows: last line is incomplete\n");
+    rc = 1;
+  }
+  long nf = -1;
+  double last = -INFINITY;
+  int first = 1;
+  for (char *s = b; rc == 0 && *s;) {
+    char *e = strchr(s, '\n');
+    if (!e) break;
+    long f = 0;
+    for (char *c = s; c < e; c++) f += *c == ',';
+    if (nf < 0) nf = f;
+    else if (f != nf) {
+      fprintf(stderr, "complete-rows: a row has %ld fields, the header %ld\n", f + 1, nf + 1);
+      rc = 1;
+    }
+    if (!first) {
+      double it = strtod(s, NULL);
+      if (!(it > last)) {
+        fprintf(stderr, "complete-rows: iteration %g does not increase\n", it);
+        rc = 1;
+      }
+      last = it;
+    }
+    first = 0;
+    s = e + 1;
+  }
+  free(b);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 4 && !strcmp(argv[1], "json")) return cmd_json(argv[2], argv[3]);
+  if (argc == 3 && !strcmp(argv[1], "npy-shape")) return cmd_npy_shape(argv[2]);
+  if (argc == 3 && !strcmp(argv[1], "npy-values")) return cmd_npy_values(argv[2]);
+  if (argc >= 4 && !strcmp(argv[1], "npy-write")) return cmd_npy_write(argc - 2, argv + 2);
+  if (argc == 4 && !strcmp(argv[1], "csv-col")) return cmd_csv_col(argv[2], argv[3]);
+  if (argc == 3 && !strcmp(argv[1], "complete-rows")) return cmd_complete_rows(argv[2]);
+  fprintf(stderr, "usage: see the comment at the top of tests/tools/nco_testtool.c\n");
+  return 2;
+}
