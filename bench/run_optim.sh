@@ -57,6 +57,7 @@ awk '
   function med(arr, k,   i, j, t, n) { n = 0; for (i in arr) if (index(i, k SUBSEP) == 1) v[++n] = arr[i]
     for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
     return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+  $2 ~ /^#/ { next }
   { split($1, rr, "="); r = rr[2]; side = $2; m = $3; split($4, a, "="); split($6, b, "=")
     k = side " " m; if (!(k in best) || a[2] < best[k]) { best[k] = a[2]; gb[k] = b[2] }
     t[side, m, r] = a[2]

@@ -7,10 +7,12 @@ set -u
 : "${NCO_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 N=$NCO_BIN
 SRC=$NCO_SOURCE_DIR
-# Python (standard library only) reads JSON and .npy; the system one starts
-# fastest (a pyenv shim costs ~0.1 s a call)
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
-python3() { "$PY" "$@"; }
+# JSON, .npy and trace checks go through tests/tools/nco_testtool (no
+# Python at test time); ctest passes its path as NCO_TOOL. Arithmetic and
+# comparisons in the tests use awk.
+: "${NCO_TOOL:?set NCO_TOOL to the nco_testtool binary (built next to ncopt)}"
+[ -x "$NCO_TOOL" ] || { echo "NCO_TOOL=$NCO_TOOL is not an executable" >&2; exit 1; }
+T=$NCO_TOOL
 # bitwise reproducibility is promised at a fixed thread count
 export OPENBLAS_NUM_THREADS=1
 export LC_ALL=C
@@ -80,53 +82,28 @@ same_run() {
   return 0
 }
 
-# json FILE KEY: a top-level value of a JSON file (nested with a.b)
-json() {
-  python3 - "$1" "$2" <<'EOF'
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split('.'):
-    v = v[k]
-print(v if not isinstance(v, float) else repr(v))
-EOF
-}
+# json FILE KEY: a value of a JSON file (nested with a.b); numbers as %.17g,
+# booleans true/false, null, strings raw. Fails if the key is missing.
+json() { "$T" json "$1" "$2"; }
 
-# npy_shape FILE: "dtype shape", e.g. "<f4 (8,)"
-npy_shape() {
-  python3 - "$1" <<'EOF'
-import ast, struct, sys
-b = open(sys.argv[1], 'rb').read()
-assert b[:6] == b'\x93NUMPY', 'not an npy file'
-hl = struct.unpack('<H', b[8:10])[0] if b[6] == 1 else struct.unpack('<I', b[8:12])[0]
-off = 10 if b[6] == 1 else 12
-h = ast.literal_eval(b[off:off + hl].decode('latin1'))
-n = 1
-for s in h['shape']:
-    n *= s
-size = {'<f4': 4, '<f8': 8}[h['descr']]
-assert len(b) == off + hl + n * size, 'size does not match the header'
-print(h['descr'], h['shape'])
-EOF
-}
+# npy_shape FILE: "dtype shape", e.g. "<f4 (8,)"; fails unless the file is a
+# well-formed npy whose size matches its header
+npy_shape() { "$T" npy-shape "$1"; }
+
+# npy_values FILE: every value, C order, one per line (%.17g)
+npy_values() { "$T" npy-values "$1"; }
 
 # npy_write FILE DTYPE SHAPE VALUES...: writes a little npy file
-# (DTYPE f4 or f8; SHAPE like "4,3"; values in C order)
-npy_write() {
-  python3 - "$@" <<'EOF'
-import struct, sys
-path, dt, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split(',') if s)
-vals = [float(v) for v in sys.argv[4:]]
-n = 1
-for s in shape:
-    n *= s
-assert len(vals) == n, (len(vals), n)
-d = "{'descr': '<%s', 'fortran_order': False, 'shape': %s, }" % (dt, repr(shape))
-h = d + ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
-with open(path, 'wb') as f:
-    f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode('latin1'))
-    f.write(struct.pack('<%d%s' % (n, {'f4': 'f', 'f8': 'd'}[dt]), *vals))
-EOF
-}
+# (DTYPE f4 or f8; SHAPE like "4,3", "" for a scalar; values in C order)
+npy_write() { "$T" npy-write "$@"; }
+
+# csv_col FILE NAME: one column of a CSV with a header, one value per line
+csv_col() { "$T" csv-col "$1" "$2"; }
+
+# calc EXPR: prints an awk expression's value (%.17g)
+calc() { awk "BEGIN { printf \"%.17g\n\", ($1) }"; }
+# holds EXPR: succeeds iff the awk expression is true (non-zero)
+holds() { awk "BEGIN { exit !($1) }"; }
 
 # rows FILE: data rows of a trace
 rows() { echo $(($(wc -l <"$1") - 1)); }
@@ -171,21 +148,7 @@ kill_at_row() {
 
 # complete_rows FILE: every line ends with a newline, has as many fields
 # as the header, and iter strictly increases
-complete_rows() {
-  python3 - "$1" <<'EOF'
-import sys
-data = open(sys.argv[1], 'rb').read()
-assert data.endswith(b'\n'), 'last line is incomplete'
-lines = data.decode().split('\n')[:-1]
-nf = lines[0].count(',')
-prev = -1
-for i, l in enumerate(lines[1:], 2):
-    assert l.count(',') == nf, 'line %d has %d fields, header %d' % (i, l.count(',') + 1, nf + 1)
-    it = int(l.split(',')[0])
-    assert it > prev, 'line %d: iter %d after %d' % (i, it, prev)
-    prev = it
-EOF
-}
+complete_rows() { "$T" complete-rows "$1"; }
 
 # one_line FILE: FILE has exactly one line
 one_line() { [ "$(wc -l <"$1")" = 1 ]; }

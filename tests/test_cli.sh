@@ -127,13 +127,21 @@ for k in iterations train_seconds stop message final_loss final_loss_unreg final
 done
 expect_eq 60 "$(json r1/summary.json iterations)" "summary iterations"
 expect_eq max_iter "$(json r1/summary.json stop)" "summary stop"
-check "0 < train_seconds < 10" python3 -c "import json; t=json.load(open('r1/summary.json'))['train_seconds']; assert 0 < t < 10"
-check "final_loss is the last row's loss" python3 -c "
-import json; s=json.load(open('r1/summary.json')); last=open('r1/trace.csv').read().split('\n')[-2].split(',')
-assert float(last[3]) == s['final_loss'], (last[3], s['final_loss'])
-assert float(last[9]) == s['final_loss_unreg'] and float(last[6]) == s['final_grad_norm']
-rows=[float(l.split(',')[3]) for l in open('r1/trace.csv').read().split('\n')[1:-1]]
-assert s['best_loss'] <= min(rows)"
+check "0 < train_seconds < 10" awk -v t="$(json r1/summary.json train_seconds)" 'BEGIN { exit !(t != "" && t + 0 > 0 && t + 0 < 10) }'
+# final_loss == the last row's loss (numerically, as doubles), likewise
+# loss_unreg and grad_norm; best_loss <= every logged loss
+final_is_last() {
+  awk -F, -v fl="$(json r1/summary.json final_loss)" -v fu="$(json r1/summary.json final_loss_unreg)" \
+    -v fg="$(json r1/summary.json final_grad_norm)" -v bl="$(json r1/summary.json best_loss)" '
+    NR > 1 { n++; l = $4; u = $10; g = $7; if (n == 1 || $4 + 0 < m) m = $4 + 0 }
+    END {
+      if (fl == "" || fu == "" || fg == "" || bl == "" || n == 0) exit 1
+      if (l + 0 != fl + 0) { print "  last loss " l ", final_loss " fl > "/dev/stderr"; exit 1 }
+      if (u + 0 != fu + 0 || g + 0 != fg + 0) exit 1
+      exit !(bl + 0 <= m)
+    }' <r1/trace.csv
+}
+check "final_loss is the last row's loss" final_is_last
 run trq train glm.ini --out r1q --quiet
 check "--quiet: nothing on stderr" test ! -s trq.err
 check "the same spec twice gives the same run" same_run r1 r1q
@@ -145,9 +153,9 @@ printf '[data]\nn = 100000\nd = 40\n[problem]\ntype = linear_ls\n[run]\niteratio
 t0=$EPOCHREALTIME
 "$N" train dl.ini --out dl --quiet
 t1=$EPOCHREALTIME
-check "train_seconds excludes data loading (loop < 1/3 of the wall time)" python3 -c "
-import json; t=json.load(open('dl/summary.json'))['train_seconds']; w=$t1-$t0
-assert 0 < t < w / 3, (t, w)"
+check "train_seconds excludes data loading (loop < 1/3 of the wall time)" \
+  awk -v t="$(json dl/summary.json train_seconds)" -v t0="$t0" -v t1="$t1" \
+  'BEGIN { w = t1 - t0; if (!(t != "" && t + 0 > 0 && t + 0 < w / 3)) { print "  train_seconds " t ", wall " w > "/dev/stderr"; exit 1 } }'
 
 # ---- evaluations: a full-batch first-order step reuses the logged evaluation
 sed -e 's/log_every = 5/log_every = 1/' glm.ini >glm1.ini
@@ -159,10 +167,17 @@ check "log_every changes only which rows are written" same_rows
 # ---- eval at a finished run's parameters ------------------------------------
 run ev eval r1/spec.ini --params r1/params.npy
 expect_rc 0 "$RC" "ncopt eval"
-check "eval: loss, loss_unreg, grad_norm equal the summary's final values" python3 -c "
-import json; s=json.load(open('r1/summary.json')); e=dict(l.split(None,1) for l in open('ev.out').read().splitlines())
-assert float(e['loss']) == s['final_loss'], (e['loss'], s['final_loss'])
-assert float(e['loss_unreg']) == s['final_loss_unreg'] and float(e['grad_norm']) == s['final_grad_norm']"
+# eval_matches EVAL_OUT SUMMARY KEY...: for each KEY (loss, loss_unreg,
+# grad_norm), eval's "KEY VALUE" line equals the summary's final_KEY as a double
+eval_matches() {
+  local out=$1 sum=$2 k v
+  shift 2
+  for k in "$@"; do
+    v=$(json "$sum" "final_$k") || return 1
+    awk -v k="$k" -v v="$v" '$1 == k { n++; x = $2 } END { if (n != 1 || x + 0 != v + 0) { print "  eval " k " = " x ", summary " v > "/dev/stderr"; exit 1 } }' <"$out" || return 1
+  done
+}
+check "eval: loss, loss_unreg, grad_norm equal the summary's final values" eval_matches ev.out r1/summary.json loss loss_unreg grad_norm
 npy_write wrong.npy f4 3 1 2 3
 run evbad eval r1/spec.ini --params wrong.npy
 expect_rc 1 "$RC" "eval with parameters of the wrong size"
@@ -191,9 +206,7 @@ while IFS=$'\t' read -r name label; do
     *)
       expect_eq "<f4 (64,)" "$(npy_shape "$d/aux.npy")" "invex_fig1 $name: aux.npy is p in R^64"
       run "ev_$label" eval "$d/spec.ini" --params "$d/params.npy" --aux "$d/aux.npy"
-      check "invex_fig1 $name: eval of (x, p) gives the summary's final loss" python3 -c "
-import json,sys; s=json.load(open('$d/summary.json')); e=dict(l.split(None,1) for l in open('ev_$label.out').read().splitlines())
-assert float(e['loss']) == s['final_loss'] and float(e['loss_unreg']) == s['final_loss_unreg'], (e, s['final_loss'])"
+      check "invex_fig1 $name: eval of (x, p) gives the summary's final loss" eval_matches "ev_$label.out" "$d/summary.json" loss loss_unreg
       ;;
   esac
 done <fig1/points.txt
@@ -201,15 +214,22 @@ check "invex_fig1: the legend labels drop the section" grep -qP '\ttype=invex la
 # the paper's claim: with the lifting, larger λ fits faster (PL constant λ², Theorem 2)
 # and the trade-off of Figure 1: every lifted run interpolates, a smaller λ
 # converges more slowly to a point with a lower non-regularised loss
-check "invex_fig1: the paper's trade-off (Crane & Roosta, Fig. 1)" python3 -c "
-import json
-s = {l: json.load(open('fig1/type=%s/summary.json' % l)) for l in ['none,lambda=0', 'invex,lambda=1', 'invex,lambda=0.3', 'invex,lambda=0.1']}
-f = lambda l: s[l]['final_loss']
-u = lambda l: s[l]['final_loss_unreg']
-assert f('none,lambda=0') > 1, 'the plain run does not interpolate'
-assert all(f(l) < 1e-6 for l in s if l.startswith('invex')), 'a lifted run does not interpolate'
-assert f('invex,lambda=1') < f('invex,lambda=0.3') < f('invex,lambda=0.1'), 'larger lambda converges faster'
-assert u('invex,lambda=1') > u('invex,lambda=0.3') > u('invex,lambda=0.1') >= u('none,lambda=0') - 1e-3, 'smaller lambda, smaller bias'"
+fig1_tradeoff() {
+  local l f=() u=()
+  for l in none,lambda=0 invex,lambda=1 invex,lambda=0.3 invex,lambda=0.1; do
+    f+=("$(json "fig1/type=$l/summary.json" final_loss)") || return 1
+    u+=("$(json "fig1/type=$l/summary.json" final_loss_unreg)") || return 1
+  done
+  # index 0: none λ=0, 1: invex λ=1, 2: invex λ=0.3, 3: invex λ=0.1
+  awk -v f0="${f[0]}" -v f1="${f[1]}" -v f2="${f[2]}" -v f3="${f[3]}" \
+    -v u0="${u[0]}" -v u1="${u[1]}" -v u2="${u[2]}" -v u3="${u[3]}" 'BEGIN {
+    if (!(f0 + 0 > 1)) { print "  the plain run does not interpolate" > "/dev/stderr"; exit 1 }
+    if (!(f1 + 0 < 1e-6 && f2 + 0 < 1e-6 && f3 + 0 < 1e-6)) { print "  a lifted run does not interpolate" > "/dev/stderr"; exit 1 }
+    if (!(f1 + 0 < f2 + 0 && f2 + 0 < f3 + 0)) { print "  larger lambda converges faster" > "/dev/stderr"; exit 1 }
+    if (!(u1 + 0 > u2 + 0 && u2 + 0 > u3 + 0 && u3 + 0 >= u0 - 1e-3)) { print "  smaller lambda, smaller bias" > "/dev/stderr"; exit 1 }
+  }'
+}
+check "invex_fig1: the paper's trade-off (Crane & Roosta, Fig. 1)" fig1_tradeoff
 
 # ---- reusing an output folder: a run replaces what an earlier run or sweep left
 "$N" train glm.ini --out reuse --quiet --set run.iterations=3
@@ -298,9 +318,9 @@ expect_eq "0:1 3:0 5:1 6:0 9:0 10:1 12:1" "$(tail -n +2 pk/trace.csv | awk -F, '
 # ---- stopping rules ------------------------------------------------------------------
 run st1 train glm.ini --out stop1 --quiet --set run.target_loss=5 --set run.iterations=100000
 expect_eq target_loss "$(json stop1/summary.json stop)" "target_loss stops the run"
-check "the last row is the first below the target" python3 -c "
-r=[l.split(',') for l in open('stop1/trace.csv').read().split('\n')[1:-1]]
-assert float(r[-1][3]) <= 5 and all(float(x[3]) > 5 for x in r[:-1])"
+check "the last row is the first below the target" awk -F, '
+  NR > 1 { n++; if (seen_low) bad = 1; if ($4 + 0 <= 5) seen_low = 1 }
+  END { exit !(n > 0 && seen_low && !bad) }' <stop1/trace.csv
 run st2 train glm.ini --out stop2 --quiet --set run.grad_tol=0.5 --set run.iterations=100000
 expect_eq converged "$(json stop2/summary.json stop)" "grad_tol stops the run"
 run st3 train glm.ini --out stop3 --quiet --set run.max_seconds=0

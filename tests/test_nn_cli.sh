@@ -6,6 +6,11 @@
 # with dropout interrupted and resumed, and the spec errors of the data
 # keys (a missing data set: one line, exit status 2).
 . "$(dirname "$0")/cli_lib.sh" || exit 1
+# JSON, CSV columns and .npy through the test tool (nothing but bash, awk,
+# coreutils and gzip at test time)
+: "${NCO_TOOL:?set NCO_TOOL to the nco_testtool binary}"
+export NCO_TOOL
+col() { "$NCO_TOOL" csv-col "$1" "$2"; }
 cd "$TMP" || exit 1
 # one thread: bit-for-bit comparisons are promised at a fixed thread count
 export OMP_NUM_THREADS=1
@@ -34,32 +39,34 @@ run la list
 check "ncopt list has sources:" grep -q "^sources:" la.out
 
 # ---- small data files -----------------------------------------------------------
-python3 - <<'EOF'
-import gzip, struct
-import numpy as np
-rng = np.random.default_rng(7)
-n, nt = 120, 40
-# 3 classes of 8×8 "images": a bright row per class plus noise
-def images(m):
-    y = rng.integers(0, 3, m).astype(np.uint8)
-    x = rng.integers(0, 60, (m, 8, 8)).astype(np.uint8)
-    for i in range(m): x[i, 2 * y[i] + 1, :] = 230
-    return x, y
-def idx(path, a, gz):
-    head = struct.pack('>BBBB', 0, 0, 8, a.ndim) + b''.join(struct.pack('>I', s) for s in a.shape)
-    data = head + a.tobytes()
-    (gzip.open if gz else open)(path, 'wb').write(data)
-x, y = images(n); xt, yt = images(nt)
-idx('train-images.gz', x, True); idx('train-labels.gz', y, True)
-idx('test-images', xt, False); idx('test-labels', yt, False)
-np.save('X.npy', x.reshape(n, 64).astype(np.float32) / 255)
-np.save('T.npy', np.eye(3, dtype=np.float32)[y])
-with open('d.csv', 'w') as f:
-    f.write(','.join('p%d' % j for j in range(64)) + ',label\n')
-    for i in range(n): f.write(','.join('%d' % v for v in x[i].ravel()) + ',%d\n' % y[i])
-# an MLP 64-8-3 starting point (dims: fc1 64·8 + 8, fc2 8·3 + 3)
-np.save('init.npy', (rng.standard_normal(64 * 8 + 8 + 8 * 3 + 3) * 0.1).astype(np.float32))
-EOF
+# 3 classes of 8×8 "images": a bright row (2·class + 1) per class plus noise
+# in 0..59. Deterministic: a Park–Miller generator in awk (products < 2^46,
+# exact in awk's doubles). One line per image: label, then 64 pixels.
+images() { # N SEED
+  awk -v n="$1" -v s="$2" 'function nx() { s = (s * 16807) % 2147483647; return s }
+    BEGIN { for (i = 0; i < n; i++) { y = nx() % 3; l = y
+      for (r = 0; r < 8; r++) for (c = 0; c < 8; c++) { v = nx() % 60; l = l " " (r == 2 * y + 1 ? 230 : v) }
+      print l } }'
+}
+images 120 7 >train.txt
+images 40 11 >test.txt
+# IDX: big-endian magic 0 0 8(ubyte) ndim, then one 4-byte size per axis
+be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+pix() { printf '%b' "$(awk '{ for (i = 2; i <= NF; i++) printf "\\0%03o", $i }' "$1")"; }
+lab() { printf '%b' "$(awk '{ printf "\\0%03o", $1 }' "$1")"; }
+{ printf "\\x00\\x00\\x08\\x03$(be32 120)$(be32 8)$(be32 8)"; pix train.txt; } | gzip -n >train-images.gz
+{ printf "\\x00\\x00\\x08\\x01$(be32 120)"; lab train.txt; } | gzip -n >train-labels.gz
+{ printf "\\x00\\x00\\x08\\x03$(be32 40)$(be32 8)$(be32 8)"; pix test.txt; } >test-images
+{ printf "\\x00\\x00\\x08\\x01$(be32 40)"; lab test.txt; } >test-labels
+"$NCO_TOOL" npy-write X.npy f4 120,64 $(awk '{ for (i = 2; i <= NF; i++) printf "%.9g\n", $i / 255 }' train.txt)
+"$NCO_TOOL" npy-write T.npy f4 120,3 $(awk '{ for (k = 0; k < 3; k++) print ($1 == k) }' train.txt)
+{ awk 'BEGIN { for (j = 0; j < 64; j++) printf "p%d,", j; print "label" }'
+  awk '{ for (i = 2; i <= NF; i++) printf "%d,", $i; print $1 }' train.txt; } >d.csv
+# an MLP 64-8-3 starting point (dims: fc1 64·8 + 8, fc2 8·3 + 3): uniform
+# on ±0.1·√3 (standard deviation 0.1)
+"$NCO_TOOL" npy-write init.npy f4 $((64 * 8 + 8 + 8 * 3 + 3)) $(awk -v n=$((64 * 8 + 8 + 8 * 3 + 3)) 'BEGIN { s = 12345
+  for (i = 0; i < n; i++) { s = (s * 16807) % 2147483647; printf "%.9g\n", (2 * s / 2147483647 - 1) * 0.1 * sqrt(3) } }')
+check "IDX/CSV/npy inputs written" test -s train-images.gz -a -s test-labels -a -s X.npy -a -s T.npy -a -s init.npy
 
 cat >idx.ini <<'EOF'
 [data]
@@ -87,22 +94,38 @@ run idx train idx.ini --out idxr --quiet
 expect_rc 0 "$RC" "mlp on IDX files"
 expect_eq "iter,epoch,seconds,loss,lr,batch_loss,distance,distance.fc1,distance.fc2,test_loss,test_acc" "$(head -1 idxr/trace.csv)" \
   "trace header: per-layer distances, test metrics"
-expect_eq 3 "$(python3 -c "import json; s=json.load(open('idxr/summary.json')); print(s['parameters'] and (s['parameters'] - 64*8 - 8 - 8*3) )")" \
+P=$("$NCO_TOOL" json idxr/summary.json parameters)
+expect_eq 3 "$(awk -v p="$P" 'BEGIN { if (p != "") print p - 64 * 8 - 8 - 8 * 3 }')" \
   "classes inferred from the labels (3 outputs)"
-check "test metrics every 12 steps only, and at step 0" python3 -c "
-import csv
-for r in csv.DictReader(open('idxr/trace.csv')): assert (r['test_acc'] != '') == (int(r['iter']) % 12 == 0), r['iter']"
+# every row: test_acc present iff iter % 12 == 0 (and there are rows)
+eval_rows() {
+  paste -d' ' <(col idxr/trace.csv iter) <(col idxr/trace.csv test_acc) |
+    awk '{ n++; if (($2 != "") != ($1 % 12 == 0)) { print "  iter " $1 ": test_acc \"" $2 "\"" >"/dev/stderr"; bad = 1 } }
+         END { exit bad || n == 0 }'
+}
+check "test metrics every 12 steps only, and at step 0" eval_rows
 # the classes are separable (one bright row each): a trained MLP gets them
-check "IDX mlp: final test accuracy ≥ 0.9 (the classes differ by a bright row)" python3 -c "
-import json; a = json.load(open('idxr/summary.json'))['final_test_acc']; assert a >= 0.9, a"
+# at_least FILE KEY MIN: a number in a JSON file is ≥ MIN
+at_least() {
+  local v
+  v=$("$NCO_TOOL" json "$1" "$2") || return 1
+  awk -v v="$v" -v m="$3" 'BEGIN { if (v == "" || v + 0 < m + 0) { print "  " v " < " m >"/dev/stderr"; exit 1 } }'
+}
+check "IDX mlp: final test accuracy ≥ 0.9 (the classes differ by a bright row)" at_least idxr/summary.json final_test_acc 0.9
 # per-layer distance = ‖θ_l − θ_l,0‖/‖θ_l,0‖ of the slices (fc1: weight and bias)
-check "distance.fc1, distance.fc2 from params.npy and init.npy" python3 -c "
-import numpy as np, csv
-x = np.load('idxr/params.npy').astype(float); x0 = np.load('init.npy').astype(float)
-last = list(csv.DictReader(open('idxr/trace.csv')))[-1]
-for name, a, b in [('fc1', 0, 64 * 8 + 8), ('fc2', 64 * 8 + 8, x.size)]:
-    want = np.linalg.norm(x[a:b] - x0[a:b]) / np.linalg.norm(x0[a:b])
-    assert abs(float(last['distance.' + name]) - want) <= 1e-6 * want, (name, last['distance.' + name], want)"
+# in double from the float32 values (printed exactly, %.17g), relative 1e-6
+layer_dist() { # NAME FROM TO (0-based, TO exclusive; TO empty = to the end)
+  local got
+  got=$(col idxr/trace.csv "distance.$1" | tail -1)
+  paste -d' ' <("$NCO_TOOL" npy-values idxr/params.npy) <("$NCO_TOOL" npy-values init.npy) |
+    awk -v a="$2" -v b="$3" -v got="$got" -v name="$1" '
+      { i = NR - 1; if (i >= a && (b == "" || i < b)) { d += ($1 - $2) ^ 2; z += $2 ^ 2 } n++ }
+      END { if (n != 64 * 8 + 8 + 8 * 3 + 3 || z == 0 || got == "") exit 1
+            want = sqrt(d) / sqrt(z); e = got - want; if (e < 0) e = -e
+            if (e > 1e-6 * want) { print "  " name ": " got " vs " want >"/dev/stderr"; exit 1 } }'
+}
+check "distance.fc1 from params.npy and init.npy" layer_dist fc1 0 $((64 * 8 + 8))
+check "distance.fc2 from params.npy and init.npy" layer_dist fc2 $((64 * 8 + 8)) ""
 for f in layers.png test.png; do check "plot $f" test -s "idxr/$f"; done
 
 cat >csv.ini <<'EOF'
@@ -131,10 +154,13 @@ expect_rc 0 "$RC" "mlp (least squares) on a CSV file, standardised, 25% held out
 expect_eq 30 "$(json csvr/summary.json test_samples)" "test_fraction 0.25 of 120"
 expect_eq 90 "$(json csvr/summary.json samples)" "training samples: the rest"
 expect_eq "sum" "$(grep '^reduction' csvr/spec.ini | cut -d' ' -f3)" "least squares: reduction sum by default"
-check "csv: misfit decreases" python3 -c "
-import csv
-m = [float(r['misfit']) for r in csv.DictReader(open('csvr/trace.csv'))]; assert m[0] == 1 and m[-1] < 0.5, m"
-
+# first_last FILE COLUMN AWK-CONDITION on f (first row) and l (last row)
+first_last() {
+  local v
+  v=$(col "$1" "$2") || return 1
+  awk -v f="$(head -1 <<<"$v")" -v l="$(tail -1 <<<"$v")" "BEGIN { exit !(f != \"\" && l != \"\" && ($3)) }"
+}
+check "csv: misfit decreases (first row 1, last < 0.5)" first_last csvr/trace.csv misfit "f == 1 && l < 0.5"
 cat >npy.ini <<'EOF'
 [data]
 source = npy
@@ -257,14 +283,13 @@ EOF
   expect_rc 0 "$RC" "mlp on a Fashion-MNIST subset"
   # measured 0.79 (2000 images, 3 epochs, 1000 test images); a broken
   # pipeline (labels shuffled against images, unscaled pixels) stays near 0.1
-  check "Fashion-MNIST mlp: test accuracy ≥ 0.7 after 3 epochs on 2000 images" python3 -c "
-import json; a = json.load(open('fmr/summary.json'))['final_test_acc']; assert a >= 0.7, a"
+  check "Fashion-MNIST mlp: test accuracy ≥ 0.7 after 3 epochs on 2000 images" at_least fmr/summary.json final_test_acc 0.7
   expect_eq 1000 "$(json fmr/summary.json test_samples)" "test_subset"
   run chen reproduce chen_activations --out chen --quiet --set data.subset=512 --set data.test_subset=200 --set run.epochs=2 \
     --set run.log_every=8 --set run.eval_every=8
   expect_rc 0 "$RC" "chen_activations (fast variant)"
   for a in sigmoid tanh relu leaky_relu; do
-    expect_eq True "$(json "chen/activation=$a/summary.json" regularity.replay_identical)" "chen_activations $a: replay identical"
+    expect_eq true "$("$NCO_TOOL" json "chen/activation=$a/summary.json" regularity.replay_identical)" "chen_activations $a: replay identical"
     check "chen_activations $a: regularity.csv" test -s "chen/activation=$a/regularity.csv"
   done
 else
@@ -276,11 +301,15 @@ if [ "$MNIST" = 1 ]; then
   expect_rc 0 "$RC" "oymak_lenet (fast variant)"
   expect_eq "iter,epoch,seconds,loss,lr,batch_loss,misfit,distance,distance.conv1,distance.conv2,distance.fc1,distance.fc2,distance.fc3,test_loss,test_acc" \
     "$(head -1 oy/trace.csv)" "oymak_lenet: misfit, distances per layer, test metrics"
-  check "oymak_lenet: misfit falls, distances grow" python3 -c "
-import csv
-r = list(csv.DictReader(open('oy/trace.csv')))
-assert float(r[0]['misfit']) == 1 and float(r[-1]['misfit']) < 0.9, r[-1]['misfit']
-assert all(float(r[-1][c]) > 0 for c in r[0] if c.startswith('distance'))"
+  # first row misfit 1, last < 0.9; every distance* column > 0 in the last row
+  oy_check() {
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "misfit") m = i; if ($i ~ /^distance/) d[i] = 1 }; next }
+             NR == 2 { first = $m } { last = $0 }
+             END { if (!m || NR < 2 || first != 1) exit 1
+                   split(last, f, ","); if (f[m] == "" || f[m] >= 0.9) exit 1
+                   for (i in d) if (f[i] == "" || f[i] <= 0) exit 1 }' oy/trace.csv
+  }
+  check "oymak_lenet: misfit falls, distances grow" oy_check
   check "oymak_lenet: misfit_distance plot" test -s oy/misfit_distance.png
   run im reproduce invex_mlp --out im --quiet --set run.iterations=300 --set run.eval_every=100 --set data.test_subset=200
   expect_rc 0 "$RC" "invex_mlp (fast variant)"
@@ -288,10 +317,11 @@ assert all(float(r[-1][c]) > 0 for c in r[0] if c.startswith('distance'))"
   # slack for the float32 gradient (as test_diag_cli)
   for p in "invex,lambda=1:1" "invex,lambda=0.1:0.01"; do
     d=${p%%:*} l2=${p##*:}
-    check "invex_mlp $d: pl_ratio ≥ λ² = $l2 at every row" python3 -c "
-import csv
-v = [float(r['pl_ratio']) for r in csv.DictReader(open('im/type=$d/trace.csv'))]
-assert len(v) == 16 and min(v) >= $l2 * (1 - 1e-5), min(v)"
+    # pl_ratio ≥ L2·(1 − 1e-5) at each of the 16 rows
+    pl_rows() {
+      col "im/type=$d/trace.csv" pl_ratio | awk -v l2="$l2" '{ n++; if ($1 == "" || $1 < l2 * (1 - 1e-5)) bad = 1 } END { exit bad || n != 16 }'
+    }
+    check "invex_mlp $d: pl_ratio ≥ λ² = $l2 at every row" pl_rows
   done
   expect_eq "none,lambda=0 l2,lambda=0.01 l2,lambda=0.001 invex,lambda=1 invex,lambda=0.1" "$(cut -f1 im/points.txt | sed 's/^type=//' | tr '\n' ' ' | sed 's/ $//')" \
     "invex_mlp: the five points"

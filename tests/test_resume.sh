@@ -136,19 +136,28 @@ check "missing folder: one line" one_line nodir.err
 
 # ---- relative data paths: resume works from any folder ----------------------------
 mkdir -p proj/data work other
-"$PY" - <<'EOF'
-import random, struct
-random.seed(1)
-n, d = 60, 4
-A = [random.gauss(0, 1) for _ in range(n * d)]
-b = [sum(A[i * d + j] * (j + 1) for j in range(d)) + random.gauss(0, 0.1) for i in range(n)]
-def w(path, shape, vals):
-    h = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(shape),)
-    h += ' ' * ((64 - (10 + len(h) + 1) % 64) % 64) + '\n'
-    open(path, 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode() + struct.pack('<%df' % len(vals), *vals))
-w('proj/data/A.npy', (n, d), A)
-w('proj/data/b.npy', (n,), b)
-EOF
+# 60 × 4 features, uniform with unit variance from a 32-bit LCG (exact in
+# awk's doubles), targets A·(1, 2, 3, 4) + noise of scale 0.1
+n=60 d=4
+awk -v n=$n -v d=$d 'BEGIN {
+  x = 1
+  for (i = 0; i < n; i++) {
+    s = 0
+    for (j = 0; j < d; j++) {
+      x = (x * 69069 + 1) % 4294967296
+      a = (x / 4294967296 * 2 - 1) * sqrt(3)
+      printf "%.9g ", a > "A.txt"
+      s += a * (j + 1)
+    }
+    x = (x * 69069 + 1) % 4294967296
+    printf "%.9g ", s + 0.1 * (x / 4294967296 * 2 - 1) * sqrt(3) > "b.txt"
+  }
+}'
+# shellcheck disable=SC2046 # the values are words
+npy_write proj/data/A.npy f4 "$n,$d" $(cat A.txt) || bad "writing A.npy"
+# shellcheck disable=SC2046
+npy_write proj/data/b.npy f4 "$n" $(cat b.txt) || bad "writing b.npy"
+check "A.npy written" test "$(npy_shape proj/data/A.npy)" = "<f4 (60, 4)"
 cat >proj/rel.ini <<'EOF'
 [data]
 source = npy

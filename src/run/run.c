@@ -464,8 +464,10 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
   r->theta0_norm = nco_nrm2(r->dim, r->theta0);
   const int64_t *pe = cfg->probe_every;
   r->path_on = pe[NCO_PROBE_path_length] || pe[NCO_PROBE_misfit] || pe[NCO_PROBE_distance];
-  if (pe[NCO_PROBE_hess_max] || pe[NCO_PROBE_hess_min] || pe[NCO_PROBE_pl_ratio] || pe[NCO_PROBE_quasi_convexity] ||
-      pe[NCO_PROBE_rsi]) {
+  /* the Riemannian gradient (grad_norm, grad_tol, the summary, landscape
+   * probes) needs a scratch vector on the sphere */
+  if (r->pb->manifold == NCO_MANIFOLD_SPHERE || pe[NCO_PROBE_hess_max] || pe[NCO_PROBE_hess_min] ||
+      pe[NCO_PROBE_pl_ratio] || pe[NCO_PROBE_quasi_convexity] || pe[NCO_PROBE_rsi]) {
     r->rgrad = nco_calloc(r->dim, sizeof(float));
     if (!r->rgrad) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   }
