@@ -89,6 +89,15 @@ extern const nco_optim_type nco_optim_rgd_type;
 extern const nco_optim_type nco_optim_lbfgs_type;
 extern const nco_optim_type nco_optim_lm_type;
 
+/* common.c: checks hp.tolerance_grad and hp.tolerance_change (finite, >= 0)
+ * for the full-step methods (lbfgs, lm); nco_error naming the key. */
+int nco_optim_check_tolerances(const nco_optim_params *hp);
+
+/* common.c: nco_optim_iterate hands a type->iterate the whole step: the
+ * method counts it (o->k) on every non-error return. Returns st after
+ * incrementing o->k when st >= 0. */
+int nco_optim_counted(nco_optim *o, int st);
+
 /* Applies the configured projection to x (in place). */
 void nco_optim_project(nco_optim *o, float *x);
 

@@ -115,12 +115,8 @@ static int lb_validate(const nco_optim_params *hp) {
   if (hp->max_iter < 1)
     return nco_error(NCO_ERR_RANGE, "optimizer.max_iter: lbfgs needs max_iter >= 1 (got %zu)",
                      hp->max_iter);
-  if (!(hp->tolerance_grad >= 0) || !isfinite(hp->tolerance_grad))
-    return nco_error(NCO_ERR_RANGE, "optimizer.tolerance_grad: must be finite and >= 0 (got %g)",
-                     hp->tolerance_grad);
-  if (!(hp->tolerance_change >= 0) || !isfinite(hp->tolerance_change))
-    return nco_error(NCO_ERR_RANGE, "optimizer.tolerance_change: must be finite and >= 0 (got %g)",
-                     hp->tolerance_change);
+  int st = nco_optim_check_tolerances(hp);
+  if (st) return st;
   if (hp->line_search_fn != NCO_LS_NONE && hp->line_search_fn != NCO_LS_STRONG_WOLFE)
     return nco_error(NCO_ERR_RANGE,
                      "optimizer.line_search_fn: lbfgs knows none and strong_wolfe (got %d)",
@@ -481,13 +477,9 @@ static int lb_torch_step(nco_optim *o, nco_problem *pb, const size_t *idx, size_
   return result;
 }
 
-/* nco_optim_iterate hands a type->iterate the whole step: the method
- * counts it (o->k) on every non-error return. */
 static int lb_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb, double *loss,
                       float *grad) {
-  int st = lb_torch_step(o, pb, idx, nb, loss, grad);
-  if (st >= 0) o->k++;
-  return st;
+  return nco_optim_counted(o, lb_torch_step(o, pb, idx, nb, loss, grad));
 }
 
 const nco_optim_type nco_optim_lbfgs_type = {

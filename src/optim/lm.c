@@ -64,12 +64,8 @@ static int lm_validate(const nco_optim_params *hp) {
   if (!(hp->cg_tol > 0) || !(hp->cg_tol < 1))
     return nco_error(NCO_ERR_RANGE, "optimizer.cg_tol: lm needs 0 < cg_tol < 1 (got %g)",
                      hp->cg_tol);
-  if (!(hp->tolerance_grad >= 0) || !isfinite(hp->tolerance_grad))
-    return nco_error(NCO_ERR_RANGE, "optimizer.tolerance_grad: must be finite and >= 0 (got %g)",
-                     hp->tolerance_grad);
-  if (!(hp->tolerance_change >= 0) || !isfinite(hp->tolerance_change))
-    return nco_error(NCO_ERR_RANGE, "optimizer.tolerance_change: must be finite and >= 0 (got %g)",
-                     hp->tolerance_change);
+  int st = nco_optim_check_tolerances(hp);
+  if (st) return st;
   if (hp->weight_decay != 0)
     return nco_error(NCO_ERR_UNSUPPORTED,
                      "optimizer.weight_decay: lm has no weight decay; use an l2-regularised "
@@ -205,13 +201,9 @@ static int lm_trial(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb,
   return NCO_OK;
 }
 
-/* nco_optim_iterate hands a type->iterate the whole step: the method
- * counts it (o->k) on every non-error return. */
 static int lm_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t nb, double *loss,
                       float *grad) {
-  int st = lm_trial(o, pb, idx, nb, loss, grad);
-  if (st >= 0) o->k++;
-  return st;
+  return nco_optim_counted(o, lm_trial(o, pb, idx, nb, loss, grad));
 }
 
 const nco_optim_type nco_optim_lm_type = {

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "ncopt/problem.h"
 #include "ncopt/rng.h"
 #include "ncopt/spectra.h"
 
@@ -45,6 +46,25 @@ typedef struct nco_lz_out {
 /* Runs Lanczos; the caller allocates theta/res/first with max_iter doubles
  * each (first may be NULL). Errors as nco_lanczos. */
 int nco_lz_run(const nco_lz_args *a, nco_lz_out *o);
+
+/* Hessian of a problem at x on a batch as an nco_linop (spectra.c): the
+ * Euclidean Hessian, or on the sphere the Riemannian one; the caller sets
+ * tmp (dim floats), xg = ⟨x, ∇f(x)⟩ and xx = ‖x‖² when riemannian. */
+typedef struct nco_lz_hess {
+  nco_problem *pb;
+  const float *x;
+  const size_t *idx;
+  size_t nb;
+  float *tmp;       /* dim floats (sphere: P_x v) */
+  int riemannian;
+  double xg;        /* ⟨x, ∇f(x)⟩ (sphere) */
+  double xx;        /* ‖x‖² (sphere) */
+} nco_lz_hess;
+
+/* nco_linop on an nco_lz_hess; Ma eq. (5.5) on the sphere. */
+int nco_lz_hess_op(void *c, const float *v, float *out);
+/* nco_lz_proj on an nco_lz_hess: the tangent projection P_x in double. */
+void nco_lz_hess_proj(void *c, double *v);
 
 /* Uniform point in the ball of radius R around c (float), into x[d];
  * direction from a normal vector, radius R·U^{1/d}. */

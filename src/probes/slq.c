@@ -105,39 +105,6 @@ int nco_slq(size_t n, nco_linop A, void *ctx, const nco_slq_opts *opts, nco_slq_
   return slq_run(n, n, A, ctx, NULL, NULL, opts, out);
 }
 
-typedef struct {
-  nco_problem *pb;
-  const float *x;
-  const size_t *idx;
-  size_t nb;
-  float *tmp;
-  double xg, xx;
-  int riem;
-} dctx;
-
-static int dens_op(void *c, const float *v, float *out) {
-  dctx *h = c;
-  if (!h->riem) return nco_problem_hvp(h->pb, h->x, h->idx, h->nb, v, out);
-  /* Ma eq. (5.5), as in spectra.c */
-  size_t d = h->pb->dim;
-  nco_copy(d, v, h->tmp);
-  nco_problem_project_tangent(h->pb, h->x, h->tmp);
-  int st = nco_problem_hvp(h->pb, h->x, h->idx, h->nb, h->tmp, out);
-  if (st) return st;
-  for (size_t j = 0; j < d; j++) out[j] = (float)((double)out[j] - h->xg * h->tmp[j]);
-  nco_problem_project_tangent(h->pb, h->x, out);
-  return NCO_OK;
-}
-
-static void dens_proj(void *c, double *v) {
-  const dctx *h = c;
-  size_t d = h->pb->dim;
-  double s = 0;
-  for (size_t j = 0; j < d; j++) s += (double)h->x[j] * v[j];
-  s /= h->xx;
-  for (size_t j = 0; j < d; j++) v[j] -= s * h->x[j];
-}
-
 int nco_hessian_density(nco_problem *pb, const float *x, const size_t *idx, size_t nb, const nco_slq_opts *opts,
                         nco_slq_result *out) {
   if (!pb || !x || !out) return nco_error(NCO_ERR_INVALID, "Hessian density: NULL argument");
@@ -146,10 +113,10 @@ int nco_hessian_density(nco_problem *pb, const float *x, const size_t *idx, size
     return nco_error(NCO_ERR_INVALID, "%s: Hessian density: full batch (idx NULL) needs nb = n = %zu, got %zu", pb->label,
                      pb->n, nb);
   size_t d = pb->dim;
-  dctx h = {pb, x, idx, nb, NULL, 0, 0, pb->manifold == NCO_MANIFOLD_SPHERE};
+  nco_lz_hess h = {pb, x, idx, nb, NULL, pb->manifold == NCO_MANIFOLD_SPHERE, 0, 0};
   int st;
-  if (!h.riem) {
-    st = slq_run(d, d, dens_op, &h, NULL, NULL, opts, out);
+  if (!h.riemannian) {
+    st = slq_run(d, d, nco_lz_hess_op, &h, NULL, NULL, opts, out);
   } else {
     if (d < 2) return nco_error(NCO_ERR_RANGE, "%s: Hessian density: the sphere S^0 has no tangent space", pb->label);
     h.xx = nco_dot(d, x, x);
@@ -160,7 +127,7 @@ int nco_hessian_density(nco_problem *pb, const float *x, const size_t *idx, size
     st = nco_problem_eval(pb, x, idx, nb, &loss, h.tmp);
     if (!st) {
       h.xg = nco_dot(d, x, h.tmp);
-      st = slq_run(d, d - 1, dens_op, &h, dens_proj, &h, opts, out);
+      st = slq_run(d, d - 1, nco_lz_hess_op, &h, nco_lz_hess_proj, &h, opts, out);
     }
     free(h.tmp);
   }

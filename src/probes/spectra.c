@@ -430,19 +430,8 @@ done:
 
 /* ---- problem operators --------------------------------------------------- */
 
-typedef struct {
-  nco_problem *pb;
-  const float *x;
-  const size_t *idx;
-  size_t nb;
-  float *tmp;       /* dim floats (sphere: P_x v) */
-  int riemannian;
-  double xg;        /* ⟨x, ∇f(x)⟩ (sphere) */
-  double xx;        /* ‖x‖² (sphere) */
-} hctx;
-
-static int hess_op(void *c, const float *v, float *out) {
-  hctx *h = c;
+int nco_lz_hess_op(void *c, const float *v, float *out) {
+  nco_lz_hess *h = c;
   if (!h->riemannian) return nco_problem_hvp(h->pb, h->x, h->idx, h->nb, v, out);
   /* Ma eq. (5.5): Hess f(x)[v] = P_x ∇²f(x) P_x v − ⟨x, ∇f(x)⟩ P_x v */
   size_t d = h->pb->dim;
@@ -456,8 +445,8 @@ static int hess_op(void *c, const float *v, float *out) {
 }
 
 /* P_x in double: v ← v − ⟨x, v⟩x/‖x‖² */
-static void tangent_proj(void *c, double *v) {
-  const hctx *h = c;
+void nco_lz_hess_proj(void *c, double *v) {
+  const nco_lz_hess *h = c;
   size_t d = h->pb->dim;
   double s = 0;
   for (size_t j = 0; j < d; j++) s += (double)h->x[j] * v[j];
@@ -472,10 +461,10 @@ int nco_hessian_extremes(nco_problem *pb, const float *x, const size_t *idx, siz
   if (!idx && nb != pb->n)
     return nco_error(NCO_ERR_INVALID, "%s: Hessian spectrum: full batch (idx NULL) needs nb = n = %zu, got %zu",
                      pb->label, pb->n, nb);
-  hctx h = {pb, x, idx, nb, NULL, pb->manifold == NCO_MANIFOLD_SPHERE, 0, 0};
+  nco_lz_hess h = {pb, x, idx, nb, NULL, pb->manifold == NCO_MANIFOLD_SPHERE, 0, 0};
   char who[192];
   snprintf(who, sizeof who, "%s: Hessian spectrum", pb->label);
-  if (!h.riemannian) return extremes(who, d, hess_op, &h, NULL, NULL, opts, d, k, hi, lo, info);
+  if (!h.riemannian) return extremes(who, d, nco_lz_hess_op, &h, NULL, NULL, opts, d, k, hi, lo, info);
   if (d < 2) return nco_error(NCO_ERR_RANGE, "%s: the sphere S^0 has no tangent space", who);
   h.xx = nco_dot(d, x, x);
   if (!(h.xx > 0) || !isfinite(h.xx)) return nco_error(NCO_ERR_INVALID, "%s: the point is zero or not finite", who);
@@ -486,7 +475,7 @@ int nco_hessian_extremes(nco_problem *pb, const float *x, const size_t *idx, siz
   if (!st) {
     h.xg = nco_dot(d, x, h.tmp);
     /* the tangent space has dimension d − 1 */
-    st = extremes(who, d, hess_op, &h, tangent_proj, &h, opts, d - 1, k, hi, lo, info);
+    st = extremes(who, d, nco_lz_hess_op, &h, nco_lz_hess_proj, &h, opts, d - 1, k, hi, lo, info);
   }
   free(h.tmp);
   return st;
@@ -494,7 +483,7 @@ int nco_hessian_extremes(nco_problem *pb, const float *x, const size_t *idx, siz
 
 /* J (trans = 0: JVP, R^d → R^N) and Jᵀ (trans = 1: VJP). */
 static int jac_op(void *c, int trans, const float *in, float *out) {
-  hctx *h = c;
+  nco_lz_hess *h = c;
   if (trans) return nco_problem_vjp(h->pb, h->x, h->idx, h->nb, in, out);
   return nco_problem_jvp(h->pb, h->x, h->idx, h->nb, in, out);
 }
@@ -509,7 +498,7 @@ int nco_jacobian_svals_k(nco_problem *pb, const float *x, const size_t *idx, siz
     return nco_error(NCO_ERR_INVALID, "%s: Jacobian singular values: full batch (idx NULL) needs nb = n = %zu, got %zu",
                      pb->label, pb->n, nb);
   size_t N = nco_problem_nres(pb, nb);
-  hctx h = {pb, x, idx, nb, NULL, 0, 0, 0};
+  nco_lz_hess h = {pb, x, idx, nb, NULL, 0, 0, 0};
   int st = nco_svd_extremes(N, pb->dim, jac_op, &h, opts, k, hi, lo, info);
   if (st) return nco_error_context(st, "%s: Jacobian singular values", pb->label);
   return NCO_OK;

@@ -181,26 +181,11 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ‖x − y‖ in double with four accumulators in a fixed order (the same bits
- * on every machine). vec.h's nco_dist2 has one accumulator: its loop is
- * latency-bound, ~4× slower, which at d ~ 10⁵ made each trajectory probe
- * cost several per cent of a training step. */
-static double dist_fast(size_t n, const float *x, const float *y) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    double d0 = (double)x[i] - y[i], d1 = (double)x[i + 1] - y[i + 1], d2 = (double)x[i + 2] - y[i + 2],
-           d3 = (double)x[i + 3] - y[i + 3];
-    s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
-  }
-  for (; i < n; i++) {
-    double d = (double)x[i] - y[i];
-    s0 += d * d;
-  }
-  return sqrt((s0 + s1) + (s2 + s3));
-}
-
-/* Σ (x − y)² (squared, for sums over slices) */
+/* Σ (x − y)² in double with four accumulators in a fixed order (the same
+ * bits on every machine); squared, for sums over slices. vec.h's nco_dist2
+ * has one accumulator: its loop is latency-bound, ~4× slower, which at
+ * d ~ 10⁵ made each trajectory probe cost several per cent of a training
+ * step. */
 static double sq_dist(size_t n, const float *x, const float *y) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   size_t i = 0;
@@ -214,6 +199,11 @@ static double sq_dist(size_t n, const float *x, const float *y) {
     s0 += d * d;
   }
   return (s0 + s1) + (s2 + s3);
+}
+
+/* ‖x − y‖: the square root of sq_dist */
+static double dist_fast(size_t n, const float *x, const float *y) {
+  return sqrt(sq_dist(n, x, y));
 }
 
 /* The same, and prev ← x in the same pass (the path length: one pass over
