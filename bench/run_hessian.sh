@@ -33,8 +33,13 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 out=$tmp/out
+# ncopt runs its threads as one OpenMP team (the network engine splits the
+# batch over it) with OpenBLAS single-threaded, as `ncopt` itself does:
+# OpenBLAS's own pool would spin (sched_yield) between the Lanczos
+# vector operations and fight the team for the two cores (measured: 0.37 s
+# instead of 0.28 s). torch gets the thread count through set_num_threads.
 for ((r = 1; r <= rounds; r++)); do
-  OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$bin" "$iters" "$reps" "$tmp/theta.npy" |
+  OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1 "$bin" "$iters" "$reps" "$tmp/theta.npy" |
     sed "s/^/round=$r /" | tee -a "$out"
   "$py" "$root/bench/bench_hessian_torch.py" "$iters" "$reps" --theta "$tmp/theta.npy" --threads "$threads" |
     sed "s/^/round=$r /" | tee -a "$out"
