@@ -52,10 +52,8 @@ static void compare(acc *A, double a, double n, double tol, const char *fmt, siz
              A->what, where, a, n, err, tol);
     if (ok) {
       /* keep the text but mark it as within tolerance */
-      size_t L = strlen(r->worst);
       char *gt = strstr(r->worst, " > tol");
       if (gt) gt[1] = '<', gt[2] = '=';
-      (void)L;
     }
   }
   if (!ok && A->o->verbose) {

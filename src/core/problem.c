@@ -199,6 +199,13 @@ static int ls_eval(nco_problem *pb, const float *x, const size_t *idx, size_t nb
   return NCO_OK;
 }
 
+/* The type's own eval, or the generic least-squares one (no dispatcher
+ * checks or counters). */
+static int eval_raw(nco_problem *pb, const float *x, const size_t *idx, size_t nb, double *loss,
+                    float *grad) {
+  return pb->type->eval ? pb->type->eval(pb, x, idx, nb, loss, grad) : ls_eval(pb, x, idx, nb, loss, grad);
+}
+
 int nco_problem_eval(nco_problem *pb, const float *x, const size_t *idx, size_t nb, double *loss,
                      float *grad) {
   int st;
@@ -209,8 +216,7 @@ int nco_problem_eval(nco_problem *pb, const float *x, const size_t *idx, size_t 
   else
     pb->counters.loss++;
   pb->counters.samples += nb;
-  st = pb->type->eval ? pb->type->eval(pb, x, idx, nb, loss, grad) : ls_eval(pb, x, idx, nb, loss, grad);
-  if (st) return st;
+  if ((st = eval_raw(pb, x, idx, nb, loss, grad))) return st;
   if (!isfinite(*loss))
     return nco_error(NCO_ERR_NONFINITE, "%s: loss is %g", pb->label, *loss);
   if (grad) {
@@ -265,11 +271,9 @@ int nco_problem_hvp(nco_problem *pb, const float *x, const size_t *idx, size_t n
   float *xp = pb->work, *gp = pb->work + d, *gm = pb->work + 2 * d;
   double lp, lm;
   for (size_t j = 0; j < d; j++) xp[j] = (float)(x[j] + eps * v[j]);
-  if ((st = pb->type->eval ? pb->type->eval(pb, xp, idx, nb, &lp, gp) : ls_eval(pb, xp, idx, nb, &lp, gp)))
-    return st;
+  if ((st = eval_raw(pb, xp, idx, nb, &lp, gp))) return st;
   for (size_t j = 0; j < d; j++) xp[j] = (float)(x[j] - eps * v[j]);
-  if ((st = pb->type->eval ? pb->type->eval(pb, xp, idx, nb, &lm, gm) : ls_eval(pb, xp, idx, nb, &lm, gm)))
-    return st;
+  if ((st = eval_raw(pb, xp, idx, nb, &lm, gm))) return st;
   for (size_t j = 0; j < d; j++) hv[j] = (float)(((double)gp[j] - gm[j]) / (2 * eps));
   return NCO_OK;
 }

@@ -136,6 +136,16 @@ static int permutation(nco_rng *rng, size_t n, size_t **perm, const nco_array *x
   return NCO_OK;
 }
 
+/* *idx ← a permutation of the n samples (rng given) or, without rng, the
+ * first m indices 0..m−1 in order; allocated. */
+static int row_order(nco_rng *rng, size_t n, size_t m, size_t **idx, const nco_array *x) {
+  if (rng) return permutation(rng, n, idx, x);
+  *idx = nco_calloc(m ? m : 1, sizeof **idx);
+  if (!*idx) return nco_error(NCO_ERR_NOMEM, "%s: cannot allocate %zu indices", org(x), m);
+  for (size_t i = 0; i < m; i++) (*idx)[i] = i;
+  return NCO_OK;
+}
+
 int nco_data_shuffle(nco_array *x, nco_array *y, nco_rng *rng) {
   int st = pair_check(x, y, "nco_data_shuffle");
   if (st) return st;
@@ -155,13 +165,7 @@ int nco_data_subset(nco_array *x, nco_array *y, size_t n, nco_rng *rng) {
     return nco_error(NCO_ERR_RANGE, "%s: subset of %zu samples requested, the data has %zu",
                      org(x), n, N);
   size_t *idx = NULL;
-  if (rng) {
-    if ((st = permutation(rng, N, &idx, x))) return st;
-  } else {
-    idx = nco_calloc(n ? n : 1, sizeof *idx);
-    if (!idx) return nco_error(NCO_ERR_NOMEM, "%s: cannot allocate %zu indices", org(x), n);
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-  }
+  if ((st = row_order(rng, N, n, &idx, x))) return st;
   st = take_pair(x, y, idx, n);
   free(idx);
   return st;
@@ -183,13 +187,7 @@ int nco_data_split(nco_array *x, nco_array *y, size_t n_test, nco_rng *rng, nco_
     return nco_error(NCO_ERR_RANGE, "%s: a test split of %zu samples requested, the data has %zu",
                      org(x), n_test, N);
   size_t *idx = NULL, n_train = N - n_test;
-  if (rng) {
-    if ((st = permutation(rng, N, &idx, x))) return st;
-  } else {
-    idx = nco_calloc(N ? N : 1, sizeof *idx);
-    if (!idx) return nco_error(NCO_ERR_NOMEM, "%s: cannot allocate %zu indices", org(x), N);
-    for (size_t i = 0; i < N; i++) idx[i] = i;
-  }
+  if ((st = row_order(rng, N, N, &idx, x))) return st;
   nco_array tx, ty;
   memset(&tx, 0, sizeof tx);
   memset(&ty, 0, sizeof ty);
@@ -231,10 +229,10 @@ int nco_standardizer_fit(nco_standardizer *s, const nco_array *train) {
   if (n == 0)
     return nco_error(NCO_ERR_SHAPE, "%s: nco_standardizer_fit: no samples", org(train));
   const float *x = train->data;
-  for (size_t i = 0; i < train->size; i++)
-    if (!isfinite(x[i]))
-      return nco_error(NCO_ERR_NONFINITE, "%s: nco_standardizer_fit: non-finite value at sample "
-                       "%zu, feature %zu", org(train), i / (d ? d : 1), i % (d ? d : 1));
+  const size_t bad = nco_first_nonfinite(train->size, x);
+  if (bad < train->size)
+    return nco_error(NCO_ERR_NONFINITE, "%s: nco_standardizer_fit: non-finite value at sample "
+                     "%zu, feature %zu", org(train), bad / (d ? d : 1), bad % (d ? d : 1));
   s->mean = nco_calloc(d ? d : 1, sizeof *s->mean);
   s->scale = nco_calloc(d ? d : 1, sizeof *s->scale);
   float *lo = nco_calloc(d ? d : 1, sizeof *lo), *hi = nco_calloc(d ? d : 1, sizeof *hi);

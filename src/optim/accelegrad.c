@@ -60,9 +60,6 @@ static void ag_defaults(nco_optim_params *hp) {
 }
 
 static int ag_validate(const nco_optim_params *hp) {
-  if (!(hp->lr > 0) || !isfinite(hp->lr))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr: accelegrad needs a finite lr > 0 (got %g)",
-                     hp->lr);
   if (!(hp->diameter > 0) || !isfinite(hp->diameter))
     return nco_error(NCO_ERR_RANGE,
                      "optimizer.diameter: accelegrad needs a finite diameter D > 0 (got %g)",
@@ -70,9 +67,6 @@ static int ag_validate(const nco_optim_params *hp) {
   if (!(hp->G >= 0) || !isfinite(hp->G))
     return nco_error(NCO_ERR_RANGE, "optimizer.G: accelegrad needs a finite G >= 0 (got %g)",
                      hp->G);
-  if (!(hp->weight_decay >= 0) || !isfinite(hp->weight_decay))
-    return nco_error(NCO_ERR_RANGE, "optimizer.weight_decay: must be finite and >= 0 (got %g)",
-                     hp->weight_decay);
   return NCO_OK;
 }
 
@@ -147,17 +141,17 @@ static int ag_step(nco_optim *o, const float *grad, double loss) {
   nco_optim_project(o, y);
   o->d[AG_SUMSQ] = sumsq;
 
-  /* Output ȳ = Σ α_τ y_{τ+1} / Σ α_τ, accumulated in double. */
   double A = o->d[AG_SUMA] + a;
   o->d[AG_SUMA] = A;
+  /* Output ȳ = Σ α_τ y_{τ+1} / Σ α_τ, accumulated in double.
+   * Next query x_{k+2} = τ_{k+1} z_{k+1} + (1 − τ_{k+1}) y_{k+1}, in the
+   * same pass (z and y are final here). */
+  double tau = 1.0 / ag_alpha(o->k + 1);
   for (size_t j = 0; j < n; j++) {
     ysum[j] += a * (double)y[j];
     yb[j] = (float)(ysum[j] / A);
+    q[j] = (float)(tau * z[j] + (1.0 - tau) * y[j]);
   }
-
-  /* Next query x_{k+2} = τ_{k+1} z_{k+1} + (1 − τ_{k+1}) y_{k+1}. */
-  double tau = 1.0 / ag_alpha(o->k + 1);
-  for (size_t j = 0; j < n; j++) q[j] = (float)(tau * z[j] + (1.0 - tau) * y[j]);
   return NCO_OK;
 }
 

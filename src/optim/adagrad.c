@@ -13,6 +13,7 @@
 #endif
 
 #include "ncopt/status.h"
+#include "ncopt/vec.h"
 #include "optim/internal.h"
 
 /* ---- adagrad (diagonal) ------------------------------------------------------ */
@@ -80,7 +81,7 @@ static void adagrad_state_size(const nco_optim_params *hp, size_t dim, size_t *n
 static int adagrad_init(nco_optim *o) {
   /* torch: state_sum = full_like(p, initial_accumulator_value) */
   float v = (float)o->hp.initial_accumulator_value;
-  for (size_t i = 0; i < o->dim; i++) o->f[i] = v;
+  nco_fill(o->dim, v, o->f);
   return NCO_OK;
 }
 

@@ -44,6 +44,16 @@ static void daxpy(size_t n, double a, const double *x, double *y) {
   for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+/* dst ← (double)src, stopping at the first non-finite entry: returns its
+ * index, or n when all are finite (one pass instead of check-then-copy). */
+static size_t widen_finite(size_t n, const float *src, double *dst) {
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(src[i])) return i;
+    dst[i] = src[i];
+  }
+  return n;
+}
+
 /* w ← w − Q_cntᵀ(Q_cnt w) over the rows q_0..q_{cnt−1} of Q: classical
  * Gram–Schmidt as two BLAS dgemv per pass (c ≤ max_iter + 1 coefficients
  * in `c`), repeated once ("twice is enough", Giraud et al. 2005) unless the
@@ -144,12 +154,11 @@ int nco_lz_run(const nco_lz_args *a, nco_lz_out *o) {
     for (size_t i = 0; i < n; i++) vf[i] = (float)q[i];
     if ((st = a->op(a->ctx, vf, af))) goto done;
     inf.matvecs++;
-    size_t bad = nco_first_nonfinite(n, af);
+    size_t bad = widen_finite(n, af, w);
     if (bad < n) {
       st = nco_error(NCO_ERR_NONFINITE, "Lanczos: operator returned %g at entry %zu (iteration %zu)", af[bad], bad, j);
       goto done;
     }
-    for (size_t i = 0; i < n; i++) w[i] = af[i];
     if (a->proj) a->proj(a->pctx, w);
     /* Golub & Van Loan Alg. 10.1.1: w = A q_j − β_j q_{j−1} − α_j q_j */
     if (j > 0) daxpy(n, -beta[j], Q + (j - 1) * n, w);
@@ -329,12 +338,11 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
     for (size_t i = 0; i < q; i++) fin[i] = (float)v[i];
     if ((st = rect_apply(&R, 0, fin, fout))) goto fail;
     inf.matvecs++;
-    size_t bad = nco_first_nonfinite(p, fout);
+    size_t bad = widen_finite(p, fout, w);
     if (bad < p) {
       st = nco_error(NCO_ERR_NONFINITE, "%s: operator returned %g at entry %zu (iteration %zu)", who, fout[bad], bad, j);
       goto done;
     }
-    for (size_t i = 0; i < p; i++) w[i] = fout[i];
     if (j > 0) daxpy(p, -be[j - 1], U + (j - 1) * p, w);
     if (o.reorth) orthogonalise(p, U, j, w, (size_t)-1, cf);
     double a = sqrt(ddot(p, w, w));
@@ -359,13 +367,12 @@ int nco_svd_extremes(size_t m_rows, size_t n_cols, nco_linop_rect A, void *ctx, 
     for (size_t i = 0; i < p; i++) fin[i] = (float)u[i];
     if ((st = rect_apply(&R, 1, fin, fout))) goto fail;
     inf.matvecs++;
-    bad = nco_first_nonfinite(q, fout);
+    bad = widen_finite(q, fout, w);
     if (bad < q) {
       st = nco_error(NCO_ERR_NONFINITE, "%s: transposed operator returned %g at entry %zu (iteration %zu)", who,
                      fout[bad], bad, j);
       goto done;
     }
-    for (size_t i = 0; i < q; i++) w[i] = fout[i];
     daxpy(q, -al[j], v, w);
     if (o.reorth) orthogonalise(q, V, j + 1, w, (size_t)-1, cf);
     double b = sqrt(ddot(q, w, w));

@@ -86,8 +86,7 @@ static void gram(const lowrank *L, const float *th, double *S) {
   size_t d = L->d, r = L->r;
   for (size_t a = 0; a < d; a++)
     for (size_t b = a; b < d; b++) {
-      double s = 0;
-      for (size_t k = 0; k < r; k++) s += (double)th[a * r + k] * th[b * r + k];
+      double s = nco_zoo_dot_seq(th + a * r, th + b * r, r);
       S[a * d + b] = S[b * d + a] = s;
     }
 }

@@ -274,6 +274,7 @@ typedef struct run {
   size_t nlayers;
   float *xstar;               /* [dim] run.x_star (p = 0 when only x was given), or NULL */
   float *rgrad;               /* [dim] Riemannian gradient scratch (sphere problems) */
+  uint64_t rgrad_t;           /* rgrad holds P_x gfull of step rgrad_t (UINT64_MAX: none) */
   double r0;                  /* misfit: ‖r(θ_0)‖ */
   nco_misfit *misfit;         /* residual-based misfit where the loss is not c·½‖r‖² (ℓ2 under MEAN), else NULL */
   double theta0_norm;
@@ -292,6 +293,7 @@ typedef struct run {
   /* scratch */
   float *prev;                /* [dim] */
   size_t *idx;                /* [batch] */
+  buf_t row;                  /* the trace row being formatted (reused) */
   int trace_fd;
 } run;
 
@@ -304,7 +306,7 @@ static void run_free(run *r) {
   nco_regularity_free(&r->reg);
   nco_misfit_free(r->misfit);
   free(r->spec_text), free(r->perm), free(r->theta0), free(r->prev), free(r->gfull), free(r->idx);
-  free(r->cols), free(r->xstar), free(r->rgrad);
+  free(r->cols), free(r->xstar), free(r->rgrad), free(r->row.p);
   free(r);
 }
 
@@ -417,7 +419,7 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
   int st;
   nco_config *cfg = &r->cfg;
   r->last_ckpt = UINT64_MAX;
-  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = UINT64_MAX;
+  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = UINT64_MAX;
   if ((st = nco_config_build_problems(cfg, 0, &r->pb, &r->test, spec_error))) return st;
   r->net = nco_nn_is_nn(r->pb);
   r->dim = r->pb->dim;
@@ -570,17 +572,21 @@ static int full_eval(run *r, int want_grad) {
   int st = nco_problem_eval(r->pb, nco_optim_output(r->o), NULL, r->n, &loss, want_grad ? r->gfull : NULL);
   if (st) return st;
   r->cur_loss = loss, r->have_loss = 1;
-  if (want_grad) r->have_grad = 1;
+  if (want_grad) r->have_grad = 1, r->rgrad_t = UINT64_MAX;
   note_loss(r, loss);
   return NCO_OK;
 }
 
 /* The gradient the landscape probes use: the full-batch gradient, or on
- * the sphere the Riemannian one P_x∇f (Ma eq. 5.4). */
+ * the sphere the Riemannian one P_x∇f (Ma eq. 5.4), projected once per
+ * step (the stopping rule and the probes of a row share it). */
 static const float *landscape_grad(run *r, const float *x) {
   if (r->pb->manifold != NCO_MANIFOLD_SPHERE) return r->gfull;
-  nco_copy(r->dim, r->gfull, r->rgrad);
-  nco_problem_project_tangent(r->pb, x, r->rgrad);
+  if (r->rgrad_t != r->t) {
+    nco_copy(r->dim, r->gfull, r->rgrad);
+    nco_problem_project_tangent(r->pb, x, r->rgrad);
+    r->rgrad_t = r->t;
+  }
   return r->rgrad;
 }
 
@@ -694,38 +700,31 @@ static int log_row(run *r, int forced, double batch_loss) {
   int st;
   if ((st = full_eval(r, need_grad))) return st;
   const float *xo = nco_optim_output(r->o);
-  buf_t b = {0};
+  buf_t *b = &r->row;
+  b->n = 0, b->oom = 0;
   double ep = (double)r->samples / (double)r->n;
   double lr = nco_schedule_lr(&r->cfg.sched, t);
-  putf(&b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, r->cur_loss, lr);
-  if (t > 0 && isfinite(batch_loss)) putf(&b, "%.17g", batch_loss);
+  putf(b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, r->cur_loss, lr);
+  if (t > 0 && isfinite(batch_loss)) putf(b, "%.17g", batch_loss);
   for (size_t i = 0; i < r->ncols; i++) {
-    put(&b, ",", 1);
+    put(b, ",", 1);
     if (!col_due(&r->cols[i], t, logged)) continue;
     double v;
-    if ((st = probe_value(r, &r->cols[i], xo, &v))) {
-      free(b.p);
-      return st;
-    }
-    putf(&b, "%.17g", v);
+    if ((st = probe_value(r, &r->cols[i], xo, &v))) return st;
+    putf(b, "%.17g", v);
   }
-  putf(&b, "\n");
-  if (b.oom) {
-    free(b.p);
-    return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
-  }
+  putf(b, "\n");
+  if (b->oom) return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
   size_t off = 0;
-  while (off < b.n) {
-    ssize_t w = write(r->trace_fd, b.p + off, b.n - off);
+  while (off < b->n) {
+    ssize_t w = write(r->trace_fd, b->p + off, b->n - off);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       int e = errno;
-      free(b.p);
       return nco_error(NCO_ERR_IO, "%s/trace.csv: write failed: %s", r->dir, strerror(e));
     }
     off += (size_t)w;
   }
-  free(b.p);
   return NCO_OK;
 }
 
@@ -741,6 +740,16 @@ static void put_counters(buf_t *p, const nco_problem_counters *c) {
 static void get_counters(rd_t *r, nco_problem_counters *c) {
   c->loss = get_u64(r), c->grad = get_u64(r), c->residual = get_u64(r), c->jvp = get_u64(r), c->vjp = get_u64(r);
   c->hvp = get_u64(r), c->samples = get_u64(r);
+}
+
+/* crc32 of a payload, in chunks (zlib's uInt is 32-bit) */
+static uint32_t crc_of(const unsigned char *p, size_t n) {
+  uint32_t crc = (uint32_t)crc32(0L, NULL, 0);
+  for (size_t o = 0; o < n; o += 1u << 30) {
+    size_t len = n - o < (1u << 30) ? n - o : (1u << 30);
+    crc = (uint32_t)crc32(crc, p + o, (uInt)len);
+  }
+  return crc;
 }
 
 static int checkpoint_write(run *r) {
@@ -780,12 +789,7 @@ static int checkpoint_write(run *r) {
   }
   buf_t f = {0};
   put(&f, CKPT_MAGIC, 8);
-  uint32_t ver = CKPT_VERSION, crc = (uint32_t)crc32(0L, NULL, 0);
-  /* crc32 over the payload in chunks (uInt is 32-bit) */
-  for (size_t o = 0; o < p.n; o += 1u << 30) {
-    size_t len = p.n - o < (1u << 30) ? p.n - o : (1u << 30);
-    crc = (uint32_t)crc32(crc, p.p + o, (uInt)len);
-  }
+  uint32_t ver = CKPT_VERSION, crc = crc_of(p.p, p.n);
   put(&f, &ver, 4), put(&f, &crc, 4);
   put_u64(&f, p.n);
   put(&f, p.p, p.n);
@@ -873,12 +877,7 @@ static int checkpoint_read(const char *path, ckpt *c) {
     return nco_error(NCO_ERR_FORMAT, "%s: truncated checkpoint (%zu of %llu payload bytes)", path, got,
                      (unsigned long long)len);
   }
-  uint32_t c2 = (uint32_t)crc32(0L, NULL, 0);
-  for (size_t o = 0; o < len; o += 1u << 30) {
-    size_t l = len - o < (1u << 30) ? len - o : (1u << 30);
-    c2 = (uint32_t)crc32(c2, p + o, (uInt)l);
-  }
-  if (c2 != crc) {
+  if (crc_of(p, len) != crc) {
     free(p);
     return nco_error(NCO_ERR_FORMAT, "%s: checksum mismatch (corrupted checkpoint)", path);
   }
@@ -1094,6 +1093,7 @@ static int do_step(run *r, double *batch_loss) {
   if (ist < 0) return ist;
   r->t++;
   r->have_loss = r->have_grad = 0;
+  r->rgrad_t = UINT64_MAX;
   r->optim_converged = ist == NCO_CONVERGED;
   if (r->net) nco_nn_set_step(r->pb, r->t);
   return NCO_OK;
