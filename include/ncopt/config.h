@@ -62,6 +62,12 @@ typedef enum nco_probe_id {
 
 #define NCO_PROBE_AT_LOG ((int64_t)-1)
 
+/* Values of the [run] *_every keys besides a step count K (and 0, off):
+ * `auto` (the run picks K from its length and cost, see docs/SPEC.md) and
+ * `epoch` (every ⌈n/batch⌉ steps). */
+#define NCO_EVERY_AUTO UINT64_MAX
+#define NCO_EVERY_EPOCH (UINT64_MAX - 1)
+
 typedef struct nco_config {
   /* [data] */
   char data_source[32];           /* synthetic | npy | idx | csv | fashion-mnist | mnist */
@@ -107,7 +113,9 @@ typedef struct nco_config {
   uint64_t iterations, epochs;    /* exactly one > 0 */
   uint64_t seed;
   char init[NCO_PATH_MAX];        /* .npy starting point or "" */
-  uint64_t log_every, checkpoint_every;
+  uint64_t log_every, checkpoint_every; /* K steps, NCO_EVERY_EPOCH or NCO_EVERY_AUTO (resolved by the run) */
+  uint64_t full_loss_every;       /* minibatch runs: the full-data loss column (0 never) */
+  double checkpoint_seconds;      /* checkpoint_every = auto: seconds between checkpoints */
   double target_loss, grad_tol, max_seconds;
   double f_star;                  /* f* of pl_ratio and quasi_convexity */
   char x_star[NCO_PATH_MAX];      /* .npy minimiser x* of quasi_convexity and rsi */

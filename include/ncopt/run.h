@@ -57,11 +57,15 @@ extern "C" {
 typedef struct nco_progress {
   uint64_t iter, total;      /* steps done, steps planned */
   uint64_t epoch;
-  double loss;               /* the latest full-batch loss known */
+  double loss;               /* the current loss: the mean minibatch loss of the steps since
+                                the last trace row (minibatch runs), else the latest
+                                full-batch loss; NAN before the first step */
   double seconds;            /* training time so far */
   int done;                  /* 1 for the last call, after the outputs are written */
   int replay;                /* 1 during the regularity probe's replay of the finished run
                                 (iter counts the replayed steps) */
+  const char *label;         /* the sweep point being run ("optimizer.lr=0.1"), or NULL */
+  size_t point, npoints;     /* a sweep's point (1-based) and count; 0, 0 outside a sweep */
 } nco_progress;
 
 typedef struct nco_run_hooks {

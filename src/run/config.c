@@ -13,7 +13,7 @@
 #include "ncopt/data.h"
 #include "ncopt/status.h"
 
-typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_PATH, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT } ktype;
+typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_PATH, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT, T_EVERY } ktype;
 
 /* which settings object a key writes into */
 typedef enum { IN_CFG, IN_HP, IN_SCHED } kbase;
@@ -182,8 +182,17 @@ static const key keys[] = {
     {"run", "epochs", T_U64, C(epochs), "0", 0, 1e18, NULL, NULL, "passes over the data (or iterations)", NULL},
     {"run", "seed", T_U64, C(seed), "0", 0, 0, NULL, NULL, "seed of init, minibatches and noise", NULL},
     {"run", "init", T_PATH, C(init), "", 0, 0, NULL, NULL, ".npy starting parameters (default: problem init)", NULL},
-    {"run", "log_every", T_U64, C(log_every), "1", 1, 1e18, NULL, NULL, "trace row every K steps", NULL},
-    {"run", "checkpoint_every", T_U64, C(checkpoint_every), "0", 0, 1e18, NULL, NULL, "checkpoint every K steps (0: end only)", NULL},
+    {"run", "log_every", T_EVERY, C(log_every), "auto", 1, 1e18, NULL, NULL,
+     "trace row every K steps | epoch | auto: about 1000 rows, and rows that cost ≤ 5% (full-batch methods whose step "
+     "does not evaluate at x_t: every ≥ 20 steps)", NULL},
+    {"run", "full_loss_every", T_EVERY, C(full_loss_every), "auto", 0, 1e18, NULL, NULL,
+     "minibatch runs: the full-data loss (column full_loss) every K steps | epoch | 0 never | auto: every 20 epochs "
+     "(one loss pass over the data per 20 training epochs ≤ 5%) and at the last row", NULL},
+    {"run", "checkpoint_every", T_EVERY, C(checkpoint_every), "auto", 0, 1e18, NULL, NULL,
+     "checkpoint every K steps | epoch | 0: at the end only | auto: every run.checkpoint_seconds of training, "
+     "and at least 50× the time a checkpoint takes (≤ 2%)", NULL},
+    {"run", "checkpoint_seconds", T_DOUBLE, C(checkpoint_seconds), "30", 0, INF, NULL, NULL,
+     "checkpoint_every = auto: wall-clock seconds between checkpoints (a SIGKILL loses at most this)", NULL},
     {"run", "target_loss", T_DOUBLE, C(target_loss), "-inf", -INF, INF, NULL, NULL, "stop when loss ≤ this", NULL},
     {"run", "grad_tol", T_DOUBLE, C(grad_tol), "0", 0, INF, NULL, NULL, "stop when ‖∇f‖ ≤ this", NULL},
     {"run", "max_seconds", T_DOUBLE, C(max_seconds), "inf", 0, INF, NULL, NULL, "stop after this many seconds", NULL},
@@ -399,6 +408,18 @@ static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const 
         *(size_t *)f = (size_t)u;
       else
         *(uint64_t *)f = u;
+      return 0;
+    case T_EVERY:
+      /* K steps, `epoch`, `auto` (resolved by the run, which knows its
+       * length), or 0 where lo = 0 allows it */
+      if (!strcmp(text, "auto")) return *(uint64_t *)f = NCO_EVERY_AUTO, 0;
+      if (!strcmp(text, "epoch")) return *(uint64_t *)f = NCO_EVERY_EPOCH, 0;
+      if (parse_u64(text, &u) || (double)u < k->lo || (double)u > k->hi) {
+        char m[128];
+        snprintf(m, sizeof m, "'%s' is not %s, epoch or auto", text, k->lo > 0 ? "a step count K ≥ 1" : "0, a step count K");
+        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "%s", m, NULL);
+      }
+      *(uint64_t *)f = u;
       return 0;
     case T_BOOL:
       if (parse_bool(text, &b)) return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not true or false", text, NULL);
@@ -902,6 +923,13 @@ static void write_value(const nco_config *cfg, const key *k, FILE *fp) {
     }
     case T_SIZE: fprintf(fp, "%zu", *(const size_t *)f); break;
     case T_U64: fprintf(fp, "%llu", (unsigned long long)*(const uint64_t *)f); break;
+    case T_EVERY: {
+      uint64_t u = *(const uint64_t *)f;
+      if (u == NCO_EVERY_AUTO) fputs("auto", fp);
+      else if (u == NCO_EVERY_EPOCH) fputs("epoch", fp);
+      else fprintf(fp, "%llu", (unsigned long long)u);
+      break;
+    }
     case T_BOOL: fprintf(fp, "%s", *(const int *)f ? "true" : "false"); break;
     case T_STR:
     case T_PATH: fprintf(fp, "%s", (const char *)f); break;
@@ -993,6 +1021,7 @@ static const char *type_word(const key *k) {
     case T_SIZE:
     case T_U64: return "integer";
     case T_BOOL: return "bool";
+    case T_EVERY: return "schedule";
     case T_PATH: return "path";
     case T_STR:
     case T_ENUM:
@@ -1019,6 +1048,8 @@ static void md_range(FILE *fp, const key *k) {
     else fputs("any", fp);
   } else if (k->type == T_BOOL) {
     fputs("true, false", fp);
+  } else if (k->type == T_EVERY) {
+    fputs(k->lo > 0 ? "K ≥ 1, epoch, auto" : "0, K ≥ 1, epoch, auto", fp);
   } else if (k->type == T_ENUM) {
     for (const char *p = k->enums; *p; p++) fputs(*p == ' ' ? ", " : (char[2]){*p, 0}, fp);
   } else if (k->type == T_OPTIM) {

@@ -1068,7 +1068,7 @@ static void fill_result(const run *r, int stop, const char *msg, nco_run_result 
 
 static void progress(const run *r, const nco_run_hooks *hooks, int done, int *cancel) {
   if (!hooks || !hooks->progress) return;
-  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds, done, 0};
+  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds, done, 0, NULL, 0, 0};
   if (hooks->progress(hooks->ctx, &p) && !done) *cancel = 1;
 }
 
@@ -1131,7 +1131,7 @@ static int regularity_replay(run *r, const nco_run_hooks *hooks) {
   }
   if ((st = state_init(q)) || (st = nco_regularity_init(&r->reg, r->dim, theta_T, r->cfg.inf_loss))) goto done;
   putf(&csv, "iter,gamma\n");
-  nco_progress pr = {0, T, 0, NAN, 0, 0, 1};
+  nco_progress pr = {0, T, 0, NAN, 0, 0, 1, NULL, 0, 0};
   double last_cb = t0;
   while (q->t < T) {
     uint64_t k = q->t;
