@@ -69,7 +69,7 @@ EOF
 run show show min.ini
 expect_rc 0 "$RC" "ncopt show"
 for line in "type = linear_ls" "type = sgd" "lr = 0.001" "batch = 0" "sampling = reshuffle" "[schedule]" "type = constant" \
-  "log_every = 1" "checkpoint_every = 0" "target_loss = -inf" "max_seconds = inf" "reduction = sum" "source = synthetic"; do
+  "log_every = auto" "full_loss_every = auto" "checkpoint_every = auto" "target_loss = -inf" "max_seconds = inf" "reduction = sum" "source = synthetic"; do
   check "show fills in '$line'" grep -qxF "$line" show.out
 done
 check "show lists only keys that apply (no adam keys for sgd)" bash -c '! grep -q "^beta1" show.out'
@@ -328,7 +328,7 @@ expect_eq "max_seconds 0" "$(json stop3/summary.json stop) $(json stop3/summary.
 
 # ---- every problem type and every method: show is idempotent, train runs ---------------
 combo() { # combo NAME PROBLEM OPTIMIZER REGULARIZER
-  printf '[problem]\ntype = %s\n[regularizer]\ntype = %s\nlambda = 0.1\n[optimizer]\ntype = %s\nlr = 0.001\n[run]\niterations = 2\n[probes]\nloss_unreg = true\n' \
+  printf '[problem]\ntype = %s\n[regularizer]\ntype = %s\nlambda = 0.1\n[optimizer]\ntype = %s\nlr = 0.001\n[run]\niterations = 2\nlog_every = 1\n[probes]\nloss_unreg = true\n' \
     "$2" "$4" "$3" >"$1.ini"
   "$N" show "$1.ini" >"$1.s1" && "$N" show "$1.s1" >"$1.s2" && cmp -s "$1.s1" "$1.s2" &&
     "$N" train "$1.ini" --out "$1" --quiet && [ "$(rows "$1/trace.csv")" = 3 ]

@@ -92,7 +92,7 @@ distance = true
 EOF
 run idx train idx.ini --out idxr --quiet
 expect_rc 0 "$RC" "mlp on IDX files"
-expect_eq "iter,epoch,seconds,loss,lr,batch_loss,distance,distance.fc1,distance.fc2,test_loss,test_acc" "$(head -1 idxr/trace.csv)" \
+expect_eq "iter,epoch,seconds,loss,lr,batch_loss,full_loss,distance,distance.fc1,distance.fc2,test_loss,test_acc" "$(head -1 idxr/trace.csv)" \
   "trace header: per-layer distances, test metrics"
 P=$("$NCO_TOOL" json idxr/summary.json parameters)
 expect_eq 3 "$(awk -v p="$P" 'BEGIN { if (p != "") print p - 64 * 8 - 8 - 8 * 3 }')" \
@@ -194,7 +194,7 @@ grep -v -e '^widths' -e '^init' idx.ini >lenet.ini
 run ln train lenet.ini --out lnr --quiet --set problem.type=lenet --set data.downsample=16 --set run.epochs=1
 expect_rc 0 "$RC" "lenet on 8×8 IDX images upsampled to 16×16"
 expect_eq "distance,distance.conv1,distance.conv2,distance.fc1,distance.fc2,distance.fc3,test_loss,test_acc" \
-  "$(head -1 lnr/trace.csv | cut -d, -f7-)" "lenet: five layers with parameters"
+  "$(head -1 lnr/trace.csv | cut -d, -f8-)" "lenet: five layers with parameters"
 run ln8 train lenet.ini --out ln8 --quiet --set problem.type=lenet
 expect_rc 2 "$RC" "lenet on 8×8 images (too small for its second convolution)"
 check "lenet on 8×8 images: located at problem.type" grep -q "^--set:1: problem.type: lenet does not fit the inputs (120, 8, 8)" ln8.err
@@ -299,7 +299,7 @@ if [ "$MNIST" = 1 ]; then
   run oy reproduce oymak_lenet --out oy --quiet --set run.iterations=40 --set run.log_every=5 --set run.eval_every=20 \
     --set data.test_subset=200
   expect_rc 0 "$RC" "oymak_lenet (fast variant)"
-  expect_eq "iter,epoch,seconds,loss,lr,batch_loss,misfit,distance,distance.conv1,distance.conv2,distance.fc1,distance.fc2,distance.fc3,test_loss,test_acc" \
+  expect_eq "iter,epoch,seconds,loss,lr,batch_loss,full_loss,misfit,distance,distance.conv1,distance.conv2,distance.fc1,distance.fc2,distance.fc3,test_loss,test_acc" \
     "$(head -1 oy/trace.csv)" "oymak_lenet: misfit, distances per layer, test metrics"
   # first row misfit 1, last < 0.9; every distance* column > 0 in the last row
   oy_check() {

@@ -101,6 +101,16 @@ int nco_run_check(const nco_config *cfg, nco_run_result *res);
  * the previous one if the last is truncated or corrupted). */
 int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *res);
 
+/* The same, with `section.key=value` overrides of the run's length,
+ * stopping rules, logging and checkpoints (run.iterations, run.epochs,
+ * run.max_seconds, run.target_loss, run.grad_tol, run.log_every,
+ * run.full_loss_every, run.checkpoint_every, run.checkpoint_seconds; any
+ * other key is refused): `--set run.epochs=20` extends a finished run. A
+ * schedule whose horizon is the run's length then follows the new length
+ * from the current step on. */
+int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, const nco_run_hooks *hooks,
+                        nco_run_result *res);
+
 /* Writes `len` bytes to path atomically: temporary file in the same folder,
  * fsync, rename. */
 int nco_write_file_atomic(const char *path, const void *data, size_t len);

@@ -33,7 +33,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  train SPEC [--set k=v]... [--out DIR] [--quiet]   run an experiment\n"
-    "  resume DIR [--quiet]                              continue an interrupted run\n"
+    "  resume DIR [--set run.k=v]... [--quiet]           continue (or extend) a run\n"
     "  show SPEC [--set k=v]...                          print the resolved spec\n"
     "  eval SPEC --params FILE.npy [--aux FILE.npy]      loss and gradient at a point\n"
     "  probe hessian SPEC --params FILE.npy [--k K] [--density]\n"
@@ -56,7 +56,7 @@ static const char *const help_train =
     "running, 2 a usage or spec error (one line FILE:LINE: section.key: what),\n"
     "3 non-finite loss or gradient (the last good checkpoint is kept).\n";
 static const char *const help_resume =
-    "usage: ncopt resume DIR [--quiet]\n"
+    "usage: ncopt resume DIR [--set run.KEY=VALUE]... [--quiet]\n"
     "\n"
     "Continues the run in DIR from its last good checkpoint (the previous one\n"
     "if the last is damaged). The continued run writes the same trace (timing\n"
@@ -64,6 +64,13 @@ static const char *const help_resume =
     "(OPENBLAS_NUM_THREADS). DIR may be a sweep's folder: its finished runs are\n"
     "kept, the interrupted one continues, the others run. It works from any\n"
     "folder: the checkpoint holds the resolved spec with absolute data paths.\n"
+    "--set changes how long the run goes on and what it logs: run.iterations,\n"
+    "run.epochs, run.max_seconds, run.target_loss, run.grad_tol, run.log_every,\n"
+    "run.full_loss_every, run.checkpoint_every, run.checkpoint_seconds; e.g.\n"
+    "`ncopt resume DIR --set run.epochs=20` extends a finished 10-epoch run (a\n"
+    "schedule whose horizon is the run's length follows the new length from\n"
+    "the current step on). By default a run checkpoints every 30 s of training\n"
+    "(run.checkpoint_every = auto), so a killed run resumes too.\n"
     "Exit status as for train.\n";
 static const char *const help_show =
     "usage: ncopt show SPEC [--set section.key=value]...\n"
@@ -74,8 +81,11 @@ static const char *const help_eval =
     "usage: ncopt eval SPEC --params FILE.npy [--aux FILE.npy] [--set k=v]...\n"
     "\n"
     "Prints the loss, the non-regularised loss and the gradient norm of the\n"
-    "spec's problem (full batch) at the parameters in FILE.npy. For the invex\n"
-    "lifting, FILE.npy holds x (or x and p); p comes from --aux or is 0.\n";
+    "spec's problem (full batch) at the parameters in FILE.npy; for networks\n"
+    "also the accuracy on the training samples and, where the data have a\n"
+    "held-out set, its mean loss and accuracy. For the invex lifting, FILE.npy\n"
+    "holds x (or x and p) and --aux the run's p (RUN/aux.npy); `--aux zeros`\n"
+    "evaluates at p = 0. run.iterations/epochs are not needed.\n";
 static const char *const help_probe =
     "usage: ncopt probe hessian SPEC --params FILE.npy [--aux FILE.npy] [--k K] [--density]\n"
     "                          [--grad-tol G] [--out DIR] [--set section.key=value]...\n"
@@ -88,7 +98,7 @@ static const char *const help_probe =
     "minimum (λ_min ≥ τ), strict_saddle (λ_min ≤ −τ), maximum (λ_max ≤ −τ) or\n"
     "degenerate, with τ = 1e-5·max|λ| (1e-3 for finite-difference products). On\n"
     "the sphere (tensor) the Hessian is the Riemannian one (Ma eq. 5.5). For\n"
-    "the invex lifting FILE.npy holds x (or x and p); p comes from --aux or is 0.\n"
+    "the invex lifting FILE.npy holds x (or x and p), --aux the run's p (or zeros).\n"
     "--density also estimates the spectral density by stochastic Lanczos\n"
     "quadrature (10 Rademacher probes, 80 steps) and writes\n"
     "hessian_density.{png,svg,csv} into DIR (default: FILE.npy's folder).\n"
@@ -171,12 +181,15 @@ static int on_progress(void *ctx, const nco_progress *p) {
   char line[256], etas[32];
   if (sps > 0 && eta < 1e7) snprintf(etas, sizeof etas, "%.0fs", eta);
   else snprintf(etas, sizeof etas, "--");
+  char point[200] = "", loss[48] = "";
+  if (p->npoints) snprintf(point, sizeof point, "[%zu/%zu %.160s] ", p->point, p->npoints, p->label ? p->label : "");
+  if (isfinite(p->loss)) snprintf(loss, sizeof loss, "  loss %.6g", p->loss);
   if (p->replay)
-    snprintf(line, sizeof line, "regularity replay: step %llu/%llu  %.0f steps/s  ETA %s", (unsigned long long)p->iter,
-             (unsigned long long)p->total, sps, etas);
+    snprintf(line, sizeof line, "%sregularity replay (γ_k of every step): step %llu/%llu  %.0f steps/s  ETA %s", point,
+             (unsigned long long)p->iter, (unsigned long long)p->total, sps, etas);
   else
-    snprintf(line, sizeof line, "step %llu/%llu  epoch %llu  loss %.6g  %.0f steps/s  ETA %s", (unsigned long long)p->iter,
-             (unsigned long long)p->total, (unsigned long long)p->epoch, p->loss, sps, etas);
+    snprintf(line, sizeof line, "%sstep %llu/%llu  epoch %llu%s  %.3g steps/s  ETA %s", point, (unsigned long long)p->iter,
+             (unsigned long long)p->total, (unsigned long long)p->epoch, loss, sps, etas);
   if (c->tty)
     fprintf(stderr, "\r\033[K%s", line);
   else
@@ -353,7 +366,7 @@ static int cmd_train(int argc, char **argv) {
 
 static int cmd_resume(int argc, char **argv) {
   args a;
-  int rc = parse_args("resume", "quiet", argc, argv, &a, 1);
+  int rc = parse_args("resume", "set quiet", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_resume, stdout), 0;
   if (!a.spec) return usage_fail("resume", "missing DIR");
@@ -366,7 +379,8 @@ static int cmd_resume(int argc, char **argv) {
   char ck[4200];
   snprintf(ck, sizeof ck, "%s/checkpoint.bin", a.spec);
   int sweep = nco_sweep_is_folder(a.spec) && access(ck, F_OK);
-  int st = sweep ? nco_sweep_resume(a.spec, &hooks, &res) : nco_run_resume(a.spec, &hooks, &res);
+  if (sweep && a.nsets) return usage_fail("resume", "--set extends a single run, not a sweep's folder");
+  int st = sweep ? nco_sweep_resume(a.spec, &hooks, &res) : nco_run_resume_with(a.spec, a.sets, (size_t)a.nsets, &hooks, &res);
   if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
   return finish_run(st, &res, a.spec, a.quiet, sweep);
 }
@@ -435,7 +449,20 @@ static int load_point(const args *a, const nco_config *cfg, nco_problem **pbo, f
     goto done;
   }
   memcpy(theta, x.data, x.size * sizeof(float));
-  if (a->aux) {
+  /* the lifted loss ½‖g(x) + λp‖² depends on p: a point without it would
+   * be another point than the run's (p = 0 only when asked for) */
+  if (dim != dx && x.size == dx && !a->aux) {
+    fprintf(stderr, "ncopt: %s: holds x only; the invex lifting's loss also depends on p: add --aux RUN/aux.npy "
+                    "(the run's p), or --aux zeros for p = 0\n", a->params);
+    goto done;
+  }
+  if (a->aux && !strcmp(a->aux, "zeros")) {
+    if (x.size != dx || dim == dx) {
+      fprintf(stderr, "ncopt: --aux zeros: %s\n", dim == dx ? "the problem has no auxiliary parameters (no invex lifting)"
+                                                             : "--params already holds x and p");
+      goto done;
+    }
+  } else if (a->aux) {
     if ((st = nco_npy_read(a->aux, &p)) || (st = nco_array_to_f32(&p))) {
       rc = fail(st, "cannot read --aux");
       goto done;
@@ -454,6 +481,24 @@ done:
   nco_array_free(&x), nco_array_free(&p);
   nco_problem_free(pb);
   return rc;
+}
+
+/* Networks: accuracy on the training samples, and loss and accuracy on the
+ * held-out set where the data have one (dropout off). Exit status. */
+static int eval_network(const nco_config *cfg, nco_problem *pb, const float *theta) {
+  nco_nn_metrics m;
+  int st = nco_nn_evaluate(pb, theta, NULL, pb->n, &m);
+  if (st) return fail(st, "evaluation failed");
+  if (isfinite(m.accuracy)) printf("accuracy   %.6g (%zu training samples)\n", m.accuracy, m.n);
+  nco_problem *train = NULL, *test = NULL;
+  int se = 0;
+  if ((st = nco_config_build_problems(cfg, 1, &train, &test, &se))) return se ? spec_fail() : fail(st, "cannot build the test set");
+  if (test && !(st = nco_nn_evaluate(test, theta, NULL, test->n, &m))) {
+    printf("test_loss  %.17g (mean over %zu held-out samples)\n", m.loss_mean, m.n);
+    if (isfinite(m.accuracy)) printf("test_acc   %.6g\n", m.accuracy);
+  }
+  nco_problem_free(train), nco_problem_free(test);
+  return st ? fail(st, "evaluation of the test set failed") : 0;
 }
 
 static int cmd_eval(int argc, char **argv) {
@@ -481,6 +526,7 @@ static int cmd_eval(int argc, char **argv) {
     goto done;
   }
   printf("problem    %s\nloss       %.17g\nloss_unreg %.17g\ngrad_norm  %.17g\n", pb->label, loss, unreg, nco_nrm2(dim, g));
+  if (nco_nn_is_nn(pb) && (rc = eval_network(&cfg, pb, theta))) goto done;
   rc = 0;
 done:
   free(theta), free(g);
@@ -545,6 +591,9 @@ static int cmd_probe(int argc, char **argv) {
     return 2;
   }
   nco_classification c;
+  if (isatty(2))
+    fprintf(stderr, "probe: Lanczos on the Hessian of %s (%zu parameters, %zu samples): up to %zu iterations, one "
+                    "Hessian-vector product each...\n", pb->label, pb->dim, pb->n, co.lanczos.max_iter);
   int st = nco_classify_point(pb, theta, NULL, pb->n, &co, &c);
   rc = 1;
   if (st) {
@@ -582,6 +631,9 @@ static int cmd_probe(int argc, char **argv) {
     so.seed = cfg.lz_seed;
     nco_slq_result res;
     memset(&res, 0, sizeof res);
+    if (isatty(2))
+      fprintf(stderr, "probe: spectral density by stochastic Lanczos quadrature (%zu probes × %zu steps)...\n", so.n_probes,
+              so.n_iter);
     if ((st = nco_hessian_density(pb, theta, NULL, pb->n, &so, &res))) {
       nco_slq_free(&res);
       rc = fail(st, "spectral density failed");

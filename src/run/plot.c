@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ncopt/status.h"
@@ -170,6 +171,7 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", file);
     int fd = mkstemp(tmp);
     if (fd < 0) return nco_error(NCO_ERR_IO, "%s: cannot create a temporary file", file);
+    (void)fchmod(fd, nco_output_mode()); /* mkstemp's 0600 → the user's umask */
     close(fd);
     plsstrm(0);
     plsdev(devs[d]);
@@ -327,14 +329,17 @@ int nco_plot_run(const char *dir) {
   double *it = column(&t, "iter");
   line ls[MAX_COLS];
   size_t k = 0;
-  const char *loss_cols[] = {"loss", "loss_unreg", "batch_loss"};
-  const char *loss_labels[] = {"loss", "loss (unreg.)", "batch loss"};
+  const char *loss_cols[] = {"loss", "loss_unreg", "batch_loss", "full_loss"};
+  const char *loss_labels[] = {"loss", "loss (unreg.)", "batch loss", "full-data loss"};
   /* full batch (epoch = iter on every row): the batch loss is the previous
    * row's loss, not worth a curve of its own */
   double *ep = column(&t, "epoch");
   int full = it && ep;
   for (size_t j = 0; full && j < t.nrow; j++) full = ep[j] == it[j];
-  for (size_t i = 0; i < 3; i++) {
+  /* minibatch runs: loss is the mean step loss between rows, full_loss the
+   * full-data loss where it was computed */
+  if (column(&t, "full_loss")) loss_labels[0] = "mean minibatch loss";
+  for (size_t i = 0; i < 4; i++) {
     double *v = column(&t, loss_cols[i]);
     if (v && !(full && i == 2)) ls[k++] = (line){it, v, t.nrow, loss_labels[i]};
   }
@@ -349,7 +354,8 @@ int nco_plot_run(const char *dir) {
   line sg[MAX_COLS];
   for (size_t c = 6; c < t.ncol; c++) {
     const char *nm = t.col[c].name;
-    if (!strncmp(nm, "distance.", 9) || !strncmp(nm, "test_", 5) || !strcmp(nm, "loss_unreg")) continue;
+    if (!strncmp(nm, "distance.", 9) || !strncmp(nm, "test_", 5) || !strcmp(nm, "loss_unreg") || !strcmp(nm, "full_loss"))
+      continue;
     int neg = 0;
     for (size_t j = 0; j < t.nrow; j++) neg |= t.col[c].v[j] < 0;
     if (neg) sg[ks++] = (line){it, t.col[c].v, t.nrow, probe_label(nm)};

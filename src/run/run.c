@@ -8,10 +8,17 @@
  *      once, logged and then handed to nco_optim_step (no second
  *      evaluation at logged rows); otherwise only at logged rows;
  *   2. the trace row of step t if one is due (every log_every steps, every
- *      K steps for a probe `name = K`, step 0 and the last step);
+ *      K steps for a probe `name = K` or for full_loss_every, step 0 and
+ *      the last step). Full-batch runs log the full-batch loss f(x_t);
+ *      minibatch runs log, at no extra cost, the mean of the minibatch
+ *      losses of the steps since the previous row (`loss`) and the
+ *      full-data loss only where run.full_loss_every (or a probe that
+ *      needs it) asks (`full_loss`);
  *   3. the stopping rules (target_loss and grad_tol wherever the full-batch
  *      values at x_t are known, max_seconds, the planned steps);
- *   4. a checkpoint every checkpoint_every steps;
+ *   4. a checkpoint every checkpoint_every steps (auto: every
+ *      checkpoint_seconds of wall time, at least 50× a checkpoint's own
+ *      duration apart, so that it costs ≤ 2%);
  *   5. the progress hook (which may cancel);
  *   6. the step x_t → x_{t+1}.
  * A checkpoint taken at step t holds the state after 1–5, so a resumed run
@@ -63,13 +70,25 @@ static int write_tmp(const char *path, const void *data, size_t len, char *tmp, 
     }
     p += w, left -= (size_t)w;
   }
-  (void)fchmod(fd, 0644);
+  (void)fchmod(fd, nco_output_mode());
   if (fsync(fd) || close(fd)) {
     int e = errno;
     unlink(tmp);
     return nco_error(NCO_ERR_IO, "%s: fsync/close failed: %s", path, strerror(e));
   }
   return NCO_OK;
+}
+
+/* 0666 less the user's umask: what open(2) would give a new file (mkstemp
+ * makes 0600). Read once; outputs are written from one thread. */
+unsigned nco_output_mode(void) {
+  static int mode = -1;
+  if (mode < 0) {
+    mode_t m = umask(0);
+    umask(m);
+    mode = (int)(0666 & ~m);
+  }
+  return (unsigned)mode;
 }
 
 int nco_write_file_atomic(const char *path, const void *data, size_t len) {
@@ -82,6 +101,12 @@ int nco_write_file_atomic(const char *path, const void *data, size_t len) {
     return nco_error(NCO_ERR_IO, "%s: rename failed: %s", path, strerror(e));
   }
   return NCO_OK;
+}
+
+int nco_write_file_atomic_in(const char *dir, const char *name, const char *text) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return nco_write_file_atomic(path, text, strlen(text));
 }
 
 int nco_mkdirs(const char *dir) {
@@ -141,6 +166,7 @@ static void put_u64(buf_t *b, uint64_t v) { put(b, &v, sizeof v); }
 static void put_f64(buf_t *b, double v) { put(b, &v, sizeof v); }
 
 static void putf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_num(buf_t *b, double v);
 static void putf(buf_t *b, const char *fmt, ...) {
   char tmp[2048];
   va_list ap;
@@ -148,6 +174,18 @@ static void putf(buf_t *b, const char *fmt, ...) {
   int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
   if (n > 0) put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* The shortest text that reads back to the same double (0.1, not
+ * 0.10000000000000001): %.15g is exact for every number of ≤ 15
+ * significant digits (%g drops trailing zeros), else 16 or 17 digits. */
+static void put_num(buf_t *b, double v) {
+  char t[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(t, sizeof t, "%.*g", prec, v);
+    if (prec == 17 || strtod(t, NULL) == v) break;
+  }
+  put(b, t, strlen(t));
 }
 
 typedef struct {
@@ -253,6 +291,15 @@ typedef struct run {
   int fused;                  /* the step's evaluation is the full-batch one at x_t */
   int net;                    /* a network: its dropout step follows t */
   int path_on;                /* accumulate the path length (a probe or the certificate needs it) */
+  uint64_t per_epoch;         /* steps per epoch */
+  uint64_t log_k, full_k;     /* run.log_every, run.full_loss_every resolved to steps (0: never) */
+  int full_at_0;              /* full_loss_every asks for step 0 too (not `auto`) */
+  uint64_t ckpt_k;            /* run.checkpoint_every in steps (0: by time or at the end only) */
+  int ckpt_auto;              /* checkpoint_every = auto: by wall time */
+  double ckpt_wall, ckpt_cost; /* auto: when the last checkpoint ended, how long it took */
+  double win_sum;             /* minibatch runs: Σ of the step losses since the last row (checkpointed) */
+  uint64_t win_n;             /* and their count */
+  double prog_loss;           /* the loss the progress line shows between rows */
   /* loop state (checkpointed) */
   uint64_t t, samples, pos;
   size_t *perm;               /* [n] current epoch order */
@@ -412,6 +459,30 @@ static int columns_setup(run *r) {
   return NCO_OK;
 }
 
+static uint64_t every_steps(uint64_t v, uint64_t per_epoch) { return v == NCO_EVERY_EPOCH ? per_epoch : v; }
+
+/* run.log_every, full_loss_every and checkpoint_every in steps. */
+static void resolve_every(run *r) {
+  const nco_config *c = &r->cfg;
+  int mb = !is_full_batch(r);
+  if (c->log_every == NCO_EVERY_AUTO) {
+    /* about 1000 rows; a full-batch method whose step does not evaluate at
+     * x_t (accelegrad, psgd, rgd, ...) pays one full evaluation per row,
+     * about one step's: rows ≥ 20 steps apart keep that ≤ 5% */
+    uint64_t k = (r->total + 999) / 1000;
+    if (!mb && !r->fused && nco_optim_type_is_ask_tell(c->optim) && k < 20) k = 20;
+    r->log_k = k ? k : 1;
+  } else {
+    r->log_k = every_steps(c->log_every, r->per_epoch);
+  }
+  /* auto: one loss pass over the data per 20 epochs of training (n samples
+   * evaluated per 20·n trained: 5%), not at step 0 */
+  r->full_k = !mb ? 0 : c->full_loss_every == NCO_EVERY_AUTO ? 20 * r->per_epoch : every_steps(c->full_loss_every, r->per_epoch);
+  r->full_at_0 = c->full_loss_every != NCO_EVERY_AUTO;
+  r->ckpt_auto = c->checkpoint_every == NCO_EVERY_AUTO;
+  r->ckpt_k = r->ckpt_auto ? 0 : every_steps(c->checkpoint_every, r->per_epoch);
+}
+
 /* Builds problem, optimiser and buffers for cfg; x0 NULL = the spec's
  * init or the problem's. *spec_error is set for errors in the spec's
  * values (a batch larger than the data, an init of the wrong size). */
@@ -449,7 +520,9 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
     nco_copy(r->dim, x0, r->theta0);
   else if ((st = nco_config_initial_point(cfg, r->pb, r->theta0, spec_error)))
     return st;
+  r->per_epoch = per_epoch;
   if ((st = state_init(r))) return st;
+  resolve_every(r);
   r->trace_fd = -1;
   /* probes */
   r->lz = nco_config_lanczos(cfg);
@@ -545,16 +618,23 @@ static int probe_due(const run *r, int p, uint64_t t, int logged) {
   return 0;
 }
 
-static int log_due(const run *r, uint64_t t) { return t == 0 || t >= r->total || t % r->cfg.log_every == 0; }
+static int log_due(const run *r, uint64_t t) { return t == 0 || t >= r->total || t % r->log_k == 0; }
+
+/* minibatch runs: the full-data loss is due at this row */
+static int full_due(const run *r, uint64_t t) {
+  if (is_full_batch(r)) return 0;
+  if (t >= r->total) return 1; /* the last row (summary.json's final_loss reuses it) */
+  return r->full_k && t % r->full_k == 0 && (t > 0 || r->full_at_0);
+}
 
 static int row_due(const run *r, uint64_t t) {
-  int logged = log_due(r, t);
+  int logged = log_due(r, t) || full_due(r, t);
   for (size_t i = 0; i < r->ncols && !logged; i++) logged |= col_due(&r->cols[i], t, 0);
   return logged;
 }
 
 static void trace_header(run *r, buf_t *b) {
-  putf(b, "iter,epoch,seconds,loss,lr,batch_loss");
+  putf(b, "iter,epoch,seconds,loss,lr,batch_loss%s", is_full_batch(r) ? "" : ",full_loss");
   for (size_t i = 0; i < r->ncols; i++) putf(b, ",%s", r->cols[i].name);
   putf(b, "\n");
 }
@@ -689,29 +769,69 @@ static int probe_value(run *r, const column *c, const float *x, double *v) {
   return NCO_OK;
 }
 
-/* Appends the row of step t: the full-batch loss at the output point and
- * the probes due. One write() per row: a killed process leaves whole rows. */
+/* Does the value of probe column c need the full-batch loss or gradient at
+ * x_t (minibatch runs compute them only where a row asks)? */
+static int col_needs_full(const column *c) {
+  if (c->kind != COL_PROBE) return 0;
+  switch (c->probe) {
+    case NCO_PROBE_dist_init:
+    case NCO_PROBE_path_length:
+    case NCO_PROBE_distance:
+    case NCO_PROBE_hess_max:
+    case NCO_PROBE_hess_min:
+    case NCO_PROBE_jac_smax:
+    case NCO_PROBE_jac_smin: return 0;
+    default: return 1;
+  }
+}
+
+/* The full-batch values a row of step t needs: returns 1 if the loss is
+ * needed, and *grad for the gradient. */
+static int row_needs_full(const run *r, uint64_t t, int logged, int *grad) {
+  static const int grad_probes[] = {NCO_PROBE_grad_norm, NCO_PROBE_pl_ratio, NCO_PROBE_quasi_convexity, NCO_PROBE_rsi};
+  *grad = r->cfg.grad_tol > 0;
+  for (size_t i = 0; i < sizeof grad_probes / sizeof *grad_probes; i++) *grad |= probe_due(r, grad_probes[i], t, logged);
+  /* full batch: the row's loss is f(x_t); a stopping rule on the loss needs it at every row */
+  int need = *grad || is_full_batch(r) || full_due(r, t) || isfinite(r->cfg.target_loss);
+  for (size_t i = 0; i < r->ncols && !need; i++) need = col_due(&r->cols[i], t, logged) && col_needs_full(&r->cols[i]);
+  return need;
+}
+
+/* Appends the row of step t: the loss (full batch: f(x_t); minibatch: the
+ * mean step loss since the last row, and the full-data loss where due), the
+ * probes due. One write() per row: a killed process leaves whole rows. */
 static int log_row(run *r, int forced, double batch_loss) {
   uint64_t t = r->t;
-  int logged = forced || log_due(r, t);
-  int need_grad = r->cfg.grad_tol > 0;
-  static const int grad_probes[] = {NCO_PROBE_grad_norm, NCO_PROBE_pl_ratio, NCO_PROBE_quasi_convexity, NCO_PROBE_rsi};
-  for (size_t i = 0; i < sizeof grad_probes / sizeof *grad_probes; i++) need_grad |= probe_due(r, grad_probes[i], t, logged);
-  int st;
-  if ((st = full_eval(r, need_grad))) return st;
+  int logged = forced || log_due(r, t), need_grad, st;
+  int mb = !is_full_batch(r);
+  int need = row_needs_full(r, t, logged, &need_grad);
+  /* the last row's values are summary.json's: full batch with the gradient */
+  if (forced || t >= r->total) need = 1, need_grad |= !mb;
+  if (need) {
+    if ((st = full_eval(r, need_grad))) return st;
+  }
   const float *xo = nco_optim_output(r->o);
   buf_t *b = &r->row;
   b->n = 0, b->oom = 0;
-  double ep = (double)r->samples / (double)r->n;
-  double lr = nco_schedule_lr(&r->cfg.sched, t);
-  putf(b, "%llu,%.17g,%.6f,%.17g,%.17g,", (unsigned long long)t, ep, r->train_seconds, r->cur_loss, lr);
-  if (t > 0 && isfinite(batch_loss)) putf(b, "%.17g", batch_loss);
+  putf(b, "%llu,", (unsigned long long)t);
+  put_num(b, (double)r->samples / (double)r->n);
+  putf(b, ",%.6f,", r->train_seconds);
+  if (!mb) put_num(b, r->cur_loss);
+  else if (r->win_n) put_num(b, r->win_sum / (double)r->win_n);
+  put(b, ",", 1);
+  put_num(b, nco_schedule_lr(&r->cfg.sched, t));
+  put(b, ",", 1);
+  if (t > 0 && isfinite(batch_loss)) put_num(b, batch_loss);
+  if (mb) {
+    put(b, ",", 1);
+    if (r->have_loss) put_num(b, r->cur_loss);
+  }
   for (size_t i = 0; i < r->ncols; i++) {
     put(b, ",", 1);
     if (!col_due(&r->cols[i], t, logged)) continue;
     double v;
     if ((st = probe_value(r, &r->cols[i], xo, &v))) return st;
-    putf(b, "%.17g", v);
+    put_num(b, v);
   }
   putf(b, "\n");
   if (b->oom) return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
@@ -725,13 +845,15 @@ static int log_row(run *r, int forced, double batch_loss) {
     }
     off += (size_t)w;
   }
+  if (r->win_n) r->prog_loss = r->win_sum / (double)r->win_n;
+  r->win_sum = 0, r->win_n = 0; /* the next row's mean starts here */
   return NCO_OK;
 }
 
 /* ---- checkpoints ------------------------------------------------------- */
 
 #define CKPT_MAGIC "NCOCKPT"
-#define CKPT_VERSION 2u
+#define CKPT_VERSION 3u /* 3: the minibatch loss window (win_sum, win_n) */
 
 static void put_counters(buf_t *p, const nco_problem_counters *c) {
   put_u64(p, c->loss), put_u64(p, c->grad), put_u64(p, c->residual), put_u64(p, c->jvp), put_u64(p, c->vjp);
@@ -764,6 +886,7 @@ static int checkpoint_write(run *r) {
   put_u64(&p, r->best_iter);
   put_u64(&p, (uint64_t)r->have_loss | (uint64_t)r->have_grad << 1 | (uint64_t)r->optim_converged << 2);
   put_f64(&p, r->cur_loss);
+  put_f64(&p, r->win_sum), put_u64(&p, r->win_n);
   put_counters(&p, &r->pb->counters);
   put_u64(&p, r->dim);
   put(&p, r->theta0, r->dim * sizeof(float));
@@ -825,7 +948,8 @@ typedef struct ckpt {
   uint64_t t, samples, pos, n, best_iter, flags;
   size_t *perm;
   nco_rng batch_rng;
-  double path_length, best_loss, train_seconds, last_loss, cur_loss;
+  double path_length, best_loss, train_seconds, last_loss, cur_loss, win_sum;
+  uint64_t win_n;
   nco_problem_counters counters;
   uint64_t dim;
   float *theta0, *gfull;
@@ -895,6 +1019,7 @@ static int checkpoint_read(const char *path, ckpt *c) {
   c->best_iter = get_u64(&r);
   c->flags = get_u64(&r);
   c->cur_loss = get_f64(&r);
+  c->win_sum = get_f64(&r), c->win_n = get_u64(&r);
   get_counters(&r, &c->counters);
   c->dim = get_u64(&r);
   if (c->dim > len / 8) r.bad = 1;
@@ -941,7 +1066,7 @@ static void json_str(buf_t *b, const char *s) {
 }
 
 static void json_num(buf_t *b, double v) {
-  if (isfinite(v)) putf(b, "%.17g", v);
+  if (isfinite(v)) put_num(b, v);
   else putf(b, "null");
 }
 
@@ -964,9 +1089,12 @@ static int write_outputs(run *r, int stop, const char *message) {
    * summary must not change what the resumed run reports) */
   double keep_best = r->best_loss, keep_last = r->last_loss;
   uint64_t keep_iter = r->best_iter;
-  if (stop != NCO_ERR_NONFINITE && !full_eval(r, 1)) {
+  /* minibatch runs: the final full-data loss is one loss pass (the last
+   * row's, reused); the gradient norm only where a row computed it */
+  int want_grad = is_full_batch(r) || (r->have_loss && r->have_grad);
+  if (stop != NCO_ERR_NONFINITE && !full_eval(r, want_grad)) {
     final = r->cur_loss;
-    gnorm = nco_nrm2(r->dim, landscape_grad(r, xo));
+    gnorm = want_grad ? nco_nrm2(r->dim, landscape_grad(r, xo)) : NAN;
     if (r->cfg.reg == NCO_REG_NONE) unreg = final;
     else if (nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &unreg)) unreg = NAN;
   }
@@ -1066,9 +1194,18 @@ static void fill_result(const run *r, int stop, const char *msg, nco_run_result 
   snprintf(res->message, sizeof res->message, "%s", msg);
 }
 
-static void progress(const run *r, const nco_run_hooks *hooks, int done, int *cancel) {
+/* The loss the progress line shows: minibatch runs the mean step loss since
+ * the last row (the last row's mean right after one), full-batch runs the
+ * latest evaluation. */
+static double current_loss(const run *r, double batch_loss) {
+  if (!is_full_batch(r)) return r->win_n ? r->win_sum / (double)r->win_n : r->prog_loss;
+  return r->have_loss ? r->cur_loss : isfinite(batch_loss) ? batch_loss : r->last_loss;
+}
+
+static void progress(const run *r, const nco_run_hooks *hooks, double batch_loss, int done, int *cancel) {
   if (!hooks || !hooks->progress) return;
-  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), r->last_loss, r->train_seconds, done, 0, NULL, 0, 0};
+  nco_progress p = {r->t, r->total, (uint64_t)((double)r->samples / (double)r->n), current_loss(r, batch_loss),
+                    r->train_seconds, done, 0, NULL, 0, 0};
   if (hooks->progress(hooks->ctx, &p) && !done) *cancel = 1;
 }
 
@@ -1149,7 +1286,11 @@ static int regularity_replay(run *r, const nco_run_hooks *hooks) {
     } else {
       r->reg_skipped++; /* η_k = 0 (e.g. warm-up): no update, no constraint */
     }
-    if (every == NCO_PROBE_AT_LOG || k % (uint64_t)every == 0) putf(&csv, "%llu,%.17g\n", (unsigned long long)k, g);
+    if (every == NCO_PROBE_AT_LOG || k % (uint64_t)every == 0) {
+      putf(&csv, "%llu,", (unsigned long long)k);
+      put_num(&csv, g);
+      put(&csv, "\n", 1);
+    }
     if (hooks && hooks->progress && (k & 63) == 0 && now_seconds() - last_cb > 0.05) {
       last_cb = now_seconds();
       pr.iter = k, pr.seconds = last_cb - t0, pr.loss = loss;
@@ -1188,6 +1329,26 @@ done:
   return st;
 }
 
+/* A checkpoint is due at step t: every ckpt_k steps, or (auto) when
+ * checkpoint_seconds of wall time have passed since the last one and at
+ * least 50 times its duration (≤ 2% of the time). Which step an automatic
+ * checkpoint lands on depends on the clock, but never what the run
+ * computes: a run resumed from any checkpoint is the same run. */
+static int ckpt_due(const run *r) {
+  if (r->t == 0 || r->last_ckpt == r->t) return 0;
+  if (r->ckpt_k) return r->t % r->ckpt_k == 0;
+  if (!r->ckpt_auto) return 0;
+  return now_seconds() - r->ckpt_wall >= fmax(r->cfg.checkpoint_seconds, 50 * r->ckpt_cost);
+}
+
+static int timed_checkpoint(run *r) {
+  double t0 = now_seconds();
+  int st = checkpoint_write(r);
+  r->ckpt_wall = now_seconds();
+  r->ckpt_cost = r->ckpt_wall - t0;
+  return st;
+}
+
 /* row_done: the row (and evaluation) of step r->t were already handled
  * (a resumed run). */
 static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row_done) {
@@ -1196,6 +1357,7 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
   nco_optim *o = r->o;
   double t_start = now_seconds() - r->train_seconds;
   double batch_loss = NAN;
+  r->ckpt_wall = now_seconds();
   if (r->path_on) nco_copy(r->dim, nco_optim_x(o), r->prev);
   int logged_t = row_done;
 
@@ -1241,12 +1403,10 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
       break;
     }
     /* 4: checkpoint */
-    if (r->cfg.checkpoint_every && r->t % r->cfg.checkpoint_every == 0 && r->t > 0 && r->last_ckpt != r->t &&
-        (st = checkpoint_write(r)))
-      goto fail;
+    if (ckpt_due(r) && (st = timed_checkpoint(r))) goto fail;
     /* 5: progress, cancellation */
     int cancel = 0;
-    progress(r, hooks, 0, &cancel);
+    progress(r, hooks, batch_loss, 0, &cancel);
     if (cancel) {
       stop = NCO_CANCELLED;
       snprintf(msg, sizeof msg, "interrupted at step %llu", (unsigned long long)r->t);
@@ -1255,6 +1415,7 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
     /* 6: the step */
     if ((st = do_step(r, &batch_loss))) goto fail;
     row_done = logged_t = 0;
+    if (!is_full_batch(r)) r->win_sum += batch_loss, r->win_n++;
     /* prev holds x_t; after this, x_{t+1} */
     if (r->path_on) r->path_length += dist_copy(r->dim, nco_optim_x(o), r->prev);
     r->train_seconds = now_seconds() - t_start;
@@ -1283,7 +1444,7 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
     return st;
   }
   int dummy = 0;
-  progress(r, hooks, 1, &dummy);
+  progress(r, hooks, batch_loss, 1, &dummy);
   fill_result(r, stop, msg, res);
   return stop;
 fail:
@@ -1439,7 +1600,41 @@ static int trace_truncate(const char *path, uint64_t t) {
   return st;
 }
 
+/* The keys `ncopt resume DIR --set` may change: how long the run goes on,
+ * when it stops, what it logs and checkpoints. Any other key would make the
+ * continued run another experiment than the one checkpointed. */
+static const char *const resume_keys[] = {"iterations", "epochs", "max_seconds", "target_loss", "grad_tol", "log_every",
+                                          "full_loss_every", "checkpoint_every", "checkpoint_seconds"};
+
+static int resume_sets(nco_spec *spec, const char *const *sets, size_t nsets) {
+  for (size_t i = 0; i < nsets; i++) {
+    const char *eq = strchr(sets[i], '='), *dot = strchr(sets[i], '.');
+    int ok = 0;
+    if (eq && dot && dot < eq && !strncmp(sets[i], "run.", 4))
+      for (size_t k = 0; k < sizeof resume_keys / sizeof *resume_keys; k++)
+        ok |= (size_t)(eq - dot - 1) == strlen(resume_keys[k]) && !strncmp(dot + 1, resume_keys[k], strlen(resume_keys[k]));
+    if (!ok)
+      return nco_error(NCO_ERR_INVALID, "--set:%zu: %.*s: resume can change only run.iterations, run.epochs, "
+                       "run.max_seconds, run.target_loss, run.grad_tol, run.log_every, run.full_loss_every, "
+                       "run.checkpoint_every, run.checkpoint_seconds (anything else would make it another run: "
+                       "train a new one)", i + 1, (int)(eq ? (size_t)(eq - sets[i]) : strlen(sets[i])), sets[i]);
+    int st = nco_spec_set(spec, sets[i]);
+    if (st) return st;
+  }
+  /* a length given replaces the other kind of length */
+  for (size_t i = 0; i < nsets; i++) {
+    if (!strncmp(sets[i], "run.epochs=", 11)) nco_spec_set(spec, "run.iterations=0");
+    if (!strncmp(sets[i], "run.iterations=", 15)) nco_spec_set(spec, "run.epochs=0");
+  }
+  return NCO_OK;
+}
+
 int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *res) {
+  return nco_run_resume_with(dir, NULL, 0, hooks, res);
+}
+
+int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, const nco_run_hooks *hooks,
+                        nco_run_result *res) {
   int st, spec_error = 0;
   ckpt c;
   char path[4200], prev[4200];
@@ -1476,10 +1671,28 @@ int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *
   char name[4300];
   snprintf(name, sizeof name, "%s (its spec)", used);
   if ((st = nco_spec_parse_string(c.spec_text, name, "/", &spec))) goto done;
-  if ((st = nco_config_from_spec(spec, &r->cfg))) goto done;
-  r->spec_text = c.spec_text;
-  c.spec_text = NULL;
+  if ((st = resume_sets(spec, sets, nsets))) {
+    spec_error = 1;
+    goto done;
+  }
+  if ((st = nco_config_from_spec(spec, &r->cfg))) {
+    spec_error = nsets > 0;
+    goto done;
+  }
+  if (nsets) {
+    /* the continued run's resolved spec: checkpoints and spec.ini */
+    if ((st = spec_text_of(&r->cfg, &r->spec_text))) goto done;
+  } else {
+    r->spec_text = c.spec_text;
+    c.spec_text = NULL;
+  }
   if ((st = run_setup(r, c.theta0, &spec_error))) goto done;
+  if (r->total < c.t) {
+    spec_error = 1;
+    st = nco_error(NCO_ERR_RANGE, "--set: the run would be %llu steps long, it is already at step %llu",
+                   (unsigned long long)r->total, (unsigned long long)c.t);
+    goto done;
+  }
   if (r->dim != c.dim || r->n != c.n) {
     st = nco_error(NCO_ERR_FORMAT, "%s: checkpoint does not match its spec (dim %zu vs %llu, n %zu vs %llu)", used, r->dim,
                    (unsigned long long)c.dim, r->n, (unsigned long long)c.n);
@@ -1492,11 +1705,13 @@ int nco_run_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *
   r->batch_rng = c.batch_rng;
   r->path_length = c.path_length, r->best_loss = c.best_loss, r->train_seconds = c.train_seconds;
   r->last_loss = c.last_loss, r->best_iter = c.best_iter, r->cur_loss = c.cur_loss;
+  r->win_sum = c.win_sum, r->win_n = c.win_n;
   r->have_loss = (int)(c.flags & 1), r->have_grad = (int)(c.flags >> 1 & 1), r->optim_converged = (int)(c.flags >> 2 & 1);
   r->pb->counters = c.counters;
   r->last_ckpt = c.t;
   if (r->net) nco_nn_set_step(r->pb, r->t);
   nco_run_clean_tmp(dir);
+  if (nsets && (st = nco_write_file_atomic_in(dir, "spec.ini", r->spec_text))) goto done;
   snprintf(path, sizeof path, "%s/trace.csv", dir);
   if ((st = trace_truncate(path, r->t))) goto done;
   if ((r->trace_fd = open(path, O_WRONLY | O_APPEND)) < 0) {

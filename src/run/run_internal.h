@@ -2,6 +2,10 @@
 #ifndef NCO_RUN_INTERNAL_H
 #define NCO_RUN_INTERNAL_H
 
+/* The mode of a new output file: 0666 less the user's umask. */
+unsigned nco_output_mode(void);
+/* dir/name ← text, atomically. */
+int nco_write_file_atomic_in(const char *dir, const char *name, const char *text);
 /* mkdir -p */
 int nco_mkdirs(const char *dir);
 /* Writes the resolved spec of cfg to dir/spec.ini. */
