@@ -1,10 +1,15 @@
 /* tests/test_npy.c — nco_array and the .npy reader/writer.
  *
  * Reference values: the fixtures in tests/fixtures/npy/ were written by
- * NumPy (tests/fixtures/make_npy_fixtures.py); their contents are
- * hard-coded below from that script's closed forms. Malformed files are
- * built byte by byte here, in nco_test_tmpdir(). Every comparison is exact
- * (bytes or values that are representable), so there are no tolerances.
+ * NumPy (tests/fixtures/make_npy_fixtures.py: contents hard-coded below
+ * from that script's closed forms; scripts/make_npy_fixtures.py: the np_*
+ * files, each with numpy's own reading of it in a .want.npy, C-order '<f8'
+ * or '<i8', and for float16 the float32 bit patterns in a .bits.npy).
+ * Malformed and unusual files are built byte by byte here, in
+ * nco_test_tmpdir(), with the expected values computed independently in
+ * the test (Fortran index arithmetic, ldexp for float16). Every comparison
+ * is exact (bytes or values that are representable), so there are no
+ * tolerances.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -464,6 +469,13 @@ static void test_numpy_fixtures(void) {
   CHECK(a.dtype == NCO_DTYPE_F64 && a.ndim == 0 && a.size == 1 && ((double *)a.data)[0] == 2.5);
   nco_array_free(&a);
 
+  /* np.asfortranarray(arange(6).reshape(2, 3)), fortran_order True: read
+   * back in C order, a[i, j] = 3 i + j. */
+  REQUIRE_OK(nco_npy_read(nco_fixture("npy/fortran_2x3.npy"), &a));
+  CHECK(a.dtype == NCO_DTYPE_F32 && a.ndim == 2 && a.shape[0] == 2 && a.shape[1] == 3);
+  for (int k = 0; k < 6; k++) CHECK(((float *)a.data)[k] == (float)k);
+  nco_array_free(&a);
+
   /* empty (0, 3) */
   REQUIRE_OK(nco_npy_read(nco_fixture("npy/empty_f4_0x3.npy"), &a));
   CHECK(a.dtype == NCO_DTYPE_F32 && a.ndim == 2 && a.shape[0] == 0 && a.shape[1] == 3 && a.size == 0);
@@ -473,9 +485,6 @@ static void test_numpy_fixtures(void) {
 static void test_numpy_fixtures_refused(void) {
   nco_array a;
   memset(&a, 0x5A, sizeof a);
-  CHECK_ERR(nco_npy_read(nco_fixture("npy/fortran_2x3.npy"), &a), NCO_ERR_UNSUPPORTED,
-            "fortran_2x3.npy: fortran_order is True");
-  CHECK(array_is_zeroed(&a));
   CHECK_ERR(nco_npy_read(nco_fixture("npy/object.npy"), &a), NCO_ERR_UNSUPPORTED,
             "object.npy: unsupported dtype '|O' (object dtype");
   CHECK(array_is_zeroed(&a));
@@ -485,6 +494,403 @@ static void test_numpy_fixtures_refused(void) {
             "no_such_file.npy: cannot open: No such file or directory");
   CHECK_ERR(nco_npy_read(nco_test_tmpdir(), &a), NCO_ERR_IO, "is a directory");
   CHECK(array_is_zeroed(&a));
+}
+
+/* ------------------------------------------- files as np.save writes them */
+
+/* Reads `rel` by path and (its bytes) by nco_npy_parse; both must agree. */
+static int read_both(const char *rel, nco_array *a) {
+  const char *path = nco_fixture(rel);
+  int st = nco_npy_read(path, a);
+  if (st) return st;
+  size_t len;
+  unsigned char *img = read_all(path, &len);
+  nco_array b;
+  int same = img && nco_npy_parse(img, len, "mem", &b) == NCO_OK && b.dtype == a->dtype && b.size == a->size &&
+             b.ndim == a->ndim && !memcmp(b.shape, a->shape, sizeof b.shape) &&
+             !memcmp(b.data, a->data, a->size * nco_dtype_size(a->dtype));
+  CHECKF(same, "%s: nco_npy_parse disagrees with nco_npy_read", rel);
+  if (img) nco_array_free(&b);
+  free(img);
+  return NCO_OK;
+}
+
+static double as_double(const nco_array *a, size_t i) {
+  switch (a->dtype) {
+    case NCO_DTYPE_F32: return ((const float *)a->data)[i];
+    case NCO_DTYPE_F64: return ((const double *)a->data)[i];
+    case NCO_DTYPE_I32: return ((const int32_t *)a->data)[i];
+    case NCO_DTYPE_I64: return (double)((const int64_t *)a->data)[i];
+    case NCO_DTYPE_U8: return ((const uint8_t *)a->data)[i];
+  }
+  return NAN;
+}
+
+static int64_t as_int64(const nco_array *a, size_t i) {
+  switch (a->dtype) {
+    case NCO_DTYPE_I32: return ((const int32_t *)a->data)[i];
+    case NCO_DTYPE_I64: return ((const int64_t *)a->data)[i];
+    case NCO_DTYPE_U8: return ((const uint8_t *)a->data)[i];
+    default: return INT64_MIN;
+  }
+}
+
+/* Each np_<case>.npy against numpy's reading of it (np_<case>.want.npy). */
+static void test_numpy_written(void) {
+  static const struct {
+    const char *name;
+    nco_dtype dtype; /* what ncopt reads it as */
+    int bits;        /* float16: also compare np_<case>.bits.npy */
+  } cases[] = {
+      {"f4_T_4x3", NCO_DTYPE_F32, 0},     {"f8_F_2x3x4", NCO_DTYPE_F64, 0},  {"i4_F_2x1x3x2", NCO_DTYPE_I32, 0},
+      {"be_f4_2x3", NCO_DTYPE_F32, 0},    {"be_f8_F_3x2", NCO_DTYPE_F64, 0}, {"be_i4_F_2x2x2", NCO_DTYPE_I32, 0},
+      {"be_i8_4", NCO_DTYPE_I64, 0},      {"be_u2_5", NCO_DTYPE_I32, 0},     {"be_i2_T_3x2", NCO_DTYPE_I32, 0},
+      {"be_u4_3", NCO_DTYPE_I64, 0},      {"be_u8_3", NCO_DTYPE_I64, 0},     {"b1_2x3", NCO_DTYPE_U8, 0},
+      {"b1_T_3x2", NCO_DTYPE_U8, 0},      {"f2_16", NCO_DTYPE_F32, 1},       {"be_f2_16", NCO_DTYPE_F32, 1},
+      {"f2_T_4x4", NCO_DTYPE_F32, 1},     {"i1_5", NCO_DTYPE_I32, 0},        {"u1_F_2x3x2", NCO_DTYPE_U8, 0},
+      {"i2_2x3", NCO_DTYPE_I32, 0},       {"u2_4", NCO_DTYPE_I32, 0},        {"u4_4", NCO_DTYPE_I64, 0},
+      {"u8_4", NCO_DTYPE_I64, 0},         {"i8_T_2x3", NCO_DTYPE_I64, 0},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char rel[128], wrel[128], brel[128];
+    snprintf(rel, sizeof rel, "npy/np_%s.npy", cases[c].name);
+    snprintf(wrel, sizeof wrel, "npy/np_%s.want.npy", cases[c].name);
+    snprintf(brel, sizeof brel, "npy/np_%s.bits.npy", cases[c].name);
+    nco_array a, w;
+    REQUIRE_OK(read_both(rel, &a));
+    REQUIRE_OK(nco_npy_read(nco_fixture(wrel), &w));
+    int isint = w.dtype == NCO_DTYPE_I64;
+    CHECKF(a.dtype == cases[c].dtype && a.ndim == w.ndim && a.size == w.size &&
+               !memcmp(a.shape, w.shape, sizeof a.shape[0] * a.ndim) && strstr(a.origin, rel + 4),
+           "%s: got %s %zu-d, size %zu", rel, nco_dtype_name(a.dtype), a.ndim, a.size);
+    int bad = 0;
+    for (size_t i = 0; i < a.size && i < w.size; i++) {
+      if (isint) {
+        bad += as_int64(&a, i) != ((const int64_t *)w.data)[i];
+      } else {
+        double x = as_double(&a, i), y = ((const double *)w.data)[i];
+        bad += isnan(y) ? !isnan(x) : (x != y || signbit(x) != signbit(y));
+      }
+    }
+    CHECKF(bad == 0, "%s: %d of %zu values differ from numpy's", rel, bad, a.size);
+    nco_array_free(&w);
+    if (cases[c].bits) {
+      REQUIRE_OK(nco_npy_read(nco_fixture(brel), &w));
+      CHECK(w.dtype == NCO_DTYPE_I32 && w.size == a.size && a.dtype == NCO_DTYPE_F32);
+      CHECKF(w.size == a.size && !memcmp(w.data, a.data, 4 * a.size), "%s: float32 bits differ from numpy's",
+             rel);
+      nco_array_free(&w);
+    }
+    nco_array_free(&a);
+  }
+  /* Spot checks against the script's literals (not only its .want files). */
+  nco_array a;
+  REQUIRE_OK(nco_npy_read(nco_fixture("npy/np_f4_T_4x3.npy"), &a));
+  /* a = (0.5 (4 i + j) − 1)ᵀ: a[r, c] = 0.5 (4 c + r) − 1 */
+  for (size_t r = 0; r < 4; r++)
+    for (size_t c = 0; c < 3; c++) CHECK(((float *)a.data)[3 * r + c] == 0.5f * (float)(4 * c + r) - 1.0f);
+  nco_array_free(&a);
+  REQUIRE_OK(nco_npy_read(nco_fixture("npy/np_be_u8_3.npy"), &a));
+  CHECK(((int64_t *)a.data)[1] == 0x0102030405060708LL && ((int64_t *)a.data)[2] == INT64_MAX);
+  nco_array_free(&a);
+  REQUIRE_OK(nco_npy_read(nco_fixture("npy/np_f2_16.npy"), &a));
+  float *f = a.data;
+  CHECK(f[0] == 0x1p-24f && f[1] == 0x3ffp-24f && f[4] == 0x1p-14f && f[5] == 65504.0f && f[6] == -65504.0f);
+  CHECK(isinf(f[9]) && f[9] > 0 && isinf(f[10]) && f[10] < 0 && isnan(f[11]) && isnan(f[12]));
+  CHECK(f[8] == 0.0f && signbit(f[8]) && f[14] == 1.0f && f[15] == -2.0f);
+  nco_array_free(&a);
+}
+
+/* Files numpy writes that ncopt refuses, each with a message naming the
+ * file and the dtype and saying how to save it instead. */
+static void test_numpy_written_refused(void) {
+  static const struct {
+    const char *name;
+    int status;
+    const char *needle, *needle2;
+  } cases[] = {
+      {"u8_big", NCO_ERR_RANGE, "np_refuse_u8_big.npy: uint64 value 9223372036854775808 at index (1,) does not fit int64",
+       "a.astype(np.float64)"},
+      {"c16", NCO_ERR_UNSUPPORTED, "np_refuse_c16.npy: unsupported dtype '<c16' (complex dtype)", "a.imag"},
+      {"f16", NCO_ERR_UNSUPPORTED, "np_refuse_f16.npy: unsupported dtype '<f16'", "save as float64"},
+      {"U3", NCO_ERR_UNSUPPORTED, "np_refuse_U3.npy: unsupported dtype '<U3' (unicode", "return_inverse"},
+      {"S2", NCO_ERR_UNSUPPORTED, "np_refuse_S2.npy: unsupported dtype '|S2' (byte string", "a.astype"},
+      {"M8", NCO_ERR_UNSUPPORTED, "np_refuse_M8.npy: unsupported dtype '<M8[D]' (datetime", "np.int64"},
+      {"m8", NCO_ERR_UNSUPPORTED, "np_refuse_m8.npy: unsupported dtype '<m8[s]' (datetime", "np.int64"},
+      {"struct", NCO_ERR_UNSUPPORTED, "np_refuse_struct.npy: unsupported dtype: structured", "a['field']"},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char rel[128];
+    snprintf(rel, sizeof rel, "npy/np_refuse_%s.npy", cases[c].name);
+    nco_array a;
+    memset(&a, 0x33, sizeof a);
+    nco_clear_error();
+    int st = nco_npy_read(nco_fixture(rel), &a);
+    const char *msg = nco_last_error();
+    CHECKF(st == cases[c].status && strstr(msg, cases[c].needle) && strstr(msg, cases[c].needle2) &&
+               array_is_zeroed(&a),
+           "%s: got %s: %s", rel, nco_status_name(st), msg);
+  }
+}
+
+/* Writes img to a temporary file and reads it with both entry points. */
+static int read_img(const unsigned char *img, size_t len, const char *label, nco_array *a) {
+  const char *path = nco_test_tmp_path(label);
+  if (write_file(path, img, len) != 0) return NCO_ERR_IO;
+  int st = nco_npy_read(path, a);
+  nco_array b;
+  int st2 = nco_npy_parse(img, len, label, &b);
+  int same = st == st2 && (st != NCO_OK || (b.dtype == a->dtype && b.size == a->size && b.ndim == a->ndim &&
+                                            !memcmp(b.data, a->data, a->size * nco_dtype_size(a->dtype))));
+  CHECKF(same, "%s: read gave %s, parse gave %s", label, nco_status_name(st), nco_status_name(st2));
+  if (st2 == NCO_OK) nco_array_free(&b);
+  return st;
+}
+
+/* A .npy image whose data bytes are given. */
+static unsigned char *build_with(const char *dict, const void *data, size_t n, size_t *len) {
+  unsigned char *img = build_npy(1, 0, dict, 0, -1, n, len);
+  if (img && n) memcpy(img + *len - n, data, n);
+  return img;
+}
+
+/* fortran_order True for every ndim 0..8, built byte by byte: file element
+ * k (Fortran order) holds k, so C-order element (i_0, .., i_{d-1}) must be
+ * Σ_j i_j Π_{l<j} d_l, computed here from the multi-index directly. Done for
+ * '<i4', '>i8' (swapped), '>f2' (converted: k < 2048 is exact in float16)
+ * and '|b1' (k mod 2). */
+static void test_fortran_built(void) {
+  static const size_t shapes[9][8] = {{0},          {5},          {3, 4},          {2, 3, 4},
+                                      {2, 1, 3, 2}, {3, 2, 1, 2, 2}, {1, 2, 2, 1, 3, 2}, {2, 2, 1, 2, 1, 2, 2},
+                                      {2, 1, 2, 3, 1, 2, 1, 2}};
+  static const char *descr[4] = {"<i4", ">i8", ">f2", "|b1"};
+  static const size_t esize[4] = {4, 8, 2, 1};
+  for (size_t nd = 0; nd <= 8; nd++) {
+    size_t size = 1;
+    for (size_t j = 0; j < nd; j++) size *= shapes[nd][j];
+    for (int t = 0; t < 4; t++) {
+      char sb[128], dict[256];
+      size_t pos = 0;
+      pos += (size_t)snprintf(sb + pos, sizeof sb - pos, "(");
+      for (size_t j = 0; j < nd; j++) pos += (size_t)snprintf(sb + pos, sizeof sb - pos, "%zu, ", shapes[nd][j]);
+      snprintf(sb + pos, sizeof sb - pos, ")");
+      snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': True, 'shape': %s, }", descr[t], sb);
+      unsigned char *data = calloc(size, esize[t]);
+      REQUIRE(data);
+      for (size_t k = 0; k < size; k++) {
+        unsigned char *p = data + k * esize[t];
+        if (t == 0) {
+          int32_t v = (int32_t)k - 7;
+          for (int b = 0; b < 4; b++) p[b] = (unsigned char)((uint32_t)v >> (8 * b));
+        } else if (t == 1) {
+          int64_t v = -(int64_t)k * 1000003 - ((int64_t)1 << 40);
+          for (int b = 0; b < 8; b++) p[7 - b] = (unsigned char)((uint64_t)v >> (8 * b));
+        } else if (t == 2) {
+          /* float16 of the integer k (< 2048): exponent e with 2^e ≤ k. */
+          unsigned bits = 0;
+          if (k) {
+            unsigned e = 0;
+            while ((k >> (e + 1)) != 0) e++;
+            bits = (e + 15) << 10 | (unsigned)((k << (10 - e)) & 0x3ff);
+          }
+          p[0] = (unsigned char)(bits >> 8);
+          p[1] = (unsigned char)bits;
+        } else {
+          p[0] = (unsigned char)(k % 2 ? 1 + k % 200 : 0); /* any non-zero byte is True */
+        }
+      }
+      size_t len;
+      unsigned char *img = build_with(dict, data, size * esize[t], &len);
+      REQUIRE(img);
+      char label[64];
+      snprintf(label, sizeof label, "fortran_%zud_%d.npy", nd, t);
+      nco_array a;
+      int st = read_img(img, len, label, &a);
+      CHECKF(st == NCO_OK, "%s: %s", dict, nco_last_error());
+      if (st == NCO_OK) {
+        static const nco_dtype want_t[4] = {NCO_DTYPE_I32, NCO_DTYPE_I64, NCO_DTYPE_F32, NCO_DTYPE_U8};
+        CHECK(a.dtype == want_t[t] && a.ndim == nd && a.size == size);
+        int bad = 0;
+        for (size_t c = 0; c < size; c++) {
+          /* C-order multi-index of c, then its Fortran-order position. */
+          size_t idx[8], rem = c, k = 0, mul = 1;
+          for (size_t j = nd; j-- > 0;) {
+            idx[j] = rem % shapes[nd][j];
+            rem /= shapes[nd][j];
+          }
+          for (size_t j = 0; j < nd; j++) {
+            k += idx[j] * mul;
+            mul *= shapes[nd][j];
+          }
+          if (t == 0) bad += ((int32_t *)a.data)[c] != (int32_t)k - 7;
+          if (t == 1) bad += ((int64_t *)a.data)[c] != -(int64_t)k * 1000003 - ((int64_t)1 << 40);
+          if (t == 2) bad += ((float *)a.data)[c] != (float)k;
+          if (t == 3) bad += ((uint8_t *)a.data)[c] != (k % 2);
+        }
+        CHECKF(bad == 0, "%s: %d of %zu elements misplaced", dict, bad, size);
+        nco_array_free(&a);
+      }
+      free(img);
+      free(data);
+    }
+  }
+
+  /* Zero-size Fortran arrays, including huge dimensions next to a zero
+   * (numpy's product is 0, so it is a valid empty array). */
+  static const char *empty[3] = {
+      "{'descr': '<f4', 'fortran_order': True, 'shape': (3, 0, 2), }",
+      "{'descr': '>f2', 'fortran_order': True, 'shape': (0, 4611686018427387904, 4611686018427387904), }",
+      "{'descr': '|b1', 'fortran_order': True, 'shape': (18446744073709551615, 0), }"};
+  for (int e = 0; e < 3; e++) {
+    size_t len;
+    unsigned char *img = build_with(empty[e], NULL, 0, &len);
+    REQUIRE(img);
+    nco_array a;
+    CHECK_OK(read_img(img, len, "fortran_empty.npy", &a));
+    CHECKF(a.size == 0 && a.ndim >= 2 && a.data != NULL, "%s", empty[e]);
+    nco_array_free(&a);
+    free(img);
+  }
+}
+
+/* Every float16 bit pattern, little- and big-endian, against an
+ * independent decoding (ldexp on the fields); NaN bits as numpy gives them
+ * (checked against numpy in test_numpy_written: sign, all-ones exponent,
+ * payload shifted up 13 bits, not quieted). */
+static void test_f2_all_patterns(void) {
+  unsigned char *data = malloc(2 * 65536);
+  REQUIRE(data);
+  for (int order = 0; order < 2; order++) {
+    for (unsigned h = 0; h < 65536; h++) {
+      data[2 * h + (order ? 1 : 0)] = (unsigned char)(h & 0xff);
+      data[2 * h + (order ? 0 : 1)] = (unsigned char)(h >> 8);
+    }
+    size_t len;
+    unsigned char *img = build_with(order ? "{'descr': '>f2', 'fortran_order': False, 'shape': (65536,), }"
+                                          : "{'descr': '<f2', 'fortran_order': False, 'shape': (65536,), }",
+                                    data, 2 * 65536, &len);
+    REQUIRE(img);
+    nco_array a;
+    int st = read_img(img, len, "f2_all.npy", &a);
+    free(img);
+    REQUIRE_OK(st);
+    REQUIRE(a.dtype == NCO_DTYPE_F32 && a.size == 65536);
+    int bad = 0;
+    for (unsigned h = 0; h < 65536; h++) {
+      float x = ((float *)a.data)[h];
+      unsigned e = (h >> 10) & 0x1f, m = h & 0x3ff;
+      int neg = (h >> 15) != 0;
+      if (e == 31) {
+        uint32_t xb;
+        memcpy(&xb, &x, 4);
+        if (m == 0)
+          bad += !(isinf(x) && (signbit(x) != 0) == neg);
+        else
+          bad += xb != ((uint32_t)neg << 31 | 0x7f800000u | (uint32_t)m << 13);
+      } else {
+        double v = e == 0 ? ldexp((double)m, -24) : ldexp((double)(1024 + m), (int)e - 25);
+        if (neg) v = -v;
+        bad += (double)x != v || (signbit(x) != 0) != neg;
+      }
+    }
+    CHECKF(bad == 0, "%d of 65536 float16 patterns (%s) decoded wrongly", bad, order ? "big" : "little");
+    nco_array_free(&a);
+  }
+  free(data);
+}
+
+/* Small and unsigned integer types and bool, built byte by byte in both
+ * byte orders; uint64 above INT64_MAX is refused with numpy's index. */
+static void test_int_types_built(void) {
+  static const struct {
+    const char *descr;
+    unsigned char bytes[16];
+    size_t n; /* bytes used: 2 elements */
+    nco_dtype dtype;
+    int64_t v0, v1;
+  } cases[] = {
+      {"|i1", {0x80, 0x7f}, 2, NCO_DTYPE_I32, -128, 127},
+      {">i1", {0xff, 0x01}, 2, NCO_DTYPE_I32, -1, 1},
+      {"|u1", {0xff, 0x00}, 2, NCO_DTYPE_U8, 255, 0},
+      {"<i2", {0x00, 0x80, 0xfe, 0xff}, 4, NCO_DTYPE_I32, -32768, -2},
+      {">i2", {0x80, 0x00, 0x01, 0x02}, 4, NCO_DTYPE_I32, -32768, 0x0102},
+      {"<u2", {0xff, 0xff, 0x34, 0x12}, 4, NCO_DTYPE_I32, 65535, 0x1234},
+      {">u2", {0xff, 0xfe, 0x12, 0x34}, 4, NCO_DTYPE_I32, 65534, 0x1234},
+      {"<u4", {0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4}, 8, NCO_DTYPE_I64, 4294967295LL, 0x04030201},
+      {">u4", {0x80, 0, 0, 0, 1, 2, 3, 4}, 8, NCO_DTYPE_I64, 2147483648LL, 0x01020304},
+      {">i4", {0xff, 0xff, 0xff, 0xfe, 0x7f, 0xff, 0xff, 0xff}, 8, NCO_DTYPE_I32, -2, INT32_MAX},
+      {"<u8", {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 8, 7, 6, 5, 4, 3, 2, 1}, 16, NCO_DTYPE_I64, INT64_MAX,
+       0x0102030405060708LL},
+      {">u8", {0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}, 16, NCO_DTYPE_I64, 0, 0x0102030405060708LL},
+      {">i8", {0x80, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe}, 16, NCO_DTYPE_I64, INT64_MIN,
+       -2},
+      {"|b1", {0x00, 0x02}, 2, NCO_DTYPE_U8, 0, 1},
+      {"<b1", {0xff, 0x01}, 2, NCO_DTYPE_U8, 1, 1},
+      {"=b1", {0x00, 0x00}, 2, NCO_DTYPE_U8, 0, 0},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char dict[128];
+    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (2,), }", cases[c].descr);
+    size_t len;
+    unsigned char *img = build_with(dict, cases[c].bytes, cases[c].n, &len);
+    REQUIRE(img);
+    nco_array a;
+    int st = read_img(img, len, "ints.npy", &a);
+    CHECKF(st == NCO_OK, "%s: %s", cases[c].descr, nco_last_error());
+    if (st == NCO_OK) {
+      CHECKF(a.dtype == cases[c].dtype && as_int64(&a, 0) == cases[c].v0 && as_int64(&a, 1) == cases[c].v1,
+             "%s: got %s %lld %lld", cases[c].descr, nco_dtype_name(a.dtype), (long long)as_int64(&a, 0),
+             (long long)as_int64(&a, 1));
+      nco_array_free(&a);
+    }
+    free(img);
+  }
+
+  /* uint64 2^63 at Fortran position 2 of a (2, 2) array = C index (0, 1):
+   * the message names numpy's index, not the file position. */
+  unsigned char u8[32] = {0};
+  u8[8] = 1;
+  u8[16 + 7] = 0x80;
+  u8[24] = 3;
+  size_t len;
+  unsigned char *img = build_with("{'descr': '<u8', 'fortran_order': True, 'shape': (2, 2), }", u8, 32, &len);
+  REQUIRE(img);
+  const char *path = nco_test_tmp_path("u8_big.npy");
+  REQUIRE(write_file(path, img, len) == 0);
+  nco_array a;
+  memset(&a, 0x11, sizeof a);
+  CHECK_ERR(nco_npy_read(path, &a), NCO_ERR_RANGE,
+            "u8_big.npy: uint64 value 9223372036854775808 at index (0, 1) does not fit int64");
+  CHECK(array_is_zeroed(&a));
+  CHECK_ERR(nco_npy_parse(img, len, "mem_u8", &a), NCO_ERR_RANGE, "mem_u8: uint64 value 9223372036854775808 at index (0, 1)");
+  CHECK(array_is_zeroed(&a));
+  /* Without the bad value the same file reads: [[0, 2^63 → 2], [1, 3]]. */
+  u8[16 + 7] = 0;
+  u8[16] = 2;
+  free(img);
+  img = build_with("{'descr': '<u8', 'fortran_order': True, 'shape': (2, 2), }", u8, 32, &len);
+  REQUIRE(img);
+  REQUIRE_OK(read_img(img, len, "u8_ok.npy", &a));
+  CHECK(a.dtype == NCO_DTYPE_I64 && as_int64(&a, 0) == 0 && as_int64(&a, 1) == 2 && as_int64(&a, 2) == 1 &&
+        as_int64(&a, 3) == 3);
+  nco_array_free(&a);
+  free(img);
+
+  /* 0-d and 1-d with fortran_order True are the C-order bytes. */
+  unsigned char f2[6] = {0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00}; /* 1, −2, 2^-24 little-endian */
+  img = build_with("{'descr': '<f2', 'fortran_order': True, 'shape': (3,), }", f2, 6, &len);
+  REQUIRE(img);
+  REQUIRE_OK(read_img(img, len, "f2_1d.npy", &a));
+  CHECK(a.ndim == 1 && ((float *)a.data)[0] == 1.0f && ((float *)a.data)[1] == -2.0f &&
+        ((float *)a.data)[2] == 0x1p-24f);
+  nco_array_free(&a);
+  free(img);
+  img = build_with("{'descr': '>f2', 'fortran_order': True, 'shape': (), }", "\x7b\xff", 2, &len);
+  REQUIRE(img);
+  REQUIRE_OK(read_img(img, len, "f2_0d.npy", &a));
+  CHECK(a.ndim == 0 && a.size == 1 && ((float *)a.data)[0] == 65504.0f);
+  nco_array_free(&a);
+  free(img);
 }
 
 /* ------------------------------------------------------------ bad inputs */
@@ -552,10 +958,44 @@ static const npy_case bad_cases[] = {
      .status = NCO_ERR_UNSUPPORTED, .needle = "unsupported dtype '|O' (object dtype: pickled"},
     {.label = "dtype_unicode", .dict = "{'descr': '<U5', 'fortran_order': False, 'shape': (3,), }",
      .datalen = 60, .status = NCO_ERR_UNSUPPORTED, .needle = "'<U5' (unicode"},
-    {.label = "dtype_f2", .dict = "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", .datalen = 6,
-     .status = NCO_ERR_UNSUPPORTED, .needle = "unsupported dtype '<f2'"},
-    {.label = "dtype_bool", .dict = "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", .datalen = 3,
-     .status = NCO_ERR_UNSUPPORTED, .needle = "'|b1' (bool"},
+    /* float16 and bool with byte counts that do not match the shape. */
+    {.label = "f2_short", .dict = "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", .datalen = 5,
+     .status = NCO_ERR_FORMAT, .needle = "truncated: header says shape (3,) float16 = 6 bytes, file holds 5"},
+    {.label = "f2_as_f4_bytes", .dict = "{'descr': '>f2', 'fortran_order': True, 'shape': (2, 3), }",
+     .datalen = 24, .status = NCO_ERR_FORMAT,
+     .needle = "trailing data: header says shape (2, 3) float16 = 12 bytes, file holds 24"},
+    {.label = "b1_long", .dict = "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", .datalen = 4,
+     .status = NCO_ERR_FORMAT, .needle = "trailing data: header says shape (3,) bool = 3 bytes, file holds 4"},
+    {.label = "b1_short_fortran", .dict = "{'descr': '|b1', 'fortran_order': True, 'shape': (4, 5), }",
+     .datalen = 19, .status = NCO_ERR_FORMAT, .needle = "truncated: header says shape (4, 5) bool = 20 bytes"},
+    {.label = "i2_odd", .dict = "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", .datalen = 3,
+     .status = NCO_ERR_FORMAT, .needle = "shape (2,) int16 = 4 bytes, file holds 3"},
+    {.label = "u8_short", .dict = "{'descr': '>u8', 'fortran_order': True, 'shape': (1, 2), }", .datalen = 15,
+     .status = NCO_ERR_FORMAT, .needle = "shape (1, 2) uint64 = 16 bytes, file holds 15"},
+    /* float16 whose file bytes fit size_t but whose float32 result does not. */
+    {.label = "f2_out_overflow", .dict = "{'descr': '<f2', 'fortran_order': False, 'shape': (2305843009213693952, 2), }",
+     .datalen = 16, .status = NCO_ERR_OVERFLOW, .needle = "float16 read as float32 needs more bytes than fit"},
+    {.label = "i1_out_overflow", .dict = "{'descr': '|i1', 'fortran_order': True, 'shape': (4611686018427387904, 2), }",
+     .datalen = 16, .status = NCO_ERR_OVERFLOW, .needle = "int8 read as int32 needs more bytes"},
+    /* Refused dtypes: the message says what it is and how to save it. */
+    {.label = "dtype_f16", .dict = "{'descr': '<f16', 'fortran_order': False, 'shape': (1,), }", .datalen = 16,
+     .status = NCO_ERR_UNSUPPORTED, .needle = "unsupported dtype '<f16' (floating-point size",
+     .needle2 = "save as float64: a.astype(np.float64)"},
+    {.label = "dtype_c16", .dict = "{'descr': '<c16', 'fortran_order': True, 'shape': (1, 2), }", .datalen = 32,
+     .status = NCO_ERR_UNSUPPORTED, .needle = "'<c16' (complex dtype)", .needle2 = "a.real.astype(np.float32)"},
+    {.label = "dtype_b2", .dict = "{'descr': '|b2', 'fortran_order': False, 'shape': (1,), }", .datalen = 2,
+     .status = NCO_ERR_UNSUPPORTED, .needle = "'|b2' (bool of a size"},
+    {.label = "dtype_i16", .dict = "{'descr': '<i16', 'fortran_order': False, 'shape': (1,), }", .datalen = 16,
+     .status = NCO_ERR_UNSUPPORTED, .needle = "'<i16' (integer size", .needle2 = "a.astype(np.int64)"},
+    {.label = "dtype_datetime", .dict = "{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (1,), }",
+     .datalen = 8, .status = NCO_ERR_UNSUPPORTED, .needle = "'<M8[ns]' (datetime/timedelta dtype)",
+     .needle2 = "a.astype(np.int64)"},
+    {.label = "dtype_void", .dict = "{'descr': '|V8', 'fortran_order': False, 'shape': (1,), }", .datalen = 8,
+     .status = NCO_ERR_UNSUPPORTED, .needle = "'|V8' (void/structured dtype)"},
+    {.label = "dtype_f2_suffix", .dict = "{'descr': '<f2x', 'fortran_order': False, 'shape': (1,), }",
+     .datalen = 2, .status = NCO_ERR_UNSUPPORTED, .needle = "'<f2x'"},
+    {.label = "dtype_empty", .dict = "{'descr': '', 'fortran_order': False, 'shape': (1,), }", .datalen = 2,
+     .status = NCO_ERR_UNSUPPORTED, .needle = "unsupported dtype '' (unknown dtype)"},
     {.label = "dtype_structured",
      .dict = "{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (3,), }", .datalen = 24,
      .status = NCO_ERR_UNSUPPORTED, .needle = "structured dtype"},
@@ -563,8 +1003,22 @@ static const npy_case bad_cases[] = {
      .dict = "{'descr': '<f4xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', "
              "'fortran_order': False, 'shape': (3,), }",
      .datalen = 12, .status = NCO_ERR_UNSUPPORTED, .needle = "unsupported dtype '<f4xxx"},
-    {.label = "fortran", .dict = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", .datalen = 24,
-     .status = NCO_ERR_UNSUPPORTED, .needle = "fortran_order is True"},
+    /* fortran_order True: the same size checks as C order. */
+    {.label = "fortran_short", .dict = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+     .datalen = 23, .status = NCO_ERR_FORMAT, .needle = "truncated: header says shape (2, 3) float32 = 24 bytes"},
+    {.label = "fortran_lying", .dict = "{'descr': '>f8', 'fortran_order': True, 'shape': (1000000, 1000000), }",
+     .datalen = 64, .status = NCO_ERR_FORMAT,
+     .needle = "truncated: header says shape (1000000, 1000000) float64 = 8000000000000 bytes, file holds 64"},
+    {.label = "fortran_overflow",
+     .dict = "{'descr': '<f4', 'fortran_order': True, 'shape': (4611686018427387904, 4611686018427387904), }",
+     .datalen = 16, .status = NCO_ERR_OVERFLOW, .needle = "more elements than fit in size_t"},
+    {.label = "fortran_zero_trailing", .dict = "{'descr': '<f4', 'fortran_order': True, 'shape': (3, 0, 2), }",
+     .datalen = 1, .status = NCO_ERR_FORMAT, .needle = "shape (3, 0, 2) float32 = 0 bytes, file holds 1"},
+    {.label = "fortran_9d",
+     .dict = "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1), }",
+     .datalen = 4, .status = NCO_ERR_UNSUPPORTED, .needle = "more than 8 dimensions"},
+    {.label = "fortran_lower", .dict = "{'descr': '<f4', 'fortran_order': true, 'shape': (2, 3), }",
+     .datalen = 24, .status = NCO_ERR_FORMAT, .needle = "True or False for 'fortran_order'"},
     {.label = "garbage_after", .dict = D3F4 " junk", .datalen = 12, .status = NCO_ERR_FORMAT,
      .needle = "expected only padding after the header dict", .needle2 = "found 'j'"},
     {.label = "missing_comma", .dict = "{'descr': '<f4' 'fortran_order': False, 'shape': (3,), }", .datalen = 12,
@@ -711,54 +1165,82 @@ static void test_header_variants_accepted(void) {
   free(img);
 }
 
-/* Every prefix and many byte mutations of a valid image: never crash, and
- * either succeed or fail with a message that starts with the name. */
+/* Every prefix and many byte mutations of valid images (C and Fortran
+ * order, swapped, converted dtypes): never crash, and either succeed or fail
+ * with a message that starts with the name. Mutations hit the preamble, the
+ * dict and the first data bytes (flipping '<' to '>', True to False, a
+ * dimension digit, 'f2' to 'f4' changes the byte count or layout). */
 static void test_never_crash(void) {
-  size_t len;
-  unsigned char *img = build_npy(1, 0, "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", 0, -1, 48,
-                                 &len);
-  REQUIRE(img);
-  unsigned char *work = malloc(len);
-  REQUIRE(work);
+  static const struct {
+    const char *dict;
+    size_t datalen;
+  } bases[] = {
+      {"{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", 48},
+      {"{'descr': '>f2', 'fortran_order': True, 'shape': (2, 3, 2), }", 24},
+      {"{'descr': '|b1', 'fortran_order': True, 'shape': (3, 4), }", 12},
+      {"{'descr': '<u8', 'fortran_order': True, 'shape': (2, 3), }", 48},
+      {"{'descr': '>i2', 'fortran_order': True, 'shape': (1, 2, 1, 3), }", 12},
+      {"{'descr': '<f4', 'fortran_order': True, 'shape': (0, 5), }", 0},
+  };
   nco_rng rng;
   nco_rng_seed(&rng, 12345);
   int bad_msgs = 0, runs = 0, oks = 0;
-  for (int pass = 0; pass < 3; pass++) {
-    size_t ncases = pass == 0 ? len + 1 : pass == 1 ? (10 + 64) * 12 : 4000;
-    for (size_t k = 0; k < ncases; k++) {
-      memcpy(work, img, len);
-      size_t n = len;
-      if (pass == 0) {
-        n = k; /* every prefix */
-      } else if (pass == 1) {
-        static const unsigned char vals[12] = {0, 0xff, '(', ')', ',', '-', '9', '\'', '}', ' ', '[', 'L'};
-        work[k / 12] = vals[k % 12];
-      } else {
-        int flips = 1 + (int)nco_rng_below(&rng, 4);
-        for (int f = 0; f < flips; f++) work[nco_rng_below(&rng, 74)] = (unsigned char)nco_rng_u64(&rng);
-        if (nco_rng_below(&rng, 4) == 0) n = (size_t)nco_rng_below(&rng, len + 1);
-      }
-      nco_array a;
-      nco_clear_error();
-      int st = nco_npy_parse(work, n, "fuzz", &a);
-      runs++;
-      if (st == NCO_OK) {
-        oks++;
-        CHECK(a.data != NULL);
-        nco_array_free(&a);
-      } else {
-        if (strncmp(nco_last_error(), "fuzz: ", 6) != 0 || !array_is_zeroed(&a)) bad_msgs++;
+  for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+    size_t len;
+    unsigned char *img = build_npy(1, 0, bases[b].dict, 0, -1, bases[b].datalen, &len);
+    REQUIRE(img);
+    unsigned char *work = malloc(len);
+    REQUIRE(work);
+    const size_t span = 10 + strlen(bases[b].dict) + 2; /* preamble + dict + a little padding */
+    int base_ok = 0;
+    for (int pass = 0; pass < 3; pass++) {
+      size_t ncases = pass == 0 ? len + 1 : pass == 1 ? span * 12 : 3000;
+      for (size_t k = 0; k < ncases; k++) {
+        memcpy(work, img, len);
+        size_t n = len;
+        if (pass == 0) {
+          n = k; /* every prefix */
+        } else if (pass == 1) {
+          static const unsigned char vals[12] = {0, 0xff, '(', ')', ',', '-', '9', '\'', '}', ' ', '[', 'L'};
+          work[k / 12] = vals[k % 12];
+        } else {
+          int flips = 1 + (int)nco_rng_below(&rng, 4);
+          for (int f = 0; f < flips; f++) {
+            size_t at = (size_t)nco_rng_below(&rng, nco_rng_below(&rng, 8) == 0 ? len : span);
+            static const unsigned char swaps[10] = {'<', '>', '|', '2', '4', '8', 'T', 'F', '0', '1'};
+            work[at] = nco_rng_below(&rng, 2) ? (unsigned char)nco_rng_u64(&rng) : swaps[nco_rng_below(&rng, 10)];
+          }
+          if (nco_rng_below(&rng, 4) == 0) n = (size_t)nco_rng_below(&rng, len + 1);
+        }
+        nco_array a;
+        nco_clear_error();
+        int st = nco_npy_parse(work, n, "fuzz", &a);
+        runs++;
+        if (st == NCO_OK) {
+          oks++;
+          if (pass == 0 && n == len) base_ok = 1;
+          CHECK(a.data != NULL);
+          nco_array_free(&a);
+        } else {
+          if (strncmp(nco_last_error(), "fuzz: ", 6) != 0 || !array_is_zeroed(&a)) bad_msgs++;
+        }
       }
     }
+    /* The unmutated image parses, except '<u8' whose pattern bytes may
+     * exceed INT64_MAX (then it is a RANGE error, also fine). */
+    CHECKF(base_ok || strstr(bases[b].dict, "u8"), "base image %zu (%s) did not parse", b, bases[b].dict);
+    free(work);
+    free(img);
   }
   CHECKF(bad_msgs == 0, "%d of %d failures lacked the name or left data", bad_msgs, runs);
-  CHECK(oks > 0); /* the unmutated-equivalent cases (e.g. full prefix) parse */
-  free(work);
-  free(img);
+  CHECK(oks > 0);
 }
 
 /* Reading from a FIFO (not a regular file: size unknown up front). */
-static void fifo_case(const char *label, const unsigned char *img, size_t len, int want, const char *needle) {
+/* On success the array must hold the `want_n` bytes at want_data (NULL:
+ * the 12 data bytes at the end of img, a '<f4' (3,) image). */
+static void fifo_case(const char *label, const unsigned char *img, size_t len, int want, const char *needle,
+                      const void *want_data, size_t want_n) {
   const char *path = nco_test_tmp_path(label);
   unlink(path);
   if (mkfifo(path, 0600) != 0) {
@@ -789,7 +1271,12 @@ static void fifo_case(const char *label, const unsigned char *img, size_t len, i
   CHECKF(st == want && (want == NCO_OK || strstr(nco_last_error(), needle)), "FIFO %s: got %s: %s", label,
          nco_status_name(st), nco_last_error());
   if (st == NCO_OK) {
-    CHECK(a.size == 3 && !memcmp(a.data, img + len - 12, 12));
+    if (!want_data) {
+      want_data = img + len - 12;
+      want_n = 12;
+    }
+    CHECKF(a.size * nco_dtype_size(a.dtype) == want_n && !memcmp(a.data, want_data, want_n), "FIFO %s: wrong data",
+           label);
     nco_array_free(&a);
   }
   int status;
@@ -801,9 +1288,28 @@ static void test_read_fifo(void) {
   size_t len;
   unsigned char *img = build_npy(1, 0, D3F4, 0, -1, 12 + 3, &len);
   REQUIRE(img);
-  fifo_case("fifo_ok.npy", img, len - 3, NCO_OK, "");
-  fifo_case("fifo_trunc.npy", img, len - 5, NCO_ERR_FORMAT, "truncated: header says shape (3,) float32 = 12 bytes, file holds 10");
-  fifo_case("fifo_trailing.npy", img, len, NCO_ERR_FORMAT, "trailing data");
+  fifo_case("fifo_ok.npy", img, len - 3, NCO_OK, "", NULL, 0);
+  fifo_case("fifo_trunc.npy", img, len - 5, NCO_ERR_FORMAT,
+            "truncated: header says shape (3,) float32 = 12 bytes, file holds 10", NULL, 0);
+  fifo_case("fifo_trailing.npy", img, len, NCO_ERR_FORMAT, "trailing data", NULL, 0);
+  free(img);
+  /* Converted and reordered through the stream path: '>f2' Fortran (2, 2)
+   * holding 1, 2, −0.5, 65504 in file order = [[1, −0.5], [2, 65504]]. */
+  static const unsigned char f2[8] = {0x3c, 0x00, 0x40, 0x00, 0xb8, 0x00, 0x7b, 0xff};
+  const float want[4] = {1.0f, -0.5f, 2.0f, 65504.0f};
+  img = build_with("{'descr': '>f2', 'fortran_order': True, 'shape': (2, 2), }", f2, sizeof f2, &len);
+  REQUIRE(img);
+  fifo_case("fifo_f2.npy", img, len, NCO_OK, "", want, sizeof want);
+  fifo_case("fifo_f2_short.npy", img, len - 1, NCO_ERR_FORMAT, "shape (2, 2) float16 = 8 bytes, file holds 7", NULL,
+            0);
+  free(img);
+  /* '<u8' with 2^64 − 1 through the stream path: refused by index. */
+  unsigned char u8[16];
+  memset(u8, 0xff, sizeof u8);
+  u8[7] = 0x7f; /* element 0 = INT64_MAX, element 1 = 2^64 − 1 */
+  img = build_with("{'descr': '<u8', 'fortran_order': False, 'shape': (2,), }", u8, sizeof u8, &len);
+  REQUIRE(img);
+  fifo_case("fifo_u8.npy", img, len, NCO_ERR_RANGE, "uint64 value 18446744073709551615 at index (1,)", NULL, 0);
   free(img);
 }
 
@@ -885,6 +1391,11 @@ int main(void) {
   RUN(test_write_f32_and_overwrite);
   RUN(test_numpy_fixtures);
   RUN(test_numpy_fixtures_refused);
+  RUN(test_numpy_written);
+  RUN(test_numpy_written_refused);
+  RUN(test_fortran_built);
+  RUN(test_f2_all_patterns);
+  RUN(test_int_types_built);
   RUN(test_bad_inputs);
   RUN(test_header_variants_accepted);
   RUN(test_never_crash);

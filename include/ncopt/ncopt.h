@@ -4,7 +4,13 @@
  * objectives with residual/JVP/VJP/Hessian-vector interfaces (problem.h),
  * regularising wrappers (reg.h), derivative checks (check.h), explicit
  * random-number states (rng.h), float32 vectors with double accumulation
- * (vec.h) and .npy files (npy.h). Every call returns a status (status.h).
+ * (vec.h), n-dimensional arrays (array.h) and .npy files (npy.h), the
+ * problem zoo (problems.h), optimisers (optim.h), data sets (data.h),
+ * Lanczos spectra (spectra.h), landscape diagnostics (diag.h), neural
+ * networks (nn.h), and experiments: INI specs (spec.h), validated configs
+ * (config.h), the run loop and its output folder (run.h) and sweeps
+ * (sweep.h). version.h (generated) gives NCO_VERSION_STRING. Every call
+ * returns a status (status.h).
  */
 #ifndef NCOPT_NCOPT_H
 #define NCOPT_NCOPT_H
@@ -24,5 +30,9 @@
 #include "ncopt/spectra.h"
 #include "ncopt/diag.h"
 #include "ncopt/nn.h"
+#include "ncopt/spec.h"
+#include "ncopt/config.h"
+#include "ncopt/run.h"
+#include "ncopt/sweep.h"
 
 #endif

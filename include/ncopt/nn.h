@@ -244,6 +244,26 @@ int nco_nn_is_nn(const nco_problem *pb);
 /* The model of a network problem (or of the one pb wraps); NULL otherwise. */
 const nco_nn_model *nco_nn_problem_model(const nco_problem *pb);
 
+/* The layer map of params.npy (the run's params.json): JSON naming every
+ * slice of the parameter vector in PyTorch's terms, so that the file loads
+ * without this header. For a network: "module", a torch.nn.Sequential
+ * expression equivalent to the model (one module per layer, plus
+ * nn.Flatten() before a dense layer on (C, H, W) inputs), "modules" (torch's
+ * repr of each), "input_shape", and "params": per parameter tensor, in
+ * model.parameters() order, "name" (that Sequential's state_dict key,
+ * "3.weight"), "ncopt_name" ("conv2.weight"), "shape" (torch's: Linear
+ * (out, in), Conv2d (out, in, kh, kw)), "offset" and "length" in the flat
+ * vector; `torch.nn.utils.vector_to_parameters(torch.from_numpy(
+ * np.load("params.npy")), model.parameters())` loads it. Any other problem:
+ * one entry {"name": "x", "shape": [dim]}. Also "dtype" ("float32"),
+ * "total" (= entries of params.npy = the innermost problem's dim), and, when
+ * pb has more parameters than the problem it wraps (the invex lifting's p),
+ * an "aux" note: p is in aux.npy. *json_out is malloc'd, NUL-terminated, for
+ * the caller to free (NULL on error). */
+int nco_nn_layer_map_json(const nco_problem *pb, char **json_out);
+/* The same written to path atomically (nco_write_file_atomic, run.h). */
+int nco_nn_layer_map_write(const nco_problem *pb, const char *path);
+
 /* Dropout mode and step (on the network under any wrappers). Training is
  * on at creation. NCO_ERR_INVALID if pb is not a network. */
 int nco_nn_set_training(nco_problem *pb, int on);

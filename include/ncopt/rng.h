@@ -35,6 +35,12 @@ void nco_rng_seed(nco_rng *r, uint64_t seed);
  * advancing `r`. Different stream ids give unrelated sequences. */
 void nco_rng_derive(const nco_rng *r, uint64_t stream, nco_rng *child);
 
+/* NCO_OK if r is a state nco_rng_seed/derive could have produced (not all
+ * zero, has_spare 0 or 1, a finite spare), else NCO_ERR_FORMAT with a
+ * message: for states read from files (an all-zero xoshiro state repeats
+ * 0 forever, and nco_rng_below would never return). */
+int nco_rng_check(const nco_rng *r);
+
 /* Next raw 64-bit output. */
 uint64_t nco_rng_u64(nco_rng *r);
 

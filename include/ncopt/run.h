@@ -33,6 +33,7 @@
  *                  loss and its step, path length, distance from the start,
  *                  evaluation counts
  *   params.npy     final parameters (x part for the invex lifting)
+ *   params.json    what each slice of params.npy is (networks: PyTorch names, shapes)
  *   aux.npy        the invex lifting's p
  *   checkpoint.bin (and checkpoint.prev.bin) for resume: magic, version,
  *                  CRC-32; the new one is complete on disk before the

@@ -5,7 +5,11 @@
  * 2.0 and 3.0), then the header: a Python dict literal
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
  * padded with spaces and a final '\n' (latin1 for 1.0/2.0, utf8 for 3.0),
- * then the raw C-order data filling the rest of the file.
+ * then the raw data filling the rest of the file: C order, or Fortran order
+ * if 'fortran_order' is True (what np.save writes for a transposed array),
+ * which is reordered to C order on read. Types other than the five an
+ * nco_array holds are widened exactly (float16 → float32, bool → uint8 0/1,
+ * int8/int16/uint16 → int32, uint32/uint64 → int64).
  *
  * Everything read from the file is untrusted: the header length is capped,
  * the dict is parsed by a strict hand-written scanner (no eval), every
@@ -34,19 +38,43 @@
 #define NPY_MAGIC_LEN 6
 #define NPY_HEADER_CAP 65536u /* largest header length accepted on read (64 KiB) */
 #define NPY_ALIGN 64          /* numpy's ARRAY_ALIGN: preamble + header is a multiple of it */
-#define NPY_SUPPORTED "float32, float64, int32, int64, uint8 ('<f4', '<f8', '<i4', '<i8', '|u1')"
+#define NPY_SUPPORTED                                                                                  \
+  "float16/32/64, int8/16/32/64, uint8/16/32/64, bool ('f2' 'f4' 'f8' 'i1' 'i2' 'i4' 'i8' 'u1' 'u2' "  \
+  "'u4' 'u8' 'b1', either byte order)"
+
+/* The element types a file may hold, and what each is read as. */
+typedef enum npy_kind {
+  K_F2, K_F4, K_F8, K_I1, K_I2, K_I4, K_I8, K_U1, K_U2, K_U4, K_U8, K_B1
+} npy_kind;
+
+static const struct npy_type {
+  const char *code;  /* descr without the byte-order character */
+  npy_kind kind;
+  size_t size;       /* bytes per element in the file */
+  nco_dtype dtype;   /* what it is read as: exact for every value (u8: if ≤ INT64_MAX) */
+  const char *name;  /* numpy's name, for messages */
+} npy_types[] = {
+    {"f2", K_F2, 2, NCO_DTYPE_F32, "float16"}, {"f4", K_F4, 4, NCO_DTYPE_F32, "float32"},
+    {"f8", K_F8, 8, NCO_DTYPE_F64, "float64"}, {"i1", K_I1, 1, NCO_DTYPE_I32, "int8"},
+    {"i2", K_I2, 2, NCO_DTYPE_I32, "int16"},   {"i4", K_I4, 4, NCO_DTYPE_I32, "int32"},
+    {"i8", K_I8, 8, NCO_DTYPE_I64, "int64"},   {"u1", K_U1, 1, NCO_DTYPE_U8, "uint8"},
+    {"u2", K_U2, 2, NCO_DTYPE_I32, "uint16"},  {"u4", K_U4, 4, NCO_DTYPE_I64, "uint32"},
+    {"u8", K_U8, 8, NCO_DTYPE_I64, "uint64"},  {"b1", K_B1, 1, NCO_DTYPE_U8, "bool"},
+};
 
 typedef struct npy_header {
   unsigned major, minor;
   size_t prelen;      /* magic + version + length field: 10 or 12 bytes */
   size_t hlen;        /* header length as stored */
   size_t data_offset; /* prelen + hlen */
-  nco_dtype dtype;
+  const struct npy_type *type; /* the file's element type */
+  nco_dtype dtype;    /* what it is read as (type->dtype) */
   int swap;           /* 1 if the data's byte order is not this machine's */
+  int fortran;        /* 1 if the data is in Fortran (column-major) order and ndim ≥ 2 */
   size_t ndim;
   size_t shape[NCO_ARRAY_MAX_DIMS];
   size_t size;        /* Π shape */
-  size_t bytes;       /* size · element size */
+  size_t bytes;       /* size · file element size: the data's length in the file */
 } npy_header;
 
 static int host_little_endian(void) {
@@ -258,7 +286,8 @@ static int parse_shape(cursor *c, npy_header *h) {
   return NCO_OK;
 }
 
-/* Maps a descr string to a dtype and byte order, or refuses it by name. */
+/* Maps a descr string to a file type, dtype and byte order, or refuses it
+ * by name, saying what it is and how to save it so that it can be read. */
 static int parse_descr(const char *d, size_t full, const char *name, npy_header *h) {
   char pd[80];
   printable(d, strlen(d), pd, sizeof pd);
@@ -269,33 +298,60 @@ static int parse_descr(const char *d, size_t full, const char *name, npy_header 
   char order = 0;
   const char *t = d;
   if (*t == '<' || *t == '>' || *t == '|' || *t == '=') order = *t++;
-  static const struct {
-    const char *code;
-    nco_dtype dtype;
-  } table[] = {{"f4", NCO_DTYPE_F32}, {"f8", NCO_DTYPE_F64}, {"i4", NCO_DTYPE_I32},
-               {"i8", NCO_DTYPE_I64}, {"u1", NCO_DTYPE_U8}};
   if (full < 64)
-    for (size_t k = 0; k < sizeof table / sizeof table[0]; k++)
-      if (strcmp(t, table[k].code) == 0) {
+    for (size_t k = 0; k < sizeof npy_types / sizeof npy_types[0]; k++)
+      if (strcmp(t, npy_types[k].code) == 0) {
         int file_le = order == '<' ? 1 : order == '>' ? 0 : host_little_endian();
-        h->dtype = table[k].dtype;
-        h->swap = nco_dtype_size(h->dtype) > 1 && file_le != host_little_endian();
+        h->type = &npy_types[k];
+        h->dtype = npy_types[k].dtype;
+        h->swap = npy_types[k].size > 1 && file_le != host_little_endian();
         return NCO_OK;
       }
-  const char *what;
+  const char *what, *fix;
   switch (*t) {
-    case 'O': what = "object dtype: pickled Python objects are refused"; break;
-    case 'U': what = "unicode string dtype"; break;
-    case 'S': case 'a': what = "byte string dtype"; break;
-    case 'V': what = "void/structured dtype"; break;
-    case 'c': what = "complex dtype"; break;
-    case 'b': what = "bool dtype"; break;
-    case 'M': case 'm': what = "datetime/timedelta dtype"; break;
-    case 'f': case 'i': case 'u': what = "numeric dtype of a size that is not supported"; break;
-    default: what = "unknown dtype"; break;
+    case 'O':
+      what = "object dtype: pickled Python objects are refused";
+      fix = "save a numeric array: np.asarray(a, dtype=np.float32)";
+      break;
+    case 'U':
+      what = "unicode string dtype";
+      fix = "save numbers: a.astype(np.float32), or category codes: np.unique(a, return_inverse=True)[1]";
+      break;
+    case 'S': case 'a':
+      what = "byte string dtype";
+      fix = "save numbers: a.astype(np.float32), or category codes: np.unique(a, return_inverse=True)[1]";
+      break;
+    case 'V':
+      what = "void/structured dtype";
+      fix = "save each field as its own array: a['field'].astype(np.float32)";
+      break;
+    case 'c':
+      what = "complex dtype";
+      fix = "save the real and imaginary parts separately: a.real.astype(np.float32), a.imag.astype(np.float32)";
+      break;
+    case 'M': case 'm':
+      what = "datetime/timedelta dtype";
+      fix = "save as integers: a.astype(np.int64)";
+      break;
+    case 'f': case 'g':
+      what = "floating-point size that is not supported (long double?)";
+      fix = "save as float64: a.astype(np.float64)";
+      break;
+    case 'i': case 'u':
+      what = "integer size that is not supported";
+      fix = "save as int64: a.astype(np.int64)";
+      break;
+    case 'b':
+      what = "bool of a size that is not supported";
+      fix = "save as uint8: a.astype(np.uint8)";
+      break;
+    default:
+      what = "unknown dtype";
+      fix = "save as float32: a.astype(np.float32)";
+      break;
   }
-  return nco_error(NCO_ERR_UNSUPPORTED, "%s: unsupported dtype '%s' (%s); supported: " NPY_SUPPORTED, name,
-                   pd, what);
+  return nco_error(NCO_ERR_UNSUPPORTED, "%s: unsupported dtype '%s' (%s); %s; supported: " NPY_SUPPORTED, name,
+                   pd, what, fix);
 }
 
 /* Parses the header dict (n bytes at s) into h, then checks the sizes. */
@@ -337,8 +393,9 @@ static int parse_dict(const char *s, size_t n, const char *name, npy_header *h) 
     if (which == 0) {
       if (!at_end(&c) && c.s[c.i] == '[')
         return nco_error(NCO_ERR_UNSUPPORTED,
-                         "%s: unsupported dtype: structured dtype (descr is a list of fields); supported: "
-                         NPY_SUPPORTED, name);
+                         "%s: unsupported dtype: structured dtype (descr is a list of fields); save each "
+                         "field as its own array: a['field'].astype(np.float32); supported: " NPY_SUPPORTED,
+                         name);
       st = parse_string(&c, descr, sizeof descr, &descr_full);
     } else if (which == 1) {
       st = parse_bool(&c, &fortran);
@@ -363,20 +420,23 @@ static int parse_dict(const char *s, size_t n, const char *name, npy_header *h) 
 
   int st = parse_descr(descr, descr_full, name, h);
   if (st) return st;
-  if (fortran)
-    return nco_error(NCO_ERR_UNSUPPORTED,
-                     "%s: fortran_order is True (column-major data); only C order is supported "
-                     "(save np.ascontiguousarray(a))",
-                     name);
+  /* Fortran order is read and reordered to C order; with fewer than two
+   * dimensions the two orders are the same bytes. */
+  h->fortran = fortran && h->ndim >= 2;
   char sb[256];
   h->size = 1;
   for (size_t i = 0; i < h->ndim; i++)
     if (nco_mul_size(h->size, h->shape[i], &h->size))
       return nco_error(NCO_ERR_OVERFLOW, "%s: shape %s has more elements than fit in size_t", name,
                        shape_str(h->ndim, h->shape, sb, sizeof sb));
-  if (nco_mul_size(h->size, nco_dtype_size(h->dtype), &h->bytes))
+  if (nco_mul_size(h->size, h->type->size, &h->bytes))
     return nco_error(NCO_ERR_OVERFLOW, "%s: shape %s %s needs more bytes than fit in size_t", name,
-                     shape_str(h->ndim, h->shape, sb, sizeof sb), nco_dtype_name(h->dtype));
+                     shape_str(h->ndim, h->shape, sb, sizeof sb), h->type->name);
+  /* What it is read as must fit too (float16 → float32 doubles the size). */
+  size_t out_bytes;
+  if (nco_mul_size(h->size, nco_dtype_size(h->dtype), &out_bytes))
+    return nco_error(NCO_ERR_OVERFLOW, "%s: shape %s %s read as %s needs more bytes than fit in size_t", name,
+                     shape_str(h->ndim, h->shape, sb, sizeof sb), h->type->name, nco_dtype_name(h->dtype));
   return NCO_OK;
 }
 
@@ -390,11 +450,11 @@ static int check_data_size(const npy_header *h, size_t avail, int at_least, cons
     return nco_error(NCO_ERR_FORMAT,
                      "%s: truncated: header says shape %s %s = %zu bytes, file holds %zu (after the %zu-byte "
                      "header)",
-                     name, sb, nco_dtype_name(h->dtype), h->bytes, avail, h->data_offset);
+                     name, sb, h->type->name, h->bytes, avail, h->data_offset);
   return nco_error(NCO_ERR_FORMAT,
                    "%s: trailing data: header says shape %s %s = %zu bytes, file holds %s%zu (%s%zu extra bytes "
                    "after the data)",
-                   name, sb, nco_dtype_name(h->dtype), h->bytes, at_least ? "at least " : "", avail,
+                   name, sb, h->type->name, h->bytes, at_least ? "at least " : "", avail,
                    at_least ? "at least " : "", avail - h->bytes);
 }
 
@@ -406,6 +466,133 @@ static void swap_bytes(void *data, size_t n, size_t elsize) {
       p[a] = p[b];
       p[b] = t;
     }
+}
+
+/* ---------------------------------------------------------- conversion */
+
+/* IEEE 754 binary16 → binary32 bit pattern, exactly (every half is a
+ * float): 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
+static uint32_t half_to_float_bits(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (uint32_t)(h >> 10) & 0x1fu, man = (uint32_t)h & 0x3ffu;
+  if (exp == 0x1f) return sign | 0x7f800000u | man << 13; /* ±inf; NaN keeps its payload, as numpy's does */
+  if (exp != 0) return sign | (exp + (127 - 15)) << 23 | man << 13; /* normal: rebias */
+  if (man == 0) return sign;                                         /* ±0 */
+  /* Subnormal man · 2^-24: shift the leading 1 up to bit 10 (the implicit
+   * bit), lowering the exponent once per shift; 2^-24 becomes 2^(103-127). */
+  uint32_t e = 127 - 15 + 1;
+  while (!(man & 0x400u)) {
+    man <<= 1;
+    e--;
+  }
+  return sign | e << 23 | (man & 0x3ffu) << 13;
+}
+
+/* 1 if the file's bytes are already what the array holds (up to byte order). */
+static int passthrough(const npy_header *h) {
+  switch (h->type->kind) {
+    case K_F4: case K_F8: case K_I4: case K_I8: case K_U1: return !h->fortran;
+    default: return 0;
+  }
+}
+
+/* Converts one element at src (the file's type and byte order) to h->dtype
+ * at dst. Returns 0, or -1 (nothing written, the value in *big) for a
+ * uint64 above INT64_MAX. src is copied before dst is written. */
+static int decode_one(const npy_header *h, const unsigned char *src, unsigned char *dst, uint64_t *big) {
+  unsigned char b[8];
+  size_t n = h->type->size;
+  memcpy(b, src, n);
+  if (h->swap)
+    for (size_t x = 0, y = n - 1; x < y; x++, y--) {
+      unsigned char t = b[x];
+      b[x] = b[y];
+      b[y] = t;
+    }
+  switch (h->type->kind) {
+    case K_F4: case K_F8: case K_I4: case K_I8: case K_U1: memcpy(dst, b, n); break;
+    case K_F2: {
+      uint16_t v;
+      memcpy(&v, b, 2);
+      uint32_t f = half_to_float_bits(v);
+      memcpy(dst, &f, 4);
+      break;
+    }
+    case K_I1: { int8_t v; memcpy(&v, b, 1); int32_t o = v; memcpy(dst, &o, 4); break; }
+    case K_I2: { int16_t v; memcpy(&v, b, 2); int32_t o = v; memcpy(dst, &o, 4); break; }
+    case K_U2: { uint16_t v; memcpy(&v, b, 2); int32_t o = v; memcpy(dst, &o, 4); break; }
+    case K_U4: { uint32_t v; memcpy(&v, b, 4); int64_t o = v; memcpy(dst, &o, 8); break; }
+    case K_U8: {
+      uint64_t v;
+      memcpy(&v, b, 8);
+      if (v > (uint64_t)INT64_MAX) {
+        *big = v;
+        return -1;
+      }
+      int64_t o = (int64_t)v;
+      memcpy(dst, &o, 8);
+      break;
+    }
+    case K_B1: dst[0] = b[0] != 0; break; /* numpy: any non-zero byte is True */
+  }
+  return 0;
+}
+
+static int too_big(const npy_header *h, size_t flat, uint64_t v, const char *name) {
+  size_t idx[NCO_ARRAY_MAX_DIMS] = {0};
+  for (size_t k = h->ndim; k-- > 0;) {
+    idx[k] = flat % h->shape[k]; /* size > 0 here, so every dimension is ≥ 1 */
+    flat /= h->shape[k];
+  }
+  char ib[256];
+  return nco_error(NCO_ERR_RANGE,
+                   "%s: uint64 value %llu at index %s does not fit int64, which uint64 is read as; save as "
+                   "float64 (a.astype(np.float64)) or, if the values are labels or counts, as int64",
+                   name, (unsigned long long)v, shape_str(h->ndim, idx, ib, sizeof ib));
+}
+
+/* Converts the h->size elements of file data `src` into out->data (h->dtype,
+ * C order). Without Fortran order, src may be the last h->bytes bytes of
+ * out->data: output elements are at least as wide as the file's, so output
+ * element i ends at or before the start of file element i + 1. */
+static int decode_data(const npy_header *h, const unsigned char *src, nco_array *out, const char *name) {
+  unsigned char *dst = out->data;
+  const size_t ss = h->type->size, ds = nco_dtype_size(h->dtype);
+  uint64_t big = 0;
+  if (ds < ss) return nco_error(NCO_ERR_INVALID, "%s: internal error: narrowing %s", name, h->type->name);
+  if (!h->fortran) {
+    for (size_t i = 0; i < h->size; i++)
+      if (decode_one(h, src + i * ss, dst + i * ds, &big)) return too_big(h, i, big, name);
+    return NCO_OK;
+  }
+  if (h->size == 0) return NCO_OK;
+  /* Fortran order: element (i_0, .., i_{k-1}) is file element
+   * Σ_j i_j·s_j with s_0 = 1, s_j = s_{j-1}·d_{j-1} (≤ size: no overflow).
+   * Walk the output in C order (last index fastest), stepping the file
+   * position as the multi-index counts up. */
+  size_t stride[NCO_ARRAY_MAX_DIMS], idx[NCO_ARRAY_MAX_DIMS] = {0}, at = 0;
+  stride[0] = 1;
+  for (size_t j = 1; j < h->ndim; j++) stride[j] = stride[j - 1] * h->shape[j - 1];
+  for (size_t i = 0; i < h->size; i++) {
+    if (decode_one(h, src + at * ss, dst + i * ds, &big)) return too_big(h, i, big, name);
+    for (size_t j = h->ndim; j-- > 0;) {
+      if (++idx[j] < h->shape[j]) {
+        at += stride[j];
+        break;
+      }
+      idx[j] = 0;
+      at -= stride[j] * (h->shape[j] - 1);
+    }
+  }
+  return NCO_OK;
+}
+
+/* Fills out->data (allocated for h) from the file's data bytes at src. */
+static int fill_from(const npy_header *h, const unsigned char *src, nco_array *out, const char *name) {
+  if (!passthrough(h)) return decode_data(h, src, out, name);
+  if (h->bytes) memcpy(out->data, src, h->bytes);
+  if (h->swap) swap_bytes(out->data, h->size, h->type->size);
+  return NCO_OK;
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -429,9 +616,9 @@ int nco_npy_parse(const void *buf, size_t len, const char *name, nco_array *out)
   if (st) return st;
   st = nco_array_alloc(out, h.dtype, h.ndim, h.shape, name);
   if (st) return st;
-  if (h.bytes) memcpy(out->data, p + h.data_offset, h.bytes);
-  if (h.swap) swap_bytes(out->data, h.size, nco_dtype_size(h.dtype));
-  return NCO_OK;
+  st = fill_from(&h, p + h.data_offset, out, nm);
+  if (st) nco_array_free(out);
+  return st;
 }
 
 int nco_npy_read(const char *path, nco_array *out) {
@@ -440,6 +627,7 @@ int nco_npy_read(const char *path, nco_array *out) {
   if (!path || !*path) return nco_error(NCO_ERR_INVALID, "nco_npy_read: empty path");
   int st = NCO_OK;
   char *hbuf = NULL, *stream = NULL;
+  unsigned char *fbuf = NULL;
   npy_header h;
   memset(&h, 0, sizeof h);
   FILE *f = fopen(path, "rb");
@@ -495,7 +683,22 @@ int nco_npy_read(const char *path, nco_array *out) {
     if (st) goto done;
     st = nco_array_alloc(out, h.dtype, h.ndim, h.shape, path);
     if (st) goto done;
-    size_t n = fread(out->data, 1, h.bytes, f);
+    /* The file's bytes go straight into the array, at its end if they are
+     * narrower (converted in place, see decode_data); Fortran order needs
+     * a separate buffer to reorder from. */
+    unsigned char *raw;
+    if (h.fortran) {
+      fbuf = malloc(h.bytes ? h.bytes : 1);
+      if (!fbuf) {
+        st = nco_error(NCO_ERR_NOMEM, "%s: cannot allocate %zu bytes to reorder Fortran-order data", path,
+                       h.bytes);
+        goto done;
+      }
+      raw = fbuf;
+    } else {
+      raw = (unsigned char *)out->data + (out->size * nco_dtype_size(out->dtype) - h.bytes);
+    }
+    size_t n = fread(raw, 1, h.bytes, f);
     if (ferror(f)) {
       st = nco_error(NCO_ERR_IO, "%s: read error: %s", path, strerror(errno));
       goto done;
@@ -508,6 +711,11 @@ int nco_npy_read(const char *path, nco_array *out) {
     if (fgetc(f) != EOF) {
       st = check_data_size(&h, h.bytes + 1, 1, path);
       goto done;
+    }
+    if (passthrough(&h)) {
+      if (h.swap) swap_bytes(out->data, h.size, h.type->size);
+    } else {
+      st = decode_data(&h, raw, out, path);
     }
   } else {
     /* A pipe or device: read what is there (at most bytes + 1), then check. */
@@ -537,13 +745,13 @@ int nco_npy_read(const char *path, nco_array *out) {
     if (st) goto done;
     st = nco_array_alloc(out, h.dtype, h.ndim, h.shape, path);
     if (st) goto done;
-    if (h.bytes) memcpy(out->data, stream, h.bytes);
+    st = fill_from(&h, (const unsigned char *)stream, out, path);
   }
-  if (h.swap) swap_bytes(out->data, h.size, nco_dtype_size(h.dtype));
 
 done:
   free(hbuf);
   free(stream);
+  free(fbuf);
   if (f) fclose(f);
   if (st) nco_array_free(out);
   return st;

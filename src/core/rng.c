@@ -1,6 +1,8 @@
 /* xoshiro256** generator and portable derived distributions. */
 #include "ncopt/rng.h"
 
+#include "ncopt/status.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -45,6 +47,14 @@ uint64_t nco_rng_u64(nco_rng *r) {
 }
 
 double nco_rng_uniform(nco_rng *r) { return (double)(nco_rng_u64(r) >> 11) * 0x1.0p-53; }
+
+int nco_rng_check(const nco_rng *r) {
+  if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
+    return nco_error(NCO_ERR_FORMAT, "generator state: all zero (xoshiro256** would return 0 forever)");
+  if (r->has_spare != 0 && r->has_spare != 1) return nco_error(NCO_ERR_FORMAT, "generator state: has_spare = %d", r->has_spare);
+  if (r->has_spare && !isfinite(r->spare)) return nco_error(NCO_ERR_FORMAT, "generator state: a non-finite spare deviate");
+  return NCO_OK;
+}
 
 uint64_t nco_rng_below(nco_rng *r, uint64_t n) {
   if (n <= 1) return 0;

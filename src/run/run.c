@@ -299,7 +299,8 @@ typedef struct run {
   double ckpt_wall, ckpt_cost; /* auto: when the last checkpoint ended, how long it took */
   double win_sum;             /* minibatch runs: Σ of the step losses since the last row (checkpointed) */
   uint64_t win_n;             /* and their count */
-  double prog_loss;           /* the loss the progress line shows between rows */
+  double ep_sum;              /* the progress line: Σ of the step losses of the current epoch (not checkpointed) */
+  uint64_t ep_n, ep_cur;      /* their count; the epoch they belong to */
   /* loop state (checkpointed) */
   uint64_t t, samples, pos;
   size_t *perm;               /* [n] current epoch order */
@@ -486,7 +487,7 @@ static void resolve_every(run *r) {
 /* Builds problem, optimiser and buffers for cfg; x0 NULL = the spec's
  * init or the problem's. *spec_error is set for errors in the spec's
  * values (a batch larger than the data, an init of the wrong size). */
-static int run_setup(run *r, const float *x0, int *spec_error) {
+static int run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   int st;
   nco_config *cfg = &r->cfg;
   r->last_ckpt = UINT64_MAX;
@@ -508,6 +509,11 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
                     nco_optim_type_name(cfg->optim));
   }
   uint64_t per_epoch = is_full_batch(r) ? 1 : (r->n + r->batch - 1) / r->batch;
+  if (!cfg->iterations && cfg->epochs > UINT64_MAX / 4 / per_epoch) {
+    *spec_error = 1;
+    return spec_err(r, NCO_ERR_OVERFLOW, "run", "epochs", "%llu epochs of %llu steps each overflow the step counter",
+                    (unsigned long long)cfg->epochs, (unsigned long long)per_epoch);
+  }
   r->total = cfg->iterations ? cfg->iterations : cfg->epochs * per_epoch;
   r->theta0 = nco_calloc(r->dim, sizeof(float));
   r->prev = nco_calloc(r->dim, sizeof(float));
@@ -516,6 +522,9 @@ static int run_setup(run *r, const float *x0, int *spec_error) {
   r->idx = nco_calloc(r->batch ? r->batch : 1, sizeof(size_t));
   if (!r->theta0 || !r->prev || !r->gfull || !r->perm || !r->idx)
     return nco_error(NCO_ERR_NOMEM, "run: out of memory (dim = %zu, n = %zu)", r->dim, r->n);
+  if (x0 && x0_len != r->dim)
+    return nco_error(NCO_ERR_SHAPE, "the checkpoint holds %zu parameters, the problem built from its spec has %zu "
+                     "(did the data change since the run started?)", x0_len, r->dim);
   if (x0)
     nco_copy(r->dim, x0, r->theta0);
   else if ((st = nco_config_initial_point(cfg, r->pb, r->theta0, spec_error)))
@@ -845,7 +854,6 @@ static int log_row(run *r, int forced, double batch_loss) {
     }
     off += (size_t)w;
   }
-  if (r->win_n) r->prog_loss = r->win_sum / (double)r->win_n;
   r->win_sum = 0, r->win_n = 0; /* the next row's mean starts here */
   return NCO_OK;
 }
@@ -1040,6 +1048,36 @@ static int checkpoint_read(const char *path, ckpt *c) {
   return NCO_OK;
 }
 
+/* Every field of a checkpoint is untrusted input (the CRC finds accidents,
+ * not forgery): checked against the run built from its spec before use. */
+static int ckpt_validate(const ckpt *c, const run *r, const char *path) {
+  const char *bad = NULL;
+  char what[200];
+  if (c->pos > c->n) bad = "the position in the epoch is past its end";
+  else if (c->flags > 7) bad = "unknown state flags";
+  else if (c->best_iter > c->t || c->win_n > c->t) bad = "step counters after the current step";
+  else if (!(c->path_length >= 0) && !isnan(c->path_length)) bad = "a negative path length";
+  else if (nco_rng_check(&c->batch_rng)) bad = "an invalid minibatch generator state";
+  else if (!nco_all_finite(r->dim, c->theta0)) bad = "a non-finite starting point";
+  else if ((c->flags & 2) && !nco_all_finite(r->dim, c->gfull)) bad = "a non-finite gradient";
+  if (!bad) {
+    /* the epoch order must be a permutation of 0 … n−1 */
+    unsigned char *seen = nco_calloc(r->n ? r->n : 1, 1);
+    if (!seen) return nco_error(NCO_ERR_NOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i < r->n && !bad; i++) {
+      if (c->perm[i] >= r->n || seen[c->perm[i]]) {
+        snprintf(what, sizeof what, "the minibatch order is not a permutation (entry %zu = %zu)", i, c->perm[i]);
+        bad = what;
+      } else {
+        seen[c->perm[i]] = 1;
+      }
+    }
+    free(seen);
+  }
+  if (bad) return nco_error(NCO_ERR_FORMAT, "%s: inconsistent checkpoint: %s", path, bad);
+  return NCO_OK;
+}
+
 /* ---- outputs ------------------------------------------------------------ */
 
 static const char *stop_name(int st) {
@@ -1084,6 +1122,10 @@ static int write_outputs(run *r, int stop, const char *message) {
     snprintf(path, sizeof path, "%s/aux.npy", r->dir);
     if ((st = nco_npy_write_f32(path, xo + r->dim_x, 1, s2))) return st;
   }
+  /* params.json: what each slice of params.npy is (PyTorch's names and
+   * shapes for networks) */
+  snprintf(path, sizeof path, "%s/params.json", r->dir);
+  if ((st = nco_nn_layer_map_write(r->pb, path))) return st;
   double final = NAN, unreg = NAN, gnorm = NAN;
   /* the final values without touching the run's best (a cancelled run's
    * summary must not change what the resumed run reports) */
@@ -1194,11 +1236,11 @@ static void fill_result(const run *r, int stop, const char *msg, nco_run_result 
   snprintf(res->message, sizeof res->message, "%s", msg);
 }
 
-/* The loss the progress line shows: minibatch runs the mean step loss since
- * the last row (the last row's mean right after one), full-batch runs the
- * latest evaluation. */
+/* The loss the progress line shows: minibatch runs the mean step loss of
+ * the epoch so far (as Keras's progress bar), full-batch runs the latest
+ * evaluation. */
 static double current_loss(const run *r, double batch_loss) {
-  if (!is_full_batch(r)) return r->win_n ? r->win_sum / (double)r->win_n : r->prog_loss;
+  if (!is_full_batch(r)) return r->ep_n ? r->ep_sum / (double)r->ep_n : NAN;
   return r->have_loss ? r->cur_loss : isfinite(batch_loss) ? batch_loss : r->last_loss;
 }
 
@@ -1415,7 +1457,12 @@ static int loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row
     /* 6: the step */
     if ((st = do_step(r, &batch_loss))) goto fail;
     row_done = logged_t = 0;
-    if (!is_full_batch(r)) r->win_sum += batch_loss, r->win_n++;
+    if (!is_full_batch(r)) {
+      r->win_sum += batch_loss, r->win_n++;
+      uint64_t ep = (r->samples - 1) / r->n; /* the epoch of this step's batch */
+      if (ep != r->ep_cur) r->ep_cur = ep, r->ep_sum = 0, r->ep_n = 0;
+      r->ep_sum += batch_loss, r->ep_n++;
+    }
     /* prev holds x_t; after this, x_{t+1} */
     if (r->path_on) r->path_length += dist_copy(r->dim, nco_optim_x(o), r->prev);
     r->train_seconds = now_seconds() - t_start;
@@ -1498,7 +1545,7 @@ int nco_run_check(const nco_config *cfg, nco_run_result *res) {
   if (!r) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->cfg = *cfg;
   r->trace_fd = -1;
-  st = run_setup(r, NULL, &spec_error);
+  st = run_setup(r, NULL, 0, &spec_error);
   if (st < 0 && res) {
     res->spec_error = spec_error;
     snprintf(res->message, sizeof res->message, "%s", nco_last_error());
@@ -1515,7 +1562,7 @@ static void remove_in(const char *dir, const char *name) {
 
 void nco_run_remove_outputs(const char *dir) {
   /* a single run's files, or a sweep's (its points' folders stay) */
-  static const char *const run_files[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy",
+  static const char *const run_files[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy", "params.json",
                                           "loss.png", "loss.svg", "probes.png", "probes.svg", "trace.csv", "spec.ini",
                                           "probes_signed.png", "probes_signed.svg",
                                           "regularity.csv", "regularity.png", "regularity.svg", "misfit_distance.png",
@@ -1539,7 +1586,7 @@ int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hook
   /* everything that can be wrong with the spec or the data is found
    * before the output folder is touched */
   if ((st = spec_text_of(cfg, &r->spec_text))) goto done;
-  if ((st = run_setup(r, NULL, &spec_error))) goto done;
+  if ((st = run_setup(r, NULL, 0, &spec_error))) goto done;
   if ((st = nco_mkdirs(out_dir))) goto done;
   /* a fresh run replaces an earlier run's files in this folder */
   nco_run_remove_outputs(out_dir);
@@ -1686,18 +1733,19 @@ int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, 
     r->spec_text = c.spec_text;
     c.spec_text = NULL;
   }
-  if ((st = run_setup(r, c.theta0, &spec_error))) goto done;
+  if ((st = run_setup(r, c.theta0, c.dim, &spec_error))) goto done;
   if (r->total < c.t) {
-    spec_error = 1;
-    st = nco_error(NCO_ERR_RANGE, "--set: the run would be %llu steps long, it is already at step %llu",
-                   (unsigned long long)r->total, (unsigned long long)c.t);
+    spec_error = nsets > 0;
+    st = nco_error(NCO_ERR_RANGE, "%s%s: the run would be %llu steps long, it is already at step %llu", nsets ? "--set: " : "",
+                   used, (unsigned long long)r->total, (unsigned long long)c.t);
     goto done;
   }
-  if (r->dim != c.dim || r->n != c.n) {
+  if (r->n != c.n) {
     st = nco_error(NCO_ERR_FORMAT, "%s: checkpoint does not match its spec (dim %zu vs %llu, n %zu vs %llu)", used, r->dim,
                    (unsigned long long)c.dim, r->n, (unsigned long long)c.n);
     goto done;
   }
+  if ((st = ckpt_validate(&c, r, used))) goto done;
   if ((st = nco_optim_load(r->o, c.optim, c.optim_len))) goto done;
   r->t = c.t, r->samples = c.samples, r->pos = c.pos;
   memcpy(r->perm, c.perm, r->n * sizeof *r->perm);

@@ -1,0 +1,311 @@
+/* The layer map of params.npy (params.json beside it): which slice of the
+ * flat parameter vector is which tensor, in PyTorch's terms, so that
+ *   model = <"module">;  torch.nn.utils.vector_to_parameters(
+ *       torch.from_numpy(np.load("params.npy")), model.parameters())
+ * or np.load("params.npy")[offset : offset + length].reshape(shape) needs
+ * nothing from ncopt's headers.
+ *
+ * Names. A network's layers map one to one onto the modules of a
+ * torch.nn.Sequential (activation, pooling, flatten and dropout layers are
+ * modules too), plus one nn.Flatten() before a dense layer whose input is
+ * still (C, H, W) (ncopt's dense flattens implicitly, as flatten +
+ * nn.Linear; nn.Linear does not). A parameter's name is that Sequential's
+ * state_dict key, "<module index>.weight" / ".bias"; ncopt's own name
+ * ("conv1.weight", nco_nn_param_find) is kept as "ncopt_name". "modules"
+ * lists torch's repr of every module (what print(model) shows), "module" a
+ * Python expression building the Sequential. Shapes are torch's: Linear
+ * (out, in), Conv2d (out, in, kh, kw), biases (out), each slice C order —
+ * ncopt's θ layout (nn.h), so offsets are the running sums of the lengths
+ * in parameters() order. Checked against torch itself in
+ * tests/test_layermap.c (fixture from scripts/make_layermap_fixtures.py).
+ *
+ * Other problems: one entry {"name": "x", "shape": [dim]}. The invex
+ * lifting's p is not in params.npy but in aux.npy: an "aux" note entry.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ncopt/nn.h"
+#include "ncopt/run.h"
+#include "ncopt/status.h"
+#include "nn/internal.h"
+
+typedef struct jbuf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} jbuf;
+
+static void jput(jbuf *b, const char *s, size_t len) {
+  if (b->oom) return;
+  if (len + 1 > b->cap - b->n || !b->p) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (len + 1 > cap - b->n) {
+      if (cap > ((size_t)-1) / 2) {
+        b->oom = 1;
+        return;
+      }
+      cap *= 2;
+    }
+    char *np = realloc(b->p, cap);
+    if (!np) {
+      b->oom = 1;
+      return;
+    }
+    b->p = np, b->cap = cap;
+  }
+  memcpy(b->p + b->n, s, len);
+  b->n += len;
+  b->p[b->n] = '\0';
+}
+
+static void jputf(jbuf *b, const char *fmt, ...) {
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (k < 0 || (size_t)k >= sizeof tmp) {
+    b->oom = 1; /* every caller's text is short; never happens */
+    return;
+  }
+  jput(b, tmp, (size_t)k);
+}
+
+/* A JSON string literal (control characters escaped; UTF-8 passed on). */
+static void jstr(jbuf *b, const char *s) {
+  jput(b, "\"", 1);
+  for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+    if (*q == '"' || *q == '\\') {
+      char e[2] = {'\\', (char)*q};
+      jput(b, e, 2);
+    } else if (*q < 0x20) {
+      jputf(b, "\\u%04x", (unsigned)*q);
+    } else {
+      jput(b, (const char *)q, 1);
+    }
+  }
+  jput(b, "\"", 1);
+}
+
+/* Python's repr of a finite double (shortest round-trip digits; fixed
+ * notation with at least one decimal for exponents −4 ≤ e < 16, else
+ * 1.5e-07), as torch's module reprs print floats. */
+static void py_float(double v, char *out, size_t len) {
+  char e[40];
+  int prec = 1;
+  for (; prec <= 17; prec++) {
+    snprintf(e, sizeof e, "%.*e", prec - 1, v);
+    if (strtod(e, NULL) == v) break;
+  }
+  if (prec > 17) prec = 17;
+  const char *ep = strchr(e, 'e');
+  int ex = ep ? atoi(ep + 1) : 0;
+  if (ex >= -4 && ex < 16) {
+    int dec = prec - 1 - ex;
+    snprintf(out, len, "%.*f", dec > 0 ? dec : 0, v);
+    if (!strchr(out, '.')) {
+      size_t k = strlen(out);
+      if (k + 2 < len) out[k] = '.', out[k + 1] = '0', out[k + 2] = '\0';
+    }
+  } else {
+    snprintf(out, len, "%s", e);
+  }
+}
+
+/* torch's repr of the module for an activation (mix = 0), or NULL. */
+static const char *act_repr(const nco_act *a, char *buf, size_t len) {
+  char f[40];
+  switch (a->kind) {
+    case NCO_ACT_IDENTITY: return "Identity()";
+    case NCO_ACT_SIGMOID: return "Sigmoid()";
+    case NCO_ACT_TANH: return "Tanh()";
+    case NCO_ACT_SOFTPLUS: return "Softplus(beta=1, threshold=20)";
+    case NCO_ACT_RELU: return "ReLU()";
+    case NCO_ACT_LEAKY_RELU:
+      py_float(a->slope, f, sizeof f);
+      snprintf(buf, len, "LeakyReLU(negative_slope=%s)", f);
+      return buf;
+    case NCO_ACT_ELU:
+      py_float(a->slope, f, sizeof f);
+      snprintf(buf, len, "ELU(alpha=%s)", f);
+      return buf;
+  }
+  return NULL;
+}
+
+#define FLATTEN_REPR "Flatten(start_dim=1, end_dim=-1)"
+
+/* The repr of layer l's module into buf; *mixed = 1 for an activation with
+ * mix > 0 (no torch module: written as MixedActivation(φ, mix=γ)). */
+static int layer_repr(const nn_layer *l, char *buf, size_t len, int *mixed) {
+  char f[40], a[96];
+  const char *r;
+  switch (l->kind) {
+    case NCO_NN_DENSE:
+      snprintf(buf, len, "Linear(in_features=%zu, out_features=%zu, bias=%s)", l->in_size, l->oc,
+               l->nb ? "True" : "False");
+      return NCO_OK;
+    case NCO_NN_CONV2D: {
+      char pad[64] = "";
+      if (l->pad) snprintf(pad, sizeof pad, ", padding=(%zu, %zu)", l->pad, l->pad);
+      snprintf(buf, len, "Conv2d(%zu, %zu, kernel_size=(%zu, %zu), stride=(%zu, %zu)%s%s)", l->ic, l->oc, l->kh,
+               l->kw, l->stride, l->stride, pad, l->nb ? "" : ", bias=False");
+      return NCO_OK;
+    }
+    case NCO_NN_MAXPOOL2D:
+      snprintf(buf, len, "MaxPool2d(kernel_size=%zu, stride=%zu, padding=0, dilation=1, ceil_mode=False)", l->kh,
+               l->stride);
+      return NCO_OK;
+    case NCO_NN_AVGPOOL2D:
+      snprintf(buf, len, "AvgPool2d(kernel_size=%zu, stride=%zu, padding=0)", l->kh, l->stride);
+      return NCO_OK;
+    case NCO_NN_FLATTEN: snprintf(buf, len, "%s", FLATTEN_REPR); return NCO_OK;
+    case NCO_NN_DROPOUT:
+      py_float(l->p, f, sizeof f);
+      snprintf(buf, len, "Dropout(p=%s, inplace=False)", f);
+      return NCO_OK;
+    case NCO_NN_ACT:
+      if (!(r = act_repr(&l->act, a, sizeof a)))
+        return nco_error(NCO_ERR_INVALID, "layer map: activation kind %d has no torch module", (int)l->act.kind);
+      if (l->act.mix != 0) {
+        py_float(l->act.mix, f, sizeof f);
+        snprintf(buf, len, "MixedActivation(%s, mix=%s)", r, f);
+        *mixed = 1;
+      } else {
+        snprintf(buf, len, "%s", r);
+      }
+      return NCO_OK;
+  }
+  return nco_error(NCO_ERR_INVALID, "layer map: layer kind %d is unknown", (int)l->kind);
+}
+
+/* Module index in the equivalent Sequential of every layer (idx[nl]), the
+ * implicit flattens counted. */
+static void module_indices(const nco_nn_model *m, size_t *idx) {
+  size_t t = 0;
+  for (size_t i = 0; i < m->nl; i++) {
+    const nn_layer *l = &m->layers[i];
+    if (l->kind == NCO_NN_DENSE && !l->in_flat) t++; /* nn.Flatten() first */
+    idx[i] = t++;
+  }
+}
+
+static void shape_list(jbuf *b, size_t ndim, const size_t *shape) {
+  jput(b, "[", 1);
+  for (size_t k = 0; k < ndim; k++) jputf(b, k ? ", %zu" : "%zu", shape[k]);
+  jput(b, "]", 1);
+}
+
+static int network_part(jbuf *b, const nco_nn_model *m) {
+  int st = NCO_OK, mixed = 0;
+  size_t *idx = NULL;
+  char rep[256];
+  if (m->nl && !(idx = malloc(m->nl * sizeof *idx)))
+    return nco_error(NCO_ERR_NOMEM, "layer map: out of memory (%zu layers)", m->nl);
+  module_indices(m, idx);
+  jputf(b, "  \"input_shape\": ");
+  shape_list(b, m->in_ndim, m->in_shape);
+  /* "module": a Python expression; "modules": the reprs, one per index */
+  jbuf mod = {0};
+  jput(&mod, "torch.nn.Sequential(", 20);
+  jputf(b, ",\n  \"modules\": [");
+  size_t t = 0;
+  for (size_t i = 0; i < m->nl && !st; i++) {
+    for (; t <= idx[i]; t++) {
+      int flat = t < idx[i]; /* the implicit nn.Flatten() before a dense layer */
+      if (!flat && (st = layer_repr(&m->layers[i], rep, sizeof rep, &mixed))) break;
+      const char *r = flat ? FLATTEN_REPR : rep;
+      jputf(&mod, "%s%s%s", t ? ", " : "", strncmp(r, "MixedActivation(", 16) ? "torch.nn." : "", r);
+      jputf(b, "%s\n    ", t ? "," : "");
+      jstr(b, r);
+    }
+  }
+  jput(&mod, ")", 1);
+  jputf(b, "\n  ],\n  \"module\": ");
+  if (mod.oom) b->oom = 1;
+  else jstr(b, mod.p);
+  free(mod.p);
+  if (!st && mixed)
+    jputf(b, ",\n  \"module_note\": \"MixedActivation(phi, mix=g) is the activation (1 - g)*phi(z) + g*z (Oymak & "
+             "Soltanolkotabi 4.3), which torch.nn does not have: define it as a module without parameters (the "
+             "names and offsets below hold)\"");
+  jputf(b, ",\n  \"params\": [");
+  size_t np = nco_nn_num_params(m);
+  for (size_t i = 0; i < np && !st; i++) {
+    nco_nn_param p;
+    if ((st = nco_nn_param_get(m, i, &p))) break;
+    const char *suffix = strrchr(p.name, '.');
+    jputf(b, "%s\n    {\"name\": \"%zu%s\", \"ncopt_name\": ", i ? "," : "", idx[p.layer], suffix ? suffix : "");
+    jstr(b, p.name);
+    jputf(b, ", \"shape\": ");
+    shape_list(b, p.ndim, p.shape);
+    jputf(b, ", \"offset\": %zu, \"length\": %zu}", p.offset, p.length);
+  }
+  jputf(b, "\n  ]");
+  free(idx);
+  return st;
+}
+
+int nco_nn_layer_map_json(const nco_problem *pb, char **json_out) {
+  int st = NCO_OK;
+  if (!json_out) return nco_error(NCO_ERR_INVALID, "layer map: output pointer is NULL");
+  *json_out = NULL;
+  if (!pb) return nco_error(NCO_ERR_INVALID, "layer map: problem is NULL");
+  const nco_problem *root = pb;
+  while (root->base) root = root->base;
+  const nco_nn_model *m = nco_nn_problem_model(pb);
+  if (m && nco_nn_dim(m) != root->dim)
+    return nco_error(NCO_ERR_STATE, "layer map: the network has %zu parameters but problem \"%s\" has %zu",
+                     nco_nn_dim(m), root->label, root->dim);
+  jbuf b = {0};
+  jputf(&b, "{\n  \"format\": \"ncopt params map 1\",\n  \"file\": \"params.npy\",\n  \"dtype\": \"float32\",\n");
+  jputf(&b, "  \"total\": %zu,\n  \"problem\": ", root->dim);
+  jstr(&b, root->label);
+  jputf(&b, ",\n  \"layout\": ");
+  if (m) {
+    jstr(&b, "one flat vector, the tensors below back to back, each C order, in the order of "
+             "model.parameters() for the torch.nn.Sequential \"module\": "
+             "torch.nn.utils.vector_to_parameters(torch.from_numpy(np.load('params.npy')), model.parameters()) "
+             "loads it; names are that module's state_dict keys");
+    jputf(&b, ",\n");
+    st = network_part(&b, m);
+  } else {
+    jstr(&b, "one flat vector x");
+    jputf(&b, ",\n  \"params\": [\n    {\"name\": \"x\", \"shape\": [%zu], \"offset\": 0, \"length\": %zu}\n  ]",
+          root->dim, root->dim);
+  }
+  if (!st && pb->dim > root->dim) {
+    size_t na = pb->dim - root->dim;
+    jputf(&b, ",\n  \"aux\": {\"file\": \"aux.npy\", \"name\": \"p\", \"dtype\": \"float32\", \"shape\": [%zu], "
+              "\"note\": ",
+          na);
+    jstr(&b, "the invex lifting's p (Crane & Roosta eq. 2: f(x, p) = 1/2 |g(x) + lambda p|^2), one entry per "
+             "residual (sample s, output i at s*m + i, extra residuals last); not part of params.npy");
+    jputf(&b, "}");
+  }
+  jputf(&b, "\n}\n");
+  if (st) {
+    free(b.p);
+    return st;
+  }
+  if (b.oom) {
+    free(b.p);
+    return nco_error(NCO_ERR_NOMEM, "layer map: out of memory writing the JSON of \"%s\"", root->label);
+  }
+  *json_out = b.p;
+  return NCO_OK;
+}
+
+int nco_nn_layer_map_write(const nco_problem *pb, const char *path) {
+  char *text = NULL;
+  if (!path) return nco_error(NCO_ERR_INVALID, "layer map: path is NULL");
+  int st = nco_nn_layer_map_json(pb, &text);
+  if (st) return st;
+  st = nco_write_file_atomic(path, text, strlen(text));
+  free(text);
+  if (st) return nco_error_context(st, "layer map %s", path);
+  return NCO_OK;
+}
