@@ -34,8 +34,8 @@ done
 run badopt train x.ini --bogus
 expect_rc 2 "$RC" "unknown option"
 check "unknown option: one line" one_line badopt.err
-run resset resume somewhere --set optimizer.lr=1
-expect_rc 2 "$RC" "resume takes no --set"
+run resset resume somewhere --bogus
+expect_rc 2 "$RC" "resume: unknown option"
 
 # ---- list -----------------------------------------------------------------
 declare -A expect_item=([problems]="glm tensor linear_ls" [optimizers]="sgd adam lbfgs lm rgd" [schedules]="constant cosine cooldown"
@@ -234,11 +234,15 @@ check "invex_fig1: the paper's trade-off (Crane & Roosta, Fig. 1)" fig1_tradeoff
 # ---- reusing an output folder: a run replaces what an earlier run or sweep left
 "$N" train glm.ini --out reuse --quiet --set run.iterations=3
 printf '[sweep]\noptimizer.lr = 0.01, 0.02\n' | cat glm.ini - >sweepy.ini
-"$N" train sweepy.ini --out reuse --quiet --set run.iterations=3
+run reuse_nf train sweepy.ini --out reuse --quiet --set run.iterations=3
+expect_rc 2 "$RC" "a sweep into a run's folder without --force"
+check "... is refused in one line naming the folder" bash -c "[ \$(wc -l <reuse_nf.err) = 1 ] && grep -q '^ncopt: train: reuse already holds a run (.*): add --force' reuse_nf.err"
+check "... and the run's files are untouched" test -s reuse/trace.csv -a -s reuse/params.npy
+"$N" train sweepy.ini --out reuse --quiet --set run.iterations=3 --force
 check "a sweep into a single run's folder removes that run's files" bash -c '[ ! -e reuse/checkpoint.bin ] && [ ! -e reuse/trace.csv ] && [ -s reuse/points.txt ]'
 run reuse_res resume reuse --quiet
 expect_rc 0 "$RC" "resume of that folder resumes the sweep"
-"$N" train glm.ini --out reuse --quiet --set run.iterations=3
+"$N" train glm.ini --out reuse --quiet --set run.iterations=3 --force
 check "a single run into a sweep's folder removes points.txt and the overlay" bash -c '[ ! -e reuse/points.txt ] && [ ! -e reuse/sweep_loss.png ] && [ -s reuse/checkpoint.bin ]'
 
 # ---- spec.ini round trip --------------------------------------------------------
@@ -381,7 +385,7 @@ if script -qec true /dev/null >/dev/null 2>&1; then
   script -qec "$N train long.ini --out long --set run.max_seconds=0.4" /dev/null >tty.txt 2>&1
   check "on a TTY the progress line is redrawn in place" grep -q $'\r\033\[Kstep .* steps/s  ETA' tty.txt
   check "... and the final message replaces it" grep -q $'\r\033\[Kncopt: max_seconds 0.4 reached' tty.txt
-  script -qec "$N train long.ini --out long --set run.max_seconds=0.4 --quiet" /dev/null >ttyq.txt 2>&1
+  script -qec "$N train long.ini --out long --set run.max_seconds=0.4 --quiet --force" /dev/null >ttyq.txt 2>&1
   check "--quiet on a TTY: silent" test ! -s ttyq.txt
 fi
 run nt train long.ini --out long2 --set run.max_seconds=0.3

@@ -62,7 +62,7 @@ interrupted() {
   return 1
 }
 reference() { # reference NAME: the uninterrupted run, ITERS steps
-  "$N" train "$1.ini" --out "f_$1" --quiet --set run.iterations=$ITERS || bad "$1: reference run failed"
+  "$N" train "$1.ini" --out "f_$1" --quiet --force --set run.iterations=$ITERS || bad "$1: reference run failed"
 }
 
 for name in sgd adam sgld repl accel; do

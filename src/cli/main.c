@@ -19,6 +19,7 @@
 #include "ncopt/run.h"
 #include "ncopt/spec.h"
 #include "ncopt/sweep.h"
+#include "ncopt/threads.h"
 #include "run/run_internal.h"
 
 #ifndef NCO_EXPERIMENTS_DIR
@@ -32,7 +33,7 @@ static const char usage[] =
     "usage: ncopt <command> [args]     (ncopt <command> --help for details)\n"
     "\n"
     "commands:\n"
-    "  train SPEC [--set k=v]... [--out DIR] [--quiet]   run an experiment\n"
+    "  train SPEC [--set k=v]... [--out DIR] [--force]   run an experiment\n"
     "  resume DIR [--set run.k=v]... [--quiet]           continue (or extend) a run\n"
     "  show SPEC [--set k=v]...                          print the resolved spec\n"
     "  eval SPEC --params FILE.npy [--aux FILE.npy]      loss and gradient at a point\n"
@@ -40,17 +41,20 @@ static const char usage[] =
     "                                                    Hessian extremes, classification\n"
     "  certify SPEC [--run DIR] [--json FILE]            Oymak & Soltanolkotabi's assumptions\n"
     "  list [problems|sources|optimizers|schedules|regularizers|probes|experiments]\n"
-    "  reproduce NAME [--out DIR] [--quiet]              run a built-in experiment\n"
+    "  reproduce NAME [--out DIR] [--force]              run a built-in experiment\n"
     "  --version, --help\n";
 
 static const char *const help_train =
-    "usage: ncopt train SPEC [--set section.key=value]... [--out DIR] [--quiet]\n"
+    "usage: ncopt train SPEC [--set section.key=value]... [--out DIR] [--force] [--quiet]\n"
     "\n"
     "Runs the experiment described by SPEC (an INI file; see docs/SPEC.md and\n"
     "`ncopt list`). Writes spec.ini, trace.csv, summary.json, params.npy\n"
     "(aux.npy for the invex lifting's p), checkpoints and plots into DIR\n"
     "(default: runs/<spec name>). A [sweep] section runs a grid, one folder per\n"
-    "point, plus an overlay plot. Progress goes to stderr unless --quiet.\n"
+    "point, plus an overlay plot and sweep.csv. Progress goes to stderr unless\n"
+    "--quiet. A DIR that holds an earlier run is refused unless --force (or\n"
+    "--overwrite): then its outputs are replaced. One process at a time writes\n"
+    "a folder (a second one is refused: DIR/.ncopt.lock).\n"
     "SIGINT/SIGTERM finish the current step, checkpoint and exit (130/143);\n"
     "`ncopt resume DIR` continues. Exit status: 0 done, 1 an error while\n"
     "running, 2 a usage or spec error (one line FILE:LINE: section.key: what),\n"
@@ -123,13 +127,28 @@ static const char *const help_list =
     "\n"
     "Lists what a spec can name, one line each with its keys.\n";
 static const char *const help_reproduce =
-    "usage: ncopt reproduce NAME [--out DIR] [--quiet] [--set k=v]...\n"
+    "usage: ncopt reproduce NAME [--out DIR] [--force] [--quiet] [--set k=v]...\n"
     "\n"
     "Runs a built-in experiment (its spec is shipped in experiments/NAME.ini;\n"
-    "`ncopt list experiments`). Default DIR: runs/NAME.\n";
+    "`ncopt list experiments`). Default DIR: runs/NAME; an earlier run there is\n"
+    "replaced only with --force.\n";
 
 static volatile sig_atomic_t got_signal = 0;
-static void on_signal(int sig) { got_signal = sig; }
+/* The first SIGINT/SIGTERM asks the run to stop at its next step
+ * (checkpoint, outputs, exit 130/143); a second one, or STOP_GRACE seconds
+ * without the run stopping (a step that never returns), ends the process
+ * with the signal's default action. Outputs are written atomically, so
+ * either way no file is left half-written. */
+#define STOP_GRACE 30
+static void on_signal(int sig) {
+  got_signal = sig;
+  alarm(STOP_GRACE);
+}
+static void on_alarm(int sig) {
+  (void)sig;
+  signal(got_signal ? got_signal : SIGTERM, SIG_DFL);
+  raise(got_signal ? got_signal : SIGTERM);
+}
 
 static int fail(int st, const char *fallback) {
   const char *m = nco_last_error();
@@ -206,7 +225,7 @@ static void progress_init(progress_ctx *c, int quiet) {
 typedef struct {
   const char *spec, *out, *params, *aux, *run, *json, *k, *grad_tol;
   const char *sets[64];
-  int nsets, quiet, help, density;
+  int nsets, quiet, help, density, force;
 } args;
 
 /* opts: the options the command takes, e.g. "set out quiet" */
@@ -225,9 +244,12 @@ static int parse_args(const char *cmd, const char *opts, int argc, char **argv, 
       a->help = 1;
     } else if ((!strcmp(s, "--quiet") || !strcmp(s, "-q")) && has_opt(opts, "quiet")) {
       a->quiet = 1;
+    } else if ((!strcmp(s, "--force") || !strcmp(s, "--overwrite")) && has_opt(opts, "force")) {
+      a->force = 1;
     } else if (!strcmp(s, "--density") && has_opt(opts, "density")) {
       a->density = 1;
-    } else if (!strncmp(s, "--", 2) && has_opt(opts, s + 2) && strcmp(s + 2, "quiet") && strcmp(s + 2, "density")) {
+    } else if (!strncmp(s, "--", 2) && has_opt(opts, s + 2) && strcmp(s + 2, "quiet") && strcmp(s + 2, "density") &&
+               strcmp(s + 2, "force")) {
       if (i + 1 >= argc) {
         char m[128];
         snprintf(m, sizeof m, "%s needs a value", s);
@@ -302,6 +324,8 @@ static void install_signals(void) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sa.sa_handler = on_alarm;
+  sigaction(SIGALRM, &sa, NULL);
 }
 
 static int finish_run(int st, const nco_run_result *res, const char *out, int quiet, int sweep) {
@@ -323,17 +347,36 @@ static int finish_run(int st, const nco_run_result *res, const char *out, int qu
     if (sweep)
       fprintf(stderr, "ncopt: sweep finished; outputs in %s (one folder per run, listed in points.txt)\n", out);
     else
-      fprintf(stderr, "ncopt: %s; loss %.6g after %llu steps (%.3f s); outputs in %s\n", res->message, res->final_loss,
-              (unsigned long long)res->iterations, res->train_seconds, out);
+      fprintf(stderr, "ncopt: %s; full-data loss %.6g after %llu steps (%.3f s of training); outputs in %s\n", res->message,
+              res->final_loss, (unsigned long long)res->iterations, res->train_seconds, out);
   }
   return 0;
 }
 
-static int run_spec(nco_spec *spec, const char *out, int quiet) {
+/* train and reproduce never replace an earlier run's outputs unasked */
+static int refuse_overwrite(const char *cmd, const char *out, int force) {
+  const char *what = NULL;
+  if (force || !nco_run_dir_has_outputs(out, &what)) return 0;
+  fprintf(stderr, "ncopt: %s: %s already holds a run (%s): add --force to replace its outputs, or choose another --out\n",
+          cmd, out, what);
+  return 2;
+}
+
+static int run_spec(nco_spec *spec, const char *cmd, const char *out, int quiet, int force) {
   nco_sweep_point *pts = NULL;
   size_t np = 0;
-  int sweep = has_sweep(spec);
+  int sweep = has_sweep(spec), rc, lock = -1;
   if (nco_sweep_expand(spec, &pts, &np)) return spec_fail();
+  if ((rc = refuse_overwrite(cmd, out, force))) {
+    nco_sweep_free(pts, np);
+    return rc;
+  }
+  /* a sweep's folder is locked here (when it exists: a spec error must
+   * leave no folder behind), each run's folder by the run */
+  if (sweep && !access(out, F_OK) && nco_dir_lock(out, &lock)) {
+    nco_sweep_free(pts, np);
+    return fail(NCO_ERR_STATE, "cannot lock the sweep's folder");
+  }
   progress_ctx pc;
   progress_init(&pc, quiet);
   nco_run_hooks hooks = {on_progress, &pc};
@@ -342,13 +385,14 @@ static int run_spec(nco_spec *spec, const char *out, int quiet) {
   install_signals();
   int st = nco_sweep_run(pts, np, sweep, out, &hooks, &res);
   nco_sweep_free(pts, np);
+  nco_dir_unlock(lock);
   if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
   return finish_run(st, &res, out, quiet, sweep);
 }
 
 static int cmd_train(int argc, char **argv) {
   args a;
-  int rc = parse_args("train", "set out quiet", argc, argv, &a, 1);
+  int rc = parse_args("train", "set out quiet force", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_train, stdout), 0;
   if (!a.spec) return usage_fail("train", "missing SPEC");
@@ -359,7 +403,7 @@ static int cmd_train(int argc, char **argv) {
     snprintf(out, sizeof out, "%s", a.out);
   else
     default_out(a.spec, out, sizeof out);
-  rc = run_spec(spec, out, a.quiet);
+  rc = run_spec(spec, "train", out, a.quiet, a.force);
   nco_spec_free(spec);
   return rc;
 }
@@ -380,7 +424,10 @@ static int cmd_resume(int argc, char **argv) {
   snprintf(ck, sizeof ck, "%s/checkpoint.bin", a.spec);
   int sweep = nco_sweep_is_folder(a.spec) && access(ck, F_OK);
   if (sweep && a.nsets) return usage_fail("resume", "--set extends a single run, not a sweep's folder");
+  int lock = -1;
+  if (sweep && nco_dir_lock(a.spec, &lock)) return fail(NCO_ERR_STATE, "cannot lock the sweep's folder");
   int st = sweep ? nco_sweep_resume(a.spec, &hooks, &res) : nco_run_resume_with(a.spec, a.sets, (size_t)a.nsets, &hooks, &res);
+  nco_dir_unlock(lock);
   if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
   return finish_run(st, &res, a.spec, a.quiet, sweep);
 }
@@ -920,7 +967,7 @@ static int cmd_list(int argc, char **argv) {
 
 static int cmd_reproduce(int argc, char **argv) {
   args a;
-  int rc = parse_args("reproduce", "set out quiet", argc, argv, &a, 1);
+  int rc = parse_args("reproduce", "set out quiet force", argc, argv, &a, 1);
   if (rc) return rc;
   if (a.help) return fputs(help_reproduce, stdout), 0;
   if (!a.spec) return usage_fail("reproduce", "missing NAME (see ncopt list experiments)");
@@ -939,12 +986,16 @@ static int cmd_reproduce(int argc, char **argv) {
     snprintf(out, sizeof out, "%s", a.out);
   else
     snprintf(out, sizeof out, "runs/%s", a.spec);
-  rc = run_spec(spec, out, a.quiet);
+  rc = run_spec(spec, "reproduce", out, a.quiet, a.force);
   nco_spec_free(spec);
   return rc;
 }
 
 int main(int argc, char **argv) {
+  /* Threads that wait must not spin while another program needs the core
+   * (ncopt/threads.h): unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is given,
+   * run again with a short GOMP_SPINCOUNT (libgomp reads it only at load). */
+  (void)nco_threads_setup(argv);
   /* ncopt's parallelism is one OpenMP team (the network engine splits each
    * batch over it; optimiser steps use it too). OpenBLAS's own thread pool
    * would spin between calls and fight that team for the cores (Lanczos on

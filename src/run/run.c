@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +108,28 @@ int nco_write_file_atomic_in(const char *dir, const char *name, const char *text
   char path[4400];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   return nco_write_file_atomic(path, text, strlen(text));
+}
+
+int nco_dir_lock(const char *dir, int *fd_out) {
+  char path[4200];
+  *fd_out = -1;
+  snprintf(path, sizeof path, "%s/.ncopt.lock", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, (mode_t)nco_output_mode());
+  if (fd < 0) return nco_error(NCO_ERR_IO, "%s: cannot create the lock file: %s", path, strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB)) {
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK)
+      return nco_error(NCO_ERR_STATE, "%s: another ncopt process is writing this folder (it holds %s): wait for it to "
+                       "finish, or use another --out", dir, path);
+    return nco_error(NCO_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
+  }
+  *fd_out = fd;
+  return NCO_OK;
+}
+
+void nco_dir_unlock(int fd) {
+  if (fd >= 0) close(fd); /* closing releases the flock */
 }
 
 int nco_mkdirs(const char *dir) {
@@ -343,11 +366,13 @@ typedef struct run {
   size_t *idx;                /* [batch] */
   buf_t row;                  /* the trace row being formatted (reused) */
   int trace_fd;
+  int lock_fd;                /* flock on DIR/.ncopt.lock while the run writes there (-1: none) */
 } run;
 
 static void run_free(run *r) {
   if (!r) return;
   if (r->trace_fd > 0) close(r->trace_fd);
+  nco_dir_unlock(r->lock_fd);
   nco_optim_free(r->o);
   nco_problem_free(r->pb);
   nco_problem_free(r->test);
@@ -1544,7 +1569,7 @@ int nco_run_check(const nco_config *cfg, nco_run_result *res) {
   if (res) memset(res, 0, sizeof *res);
   if (!r) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->cfg = *cfg;
-  r->trace_fd = -1;
+  r->trace_fd = r->lock_fd = -1;
   st = run_setup(r, NULL, 0, &spec_error);
   if (st < 0 && res) {
     res->spec_error = spec_error;
@@ -1560,19 +1585,30 @@ static void remove_in(const char *dir, const char *name) {
   unlink(path);
 }
 
+/* a single run's files, or a sweep's (its points' folders stay) */
+static const char *const run_files[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy",
+                                        "params.json", "loss.png", "loss.svg", "probes.png", "probes.svg", "trace.csv",
+                                        "spec.ini", "probes_signed.png", "probes_signed.svg", "regularity.csv",
+                                        "regularity.png", "regularity.svg", "misfit_distance.png", "misfit_distance.svg",
+                                        "layers.png", "layers.svg", "test.png", "test.svg", "certificate.json",
+                                        "points.txt", "sweep.csv", "sweep_loss.png", "sweep_loss.svg",
+                                        "sweep_loss_unreg.png", "sweep_loss_unreg.svg"};
+
 void nco_run_remove_outputs(const char *dir) {
-  /* a single run's files, or a sweep's (its points' folders stay) */
-  static const char *const run_files[] = {"checkpoint.bin", "checkpoint.prev.bin", "summary.json", "params.npy", "aux.npy", "params.json",
-                                          "loss.png", "loss.svg", "probes.png", "probes.svg", "trace.csv", "spec.ini",
-                                          "probes_signed.png", "probes_signed.svg",
-                                          "regularity.csv", "regularity.png", "regularity.svg", "misfit_distance.png",
-                                          "misfit_distance.svg", "layers.png", "layers.svg", "test.png", "test.svg",
-                                          "certificate.json"};
-  static const char *const sweep_files[] = {"points.txt", "sweep_loss.png", "sweep_loss.svg", "sweep_loss_unreg.png",
-                                            "sweep_loss_unreg.svg"};
   for (size_t i = 0; i < sizeof run_files / sizeof *run_files; i++) remove_in(dir, run_files[i]);
-  for (size_t i = 0; i < sizeof sweep_files / sizeof *sweep_files; i++) remove_in(dir, sweep_files[i]);
   nco_run_clean_tmp(dir);
+}
+
+int nco_run_dir_has_outputs(const char *dir, const char **what) {
+  char path[4400];
+  for (size_t i = 0; i < sizeof run_files / sizeof *run_files; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, run_files[i]);
+    if (!access(path, F_OK)) {
+      if (what) *what = run_files[i];
+      return 1;
+    }
+  }
+  return 0;
 }
 
 int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *res) {
@@ -1581,14 +1617,18 @@ int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hook
   if (res) memset(res, 0, sizeof *res);
   if (!r) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->cfg = *cfg;
-  r->trace_fd = -1;
+  r->trace_fd = r->lock_fd = -1;
   snprintf(r->dir, sizeof r->dir, "%s", out_dir);
   /* everything that can be wrong with the spec or the data is found
    * before the output folder is touched */
   if ((st = spec_text_of(cfg, &r->spec_text))) goto done;
   if ((st = run_setup(r, NULL, 0, &spec_error))) goto done;
   if ((st = nco_mkdirs(out_dir))) goto done;
-  /* a fresh run replaces an earlier run's files in this folder */
+  /* one writer per folder: a second process into the same folder is
+   * refused before it touches anything */
+  if ((st = nco_dir_lock(out_dir, &r->lock_fd))) goto done;
+  /* a fresh run replaces an earlier run's files in this folder (the CLI
+   * asks for --force first) */
   nco_run_remove_outputs(out_dir);
   char path[4200];
   snprintf(path, sizeof path, "%s/spec.ini", r->dir);
@@ -1713,8 +1753,9 @@ int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, 
     ckpt_free(&c);
     return nco_error(NCO_ERR_NOMEM, "resume: out of memory");
   }
-  r->trace_fd = -1;
+  r->trace_fd = r->lock_fd = -1;
   snprintf(r->dir, sizeof r->dir, "%s", dir);
+  if ((st = nco_dir_lock(dir, &r->lock_fd))) goto done;
   char name[4300];
   snprintf(name, sizeof name, "%s (its spec)", used);
   if ((st = nco_spec_parse_string(c.spec_text, name, "/", &spec))) goto done;

@@ -6,6 +6,14 @@
 unsigned nco_output_mode(void);
 /* dir/name ← text, atomically. */
 int nco_write_file_atomic_in(const char *dir, const char *name, const char *text);
+/* An exclusive advisory lock (flock) on dir/.ncopt.lock: NCO_ERR_STATE
+ * with a clear message when another process holds it. The lock goes with
+ * the process (a killed run leaves no stale lock). */
+int nco_dir_lock(const char *dir, int *fd);
+void nco_dir_unlock(int fd);
+/* 1 if dir holds an earlier run's or sweep's outputs (what train would
+ * replace); *what names the first one found. */
+int nco_run_dir_has_outputs(const char *dir, const char **what);
 /* mkdir -p */
 int nco_mkdirs(const char *dir);
 /* Writes the resolved spec of cfg to dir/spec.ini. */

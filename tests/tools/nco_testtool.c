@@ -11,12 +11,18 @@
  *   nco_testtool csv-col FILE NAME         one column of a CSV with a header, one value per line
  *   nco_testtool complete-rows FILE        exit 0 iff every line ends in \n, has the header's field
  *                                          count, and the first field strictly increases
+ *   nco_testtool ckpt-set FILE FIELD V     forge a checkpoint (version 3) as an attacker would: set
+ *                                          t | samples | pos | n | perm0 | best_iter | flags to the
+ *                                          integer V, or rng to "zero", and fix the CRC-32 so that
+ *                                          only ncopt's field validation can catch it
  */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "ncopt/ncopt.h"
 
@@ -242,6 +248,44 @@ static int cmd_complete_rows(const char *file) {
   return rc;
 }
 
+/* The payload layout of src/run/run.c checkpoint_write (version 3). */
+static int cmd_ckpt_set(const char *path, const char *field, const char *val) {
+  size_t len;
+  unsigned char *b = (unsigned char *)slurp(path, &len);
+  if (!b || len < 32) return fprintf(stderr, "ckpt-set: cannot read %s\n", path), 1;
+  uint64_t sl, n;
+  size_t o = 24;
+  memcpy(&sl, b + o, 8);
+  if (sl > len) return fprintf(stderr, "ckpt-set: bad spec length\n"), 1;
+  size_t at_t = o + 8 + sl, at_n = at_t + 24;
+  memcpy(&n, b + at_n, 8);
+  size_t at_perm = at_n + 8, at_rng = at_perm + 8 * n, at_best_iter = at_rng + sizeof(nco_rng) + 32;
+  size_t off = 0;
+  if (!strcmp(field, "t")) off = at_t;
+  else if (!strcmp(field, "samples")) off = at_t + 8;
+  else if (!strcmp(field, "pos")) off = at_t + 16;
+  else if (!strcmp(field, "n")) off = at_n;
+  else if (!strcmp(field, "perm0")) off = at_perm;
+  else if (!strcmp(field, "best_iter")) off = at_best_iter;
+  else if (!strcmp(field, "flags")) off = at_best_iter + 8;
+  else if (!strcmp(field, "rng")) off = at_rng;
+  else return fprintf(stderr, "ckpt-set: unknown field %s\n", field), 2;
+  if (off + sizeof(nco_rng) > len) return fprintf(stderr, "ckpt-set: %s is past the end\n", field), 1;
+  if (!strcmp(field, "rng")) {
+    memset(b + off, 0, 32); /* the four xoshiro words */
+  } else {
+    uint64_t v = strtoull(val, NULL, 10);
+    memcpy(b + off, &v, 8);
+  }
+  uint32_t crc = (uint32_t)crc32(crc32(0L, NULL, 0), b + 24, (uInt)(len - 24));
+  memcpy(b + 12, &crc, 4);
+  FILE *fp = fopen(path, "wb");
+  int rc = !fp || fwrite(b, 1, len, fp) != len;
+  if (fp) rc |= fclose(fp) != 0;
+  free(b);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "json")) return cmd_json(argv[2], argv[3]);
   if (argc == 3 && !strcmp(argv[1], "npy-shape")) return cmd_npy_shape(argv[2]);
@@ -249,6 +293,7 @@ int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "npy-write")) return cmd_npy_write(argc - 2, argv + 2);
   if (argc == 4 && !strcmp(argv[1], "csv-col")) return cmd_csv_col(argv[2], argv[3]);
   if (argc == 3 && !strcmp(argv[1], "complete-rows")) return cmd_complete_rows(argv[2]);
+  if (argc == 5 && !strcmp(argv[1], "ckpt-set")) return cmd_ckpt_set(argv[2], argv[3], argv[4]);
   fprintf(stderr, "usage: see the comment at the top of tests/tools/nco_testtool.c\n");
   return 2;
 }

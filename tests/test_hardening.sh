@@ -1,0 +1,89 @@
+# Regression tests of the hardening issue's defects (each failed before its
+# fix): forged checkpoint fields are refused, not trusted; resume after the
+# data changed shape is refused before any copy; an all-zero generator
+# state cannot hang a resume; one writer per run folder; an earlier run is
+# never replaced without --force; epochs × steps per epoch cannot overflow.
+. "$(dirname "$0")/cli_lib.sh" || exit 1
+cd "$TMP" || exit 1
+
+cat >base.ini <<'EOF'
+[data]
+n = 40
+d = 5
+[problem]
+type = linear_ls
+[optimizer]
+type = sgd
+lr = 0.01
+batch = 8
+[run]
+iterations = 30
+EOF
+"$N" train base.ini --out ref --quiet || bad "reference run"
+
+# ---- forged checkpoints (the CRC is fixed up: only validation can catch it) ----
+forged() { # forged FIELD VALUE WHAT
+  rm -rf "f_$1"
+  cp -r ref "f_$1"
+  rm -f "f_$1/checkpoint.prev.bin"
+  "$T" ckpt-set "f_$1/checkpoint.bin" "$1" "$2" || { bad "ckpt-set $1"; return; }
+  run "fr_$1" resume "f_$1" --quiet
+  expect_rc 1 "$RC" "forged $1 = $2: resume refused"
+  check "forged $1: one line: $3" bash -c "[ \$(wc -l <fr_$1.err) = 1 ] && grep -q \"$3\" fr_$1.err"
+}
+forged pos 41 "the position in the epoch is past its end"
+forged perm0 40 "the minibatch order is not a permutation (entry 0 = 40)"
+forged perm0 1 "is not a permutation"
+forged flags 9 "unknown state flags"
+forged best_iter 31 "step counters after the current step"
+forged rng zero "an invalid minibatch generator state"
+forged t 1000 "the run would be 30 steps long, it is already at step 1000"
+forged n 12 "inconsistent checkpoint"
+
+# ---- the data change shape between train and resume ----------------------------
+"$T" npy-write X.npy f4 "6,3" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 || bad "npy-write X"
+"$T" npy-write y.npy f4 "6" 1 2 3 4 5 6 || bad "npy-write y"
+printf '[data]\nsource = npy\nfeatures = X.npy\ntargets = y.npy\n[problem]\ntype = linear_ls\n[optimizer]\nlr = 0.001\n[run]\niterations = 5\n' >npy.ini
+"$N" train npy.ini --out np --quiet || bad "npy run"
+"$T" npy-write X.npy f4 "2,9" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 || bad "npy-write X'"
+"$T" npy-write y.npy f4 "2" 1 2 || bad "npy-write y'"
+run npr resume np --quiet
+expect_rc 1 "$RC" "resume after the data changed shape"
+check "changed shape: says so" grep -q "the checkpoint holds 3 parameters, the problem built from its spec has 9" npr.err
+
+# ---- one writer per folder -------------------------------------------------------
+printf '[data]\nn = 4000\nd = 50\n[problem]\ntype = glm\n[optimizer]\ntype = sgd\nlr = 0.001\nbatch = 1\n[run]\nepochs = 50\n' >long.ini
+start_bg train long.ini --out busy --quiet
+if wait_rows busy/trace.csv 2; then
+  run busy2 train base.ini --out busy --quiet --force
+  expect_rc 1 "$RC" "a second train into a folder being written"
+  check "second writer: one line naming the lock" bash -c "[ \$(wc -l <busy2.err) = 1 ] && grep -q 'another ncopt process is writing this folder' busy2.err"
+  run busy3 resume busy --quiet
+  expect_rc 1 "$RC" "resume of a folder being written"
+  kill -TERM "$PID"
+  wait "$PID" 2>/dev/null
+  check "the first run's spec is its own" grep -q '^epochs = 50$' busy/spec.ini
+  run busy4 resume busy --quiet --set run.epochs=1
+  expect_rc 2 "$RC" "after the first process ended its folder is free again (shorter: refused as a spec error, not a lock)"
+else
+  bad "the long run ended before its first rows"
+fi
+
+# ---- an earlier run is replaced only with --force ---------------------------------
+run ow train base.ini --out ref --quiet
+expect_rc 2 "$RC" "train into a run's folder without --force"
+check "without --force: names the folder and what it holds" grep -q "^ncopt: train: ref already holds a run (checkpoint.bin): add --force" ow.err
+check "without --force: the earlier run is untouched" cmp -s ref/params.npy f_pos/params.npy
+mkdir -p own && echo mine >own/notes.txt
+run own train base.ini --out own --quiet
+expect_rc 0 "$RC" "a folder with other files only is fine"
+check "... and the user's file stays" grep -q mine own/notes.txt
+run ow2 train base.ini --out ref --quiet --force --set optimizer.lr=0.02
+expect_rc 0 "$RC" "--force replaces"
+
+# ---- counts derived from the spec cannot overflow ----------------------------------
+run ovf train base.ini --out ovf --quiet --set run.iterations=0 --set run.epochs=288230376151711744 --set optimizer.batch=1
+expect_rc 2 "$RC" "epochs × steps per epoch overflowing"
+check "overflow: located at run.epochs" grep -q "^--set:2: run.epochs: 288230376151711744 epochs of 40 steps each overflow" ovf.err
+
+finish
