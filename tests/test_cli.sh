@@ -51,7 +51,7 @@ done
 run list_all list
 expect_rc 0 "$RC" "ncopt list"
 for h in problems: optimizers: schedules: regularizers: probes: experiments:; do check "ncopt list has $h" grep -q "^$h" list_all.out; done
-check "list optimizers shows each method's keys" grep -Eq '^  adam .*keys: .*beta1' list_optimizers.out
+check "list optimizers shows each method's keys" grep -Eq '^  adam .*keys: .*betas' list_optimizers.out
 run list_bad list bogus
 expect_rc 2 "$RC" "ncopt list bogus"
 check "ncopt list bogus: one line" one_line list_bad.err
@@ -72,13 +72,13 @@ for line in "type = linear_ls" "type = sgd" "lr = 0.001" "batch = 0" "sampling =
   "log_every = auto" "full_loss_every = auto" "checkpoint_every = auto" "target_loss = -inf" "max_seconds = inf" "reduction = sum" "source = synthetic"; do
   check "show fills in '$line'" grep -qxF "$line" show.out
 done
-check "show lists only keys that apply (no adam keys for sgd)" bash -c '! grep -q "^beta1" show.out'
+check "show lists only keys that apply (no adam keys for sgd)" bash -c '! grep -q "^betas" show.out'
 cp show.out shown.ini
 run show2 show shown.ini
 check "show of a shown spec prints it again (resolution is idempotent)" cmp -s show.out show2.out
 run show3 show min.ini --set optimizer.lr=0.25 --set optimizer.type=adam
 check "--set overrides a key" grep -qxF "lr = 0.25" show3.out
-check "--set changes the type, and the defaults follow" grep -qxF "beta2 = 0.999" show3.out
+check "--set changes the type, and the defaults follow" grep -qxF "betas = 0.9, 0.999" show3.out
 printf '[sweep]\noptimizer.lr = 0.1, 0.2\n' >>shown.ini
 run show4 show shown.ini
 check "show prints every sweep point" bash -c '[ $(grep -c "^# sweep point" show4.out) = 2 ] && grep -qxF "lr = 0.2" show4.out'

@@ -45,6 +45,12 @@ forged n 12 "inconsistent checkpoint"
 "$T" npy-write y.npy f4 "6" 1 2 3 4 5 6 || bad "npy-write y"
 printf '[data]\nsource = npy\nfeatures = X.npy\ntargets = y.npy\n[problem]\ntype = linear_ls\n[optimizer]\nlr = 0.001\n[run]\niterations = 5\n' >npy.ini
 "$N" train npy.ini --out np --quiet || bad "npy run"
+run np0 resume np --quiet
+expect_rc 0 "$RC" "resume of a finished run, data unchanged"
+"$T" npy-write X.npy f4 "6,3" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 19 || bad "npy-write X (one value changed)"
+run np1 resume np --quiet
+expect_rc 1 "$RC" "resume after the data changed (same shape)"
+check "changed data: names the files" grep -q "the data files changed since the run was checkpointed (.*X.npy, .*y.npy)" np1.err
 "$T" npy-write X.npy f4 "2,9" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 || bad "npy-write X'"
 "$T" npy-write y.npy f4 "2" 1 2 || bad "npy-write y'"
 run npr resume np --quiet

@@ -135,12 +135,44 @@ typedef struct nco_config {
   int spec_nlines;
   int key_line[NCO_CONFIG_MAX_KEYS];  /* > 0 line in spec_path, < 0 the K-th --set, 0 unset */
   int section_line[12];                /* [section] header lines */
+  /* keys of the spec dropped under NCO_CONFIG_LENIENT_TYPES because they
+   * do not apply to the chosen types: "optimizer.betas, optimizer.amsgrad" */
+  char ignored[512];
 } nco_config;
 
 /* Resolves and validates a spec into cfg (every error located). Marks the
  * entries it consumed; any entry left is an unknown key (with a "did you
- * mean" suggestion) or does not apply to the chosen types. */
+ * mean" suggestion) or does not apply to the chosen types.
+ *
+ * Every independent error of the spec (unknown sections and keys, values
+ * that do not parse, are out of range or do not apply, missing files) is
+ * reported in one pass: the status is the first one's, the message holds
+ * them all, one a line, in file order (then the --set overrides), each
+ * "FILE:LINE: section.key: what is wrong". An error in a type key
+ * (problem.type, optimizer.type, schedule.type, data.source) stops the
+ * pass; so do errors in combinations of valid values.
+ *
+ * Names: torch.optim's argument names are the keys (`betas = 0.9, 0.999`,
+ * `weight_decay`, ...); aliases (beta1/beta2 for betas, batch_size for
+ * batch) are rows of the key table, and setting a key under two names is
+ * an error. Booleans also read Python's True/False. */
 int nco_config_from_spec(nco_spec *spec, nco_config *cfg);
+
+/* Flags of nco_config_from_spec_flags. */
+#define NCO_CONFIG_LENIENT_TYPES 1u /* keys that do not apply to the chosen types are dropped and
+                                       listed in cfg->ignored (e.g. --set optimizer.type=sgd on an
+                                       adam spec), not errors */
+#define NCO_CONFIG_NO_LENGTH 2u     /* run.iterations / run.epochs not required (eval, probe, certify) */
+
+/* nco_config_from_spec with flags (nco_config_from_spec = flags 0). */
+int nco_config_from_spec_flags(nco_spec *spec, nco_config *cfg, unsigned flags);
+
+/* Resolves what needs the run's length, once the data are built (the run
+ * calls it before creating the optimiser): schedule.T = auto becomes the
+ * planned steps (unit = step) or epochs ⌈planned/steps_per_epoch⌉ (unit =
+ * epoch); the schedule learns steps_per_epoch (≥ 1). Validates the
+ * schedule. */
+int nco_config_resolve_schedule(nco_config *cfg, uint64_t planned_steps, uint64_t steps_per_epoch);
 
 /* "FILE:LINE" where section.key was set (or its section header, or the
  * spec's last line if it was not set), for errors found while building

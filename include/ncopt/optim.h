@@ -185,7 +185,17 @@ int nco_optim_load(nco_optim *o, const void *buf, size_t len);
 /* ---- step-size schedules ----------------------------------------------
  * lr_k for step k = 0, 1, 2, ... (the schedule is evaluated per step, no
  * string comparisons). A linear warm-up over the first `warmup` steps
- * (lr·(k+1)/warmup) composes with any kind. */
+ * (lr·(k+1)/warmup) composes with any kind.
+ *
+ * unit = NCO_SCHED_UNIT_EPOCH (PyTorch's schedulers stepped once per
+ * epoch): the schedule's k is the number of completed epochs,
+ * ⌊step/steps_per_epoch⌋, so the lr is constant within an epoch and
+ * warmup, T, step_size and K count epochs.
+ *
+ * T = 0 (cosine) is `auto`: the run's planned length (in the unit), set
+ * by nco_config_resolve_schedule (config.h) once the data are known.
+ * nco_schedule_validate refuses T = 0; nco_schedule_lr keeps the lr at c
+ * for an unresolved T = 0. */
 typedef enum nco_schedule_kind {
   NCO_SCHED_CONSTANT = 0, /* c */
   NCO_SCHED_INV,          /* c/(k + k0), k0 > 0 */
@@ -201,11 +211,16 @@ typedef struct nco_schedule {
   double k0;         /* > 0; 1 */
   size_t step_size;  /* ≥ 1; 100 */
   double gamma;      /* ∈ (0, 1]; 0.1 */
-  size_t T;          /* cosine horizon ≥ 1; 1000 */
+  size_t T;          /* cosine horizon ≥ 1, 0 = auto (the run's length; a spec's default); 1000 */
   double lr_min;     /* ≥ 0; 0 */
   size_t K;          /* cool-down start ≥ 1; 1000 */
   size_t warmup;     /* linear warm-up steps; 0 */
+  int unit;          /* NCO_SCHED_UNIT_STEP (0) or NCO_SCHED_UNIT_EPOCH (1); 0 */
+  uint64_t steps_per_epoch; /* unit = epoch: optimiser steps per epoch ≥ 1; 1 */
 } nco_schedule;
+
+#define NCO_SCHED_UNIT_STEP 0
+#define NCO_SCHED_UNIT_EPOCH 1
 
 nco_schedule nco_schedule_defaults(nco_schedule_kind kind, double c);
 int nco_schedule_validate(const nco_schedule *s);

@@ -62,6 +62,9 @@ int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *
 /* The entry for section.key, or NULL. */
 nco_spec_entry *nco_spec_find(const nco_spec *s, const char *section, const char *key);
 
+/* Removes section.key (nothing if it is not set): the key's default applies. */
+void nco_spec_unset(nco_spec *s, const char *section, const char *key);
+
 /* Removes every entry of a section (e.g. [sweep] once expanded). */
 void nco_spec_drop_section(nco_spec *s, const char *section);
 

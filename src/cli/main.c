@@ -371,6 +371,8 @@ static int run_spec(nco_spec *spec, const char *cmd, const char *out, int quiet,
     nco_sweep_free(pts, np);
     return rc;
   }
+  if (!sweep && pts[0].cfg.ignored[0] && !quiet)
+    fprintf(stderr, "ncopt: note: ignored (does not apply to the new type): %s\n", pts[0].cfg.ignored);
   /* a sweep's folder is locked here (when it exists: a spec error must
    * leave no folder behind), each run's folder by the run */
   if (sweep && !access(out, F_OK) && nco_dir_lock(out, &lock)) {
@@ -383,7 +385,7 @@ static int run_spec(nco_spec *spec, const char *cmd, const char *out, int quiet,
   nco_run_result res;
   memset(&res, 0, sizeof res);
   install_signals();
-  int st = nco_sweep_run(pts, np, sweep, out, &hooks, &res);
+  int st = nco_sweep_run_table(pts, np, sweep, out, &hooks, &res, quiet || !sweep ? NULL : stdout);
   nco_sweep_free(pts, np);
   nco_dir_unlock(lock);
   if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
@@ -426,7 +428,8 @@ static int cmd_resume(int argc, char **argv) {
   if (sweep && a.nsets) return usage_fail("resume", "--set extends a single run, not a sweep's folder");
   int lock = -1;
   if (sweep && nco_dir_lock(a.spec, &lock)) return fail(NCO_ERR_STATE, "cannot lock the sweep's folder");
-  int st = sweep ? nco_sweep_resume(a.spec, &hooks, &res) : nco_run_resume_with(a.spec, a.sets, (size_t)a.nsets, &hooks, &res);
+  int st = sweep ? nco_sweep_resume_table(a.spec, &hooks, &res, a.quiet ? NULL : stdout)
+                 : nco_run_resume_with(a.spec, a.sets, (size_t)a.nsets, &hooks, &res);
   nco_dir_unlock(lock);
   if (st < 0 && !res.message[0]) snprintf(res.message, sizeof res.message, "%s", nco_last_error());
   return finish_run(st, &res, a.spec, a.quiet, sweep);
@@ -463,11 +466,17 @@ static int load_config(const args *a, nco_config *cfg) {
   int rc = load_spec(a->spec, a, &spec);
   if (rc) return rc;
   nco_spec_drop_section(spec, "sweep");
-  if (nco_config_from_spec(spec, cfg)) {
+  /* eval, probe and certify look at a point: no run length needed; a
+   * --set of a type drops the keys of the old type */
+  unsigned flags = NCO_CONFIG_NO_LENGTH;
+  for (int i = 0; i < a->nsets; i++)
+    if (strstr(a->sets[i], ".type=")) flags |= NCO_CONFIG_LENIENT_TYPES;
+  if (nco_config_from_spec_flags(spec, cfg, flags)) {
     nco_spec_free(spec);
     return spec_fail();
   }
   nco_spec_free(spec);
+  if (cfg->ignored[0]) fprintf(stderr, "ncopt: note: ignored (does not apply to the new type): %s\n", cfg->ignored);
   return 0;
 }
 

@@ -94,9 +94,9 @@ nco_optim_params nco_optim_defaults(const nco_optim_type *t) {
  * "optimizer.KEY = VALUE: what is wrong". */
 static int validate_common(const nco_optim_params *hp) {
   if (!(isfinite(hp->lr) && hp->lr > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr = %g: must be a finite number > 0", hp->lr);
+    return nco_error(NCO_ERR_RANGE, "optimizer.lr = %g: must be in (0, inf)", hp->lr);
   if (!(isfinite(hp->weight_decay) && hp->weight_decay >= 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.weight_decay = %g: must be a finite number >= 0",
+    return nco_error(NCO_ERR_RANGE, "optimizer.weight_decay = %g: must be in [0, inf)",
                      hp->weight_decay);
   if (hp->maximize != 0 && hp->maximize != 1)
     return nco_error(NCO_ERR_RANGE, "optimizer.maximize = %d: must be 0 or 1", hp->maximize);
@@ -106,16 +106,16 @@ static int validate_common(const nco_optim_params *hp) {
                      (int)hp->projection);
   if (hp->projection == NCO_PROJ_BOX) {
     if (isnan(hp->proj_lo) || hp->proj_lo == INFINITY)
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_lo = %g: must be a number < inf", hp->proj_lo);
+      return nco_error(NCO_ERR_RANGE, "optimizer.proj_lo = %g: must be in [-inf, inf)", hp->proj_lo);
     if (isnan(hp->proj_hi) || hp->proj_hi == -INFINITY)
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_hi = %g: must be a number > -inf", hp->proj_hi);
+      return nco_error(NCO_ERR_RANGE, "optimizer.proj_hi = %g: must be in (-inf, inf]", hp->proj_hi);
     if (!(hp->proj_lo <= hp->proj_hi))
       return nco_error(NCO_ERR_RANGE, "optimizer.proj_lo = %g: must be <= optimizer.proj_hi = %g",
                        hp->proj_lo, hp->proj_hi);
   }
   if (hp->projection == NCO_PROJ_BALL) {
     if (!(hp->proj_radius > 0))
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_radius = %g: must be > 0", hp->proj_radius);
+      return nco_error(NCO_ERR_RANGE, "optimizer.proj_radius = %g: must be in (0, inf]", hp->proj_radius);
     if (hp->proj_center_start != 0 && hp->proj_center_start != 1)
       return nco_error(NCO_ERR_RANGE, "optimizer.proj_center_start = %d: must be 0 or 1",
                        hp->proj_center_start);
@@ -240,7 +240,7 @@ void nco_optim_foreach(size_t n, void (*fn)(void *ctx, size_t lo, size_t hi), vo
     return;
   }
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
 #endif
   for (size_t c = 0; c < nchunks; c++) {
     size_t lo = c * NCO_OPTIM_CHUNK;

@@ -47,6 +47,8 @@ nco_schedule nco_schedule_defaults(nco_schedule_kind kind, double c) {
       .lr_min = 0,
       .K = 1000,
       .warmup = 0,
+      .unit = NCO_SCHED_UNIT_STEP,
+      .steps_per_epoch = 1,
   };
   return s;
 }
@@ -57,7 +59,11 @@ int nco_schedule_validate(const nco_schedule *s) {
   if ((unsigned)s->kind >= NSCHED)
     return nco_error(NCO_ERR_RANGE, "schedule.kind = %d: unknown kind", (int)s->kind);
   if (!(isfinite(s->c) && s->c > 0))
-    return nco_error(NCO_ERR_RANGE, "schedule.c = %g: the base step size must be finite and > 0", s->c);
+    return nco_error(NCO_ERR_RANGE, "schedule.c = %g: the base step size must be in (0, inf)", s->c);
+  if (s->unit != NCO_SCHED_UNIT_STEP && s->unit != NCO_SCHED_UNIT_EPOCH)
+    return nco_error(NCO_ERR_RANGE, "schedule.unit = %d: must be step (0) or epoch (1)", s->unit);
+  if (s->steps_per_epoch < 1)
+    return nco_error(NCO_ERR_RANGE, "schedule.steps_per_epoch = %llu: must be >= 1", (unsigned long long)s->steps_per_epoch);
   switch (s->kind) {
     case NCO_SCHED_CONSTANT:
       break;
@@ -84,8 +90,11 @@ int nco_schedule_validate(const nco_schedule *s) {
   return NCO_OK;
 }
 
-/* lr_k; assumes a validated schedule. */
-double nco_schedule_lr(const nco_schedule *s, uint64_t k) {
+/* lr_k; assumes a validated schedule. k is the optimiser step; with
+ * unit = epoch the schedule counts completed epochs (torch schedulers
+ * stepped once per epoch). */
+double nco_schedule_lr(const nco_schedule *s, uint64_t step) {
+  uint64_t k = s->unit == NCO_SCHED_UNIT_EPOCH && s->steps_per_epoch > 1 ? step / s->steps_per_epoch : step;
   double kd = (double)k, lr = s->c;
   switch (s->kind) {
     case NCO_SCHED_CONSTANT:
@@ -100,8 +109,13 @@ double nco_schedule_lr(const nco_schedule *s, uint64_t k) {
       lr = s->c * pow(s->gamma, (double)(k / s->step_size));
       break;
     case NCO_SCHED_COSINE: { /* lr_min + (c − lr_min)(1 + cos(π·min(k,T)/T))/2 (torch CosineAnnealingLR) */
+      if (!s->T) break; /* unresolved auto horizon: c */
       double kk = k < s->T ? kd : (double)s->T;
-      lr = s->lr_min + (s->c - s->lr_min) * (1 + cos(NCO_PI * kk / (double)s->T)) / 2;
+      /* written as a convex combination, c·w + lr_min·(1 − w) with w =
+       * (1 + cos)/2, so that step 0 gives c and step T gives lr_min exactly
+       * (as torch's scheduler, which starts from base_lr) */
+      double w = (1 + cos(NCO_PI * kk / (double)s->T)) / 2;
+      lr = s->c * w + s->lr_min * (1 - w);
       break;
     }
     case NCO_SCHED_COOLDOWN: /* c until K, then c·K/k: the 1/k cool-down of Cevher L9 */

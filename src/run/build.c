@@ -356,7 +356,9 @@ int nco_config_initial_point(const nco_config *cfg, nco_problem *pb, float *thet
   size_t dim = pb->dim, dim_x = nco_problem_root(pb)->dim;
   if (spec_error) *spec_error = 0;
   nco_fill(dim, 0, theta0);
-  if (cfg->init[0]) {
+  if (!strcmp(cfg->init, "zeros")) {
+    /* θ₀ = 0: Crane & Roosta's Theorem 1 starts the invex lifting at (0, 0) */
+  } else if (cfg->init[0] && strcmp(cfg->init, "default")) {
     nco_array a = {0};
     char where[1200];
     nco_config_where(cfg, "run", "init", where, sizeof where);

@@ -13,7 +13,11 @@
 #include "ncopt/data.h"
 #include "ncopt/status.h"
 
-typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_PATH, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT, T_EVERY } ktype;
+/* T_PAIR: two doubles at off (torch's `betas = 0.9, 0.999`); T_NOOP: a
+ * torch argument without effect here, `enums` lists the accepted values;
+ * T_ALIAS: another name of `alias_of` (or of its component off). */
+typedef enum { T_DOUBLE, T_SIZE, T_U64, T_BOOL, T_STR, T_PATH, T_ENUM, T_PROBE, T_OPTIM, T_SCHED, T_ACT, T_EVERY, T_PAIR,
+               T_NOOP, T_ALIAS } ktype;
 
 /* which settings object a key writes into */
 typedef enum { IN_CFG, IN_HP, IN_SCHED } kbase;
@@ -25,11 +29,16 @@ typedef struct key {
   size_t off;
   const char *def;        /* default as text (NULL: the method's own default) */
   double lo, hi;          /* numeric range, inclusive */
-  const char *enums;      /* T_ENUM: space-separated names, value = position */
+  const char *enums;      /* T_ENUM: space-separated names, value = position; T_SIZE: "auto" (= 0) allowed */
   const char *applies;    /* space-separated types it applies to, NULL = all */
   const char *help;
   const char *sources;    /* [data] keys: the data sources it applies to, NULL = all */
+  unsigned open;          /* numeric range: LO_OPEN (lo excluded), HI_OPEN (hi excluded) */
+  const char *alias_of;   /* T_ALIAS rows: the canonical key (same section); off = component (0 all, 1, 2) */
 } key;
+
+#define LO_OPEN 1u
+#define HI_OPEN 2u
 
 #define C(f) IN_CFG, offsetof(nco_config, f)
 #define H(f) IN_HP, offsetof(nco_optim_params, f)
@@ -44,173 +53,192 @@ static const char *const DATA_SOURCES = "synthetic npy idx csv fashion-mnist mni
 static const key keys[] = {
     /* [data] */
     {"data", "source", T_STR, C(data_source), "synthetic", 0, 0, NULL, NULL,
-     "synthetic | npy | idx | csv | fashion-mnist | mnist: where the data come from (networks: not synthetic)", NULL},
+     "synthetic | npy | idx | csv | fashion-mnist | mnist: where the data come from (networks: not synthetic)", NULL, 0, NULL},
     {"data", "seed", T_U64, C(data_seed), "0", 0, 0, NULL, NULL,
-     "seed of the synthetic generator and of random subsets and test splits", NULL},
+     "seed of the synthetic generator and of random subsets and test splits", NULL, 0, NULL},
     {"data", "n", T_SIZE, C(data_n), "64", 1, 1e9, NULL, "linear_ls glm lowrank pca matcomp shallow",
-     "samples (rows; matrix size for pca/matcomp)", "synthetic"},
+     "samples (rows; matrix size for pca/matcomp)", "synthetic", 0, NULL},
     {"data", "d", T_SIZE, C(data_d), "8", 1, 1e9, NULL, "linear_ls glm lowrank tensor shallow", "features / dimension",
-     "synthetic"},
+     "synthetic", 0, NULL},
     {"data", "rank", T_SIZE, C(data_rank), "1", 1, 1e6, NULL, "lowrank pca matcomp matcomp_asym",
-     "rank of the planted solution", "synthetic"},
+     "rank of the planted solution", "synthetic", 0, NULL},
     {"data", "k", T_SIZE, C(data_k), "4", 1, 1e6, NULL, "tensor shallow", "tensor components / teacher hidden units",
-     "synthetic"},
-    {"data", "n1", T_SIZE, C(data_n1), "30", 1, 1e9, NULL, "matcomp_asym", "rows of the asymmetric matrix", NULL},
-    {"data", "n2", T_SIZE, C(data_n2), "20", 1, 1e9, NULL, "matcomp_asym", "columns of the asymmetric matrix", NULL},
+     "synthetic", 0, NULL},
+    {"data", "n1", T_SIZE, C(data_n1), "30", 1, 1e9, NULL, "matcomp_asym", "rows of the asymmetric matrix", NULL, 0, NULL},
+    {"data", "n2", T_SIZE, C(data_n2), "20", 1, 1e9, NULL, "matcomp_asym", "columns of the asymmetric matrix", NULL, 0, NULL},
     {"data", "noise", T_DOUBLE, C(data_noise), "0", 0, INF, NULL, "linear_ls glm lowrank pca matcomp_asym shallow",
-     "standard deviation of additive Gaussian noise", "synthetic"},
-    {"data", "gap", T_DOUBLE, C(data_gap), "1", 0, INF, NULL, "pca", "eigen-gap of the planted spectrum", "synthetic"},
-    {"data", "p", T_DOUBLE, C(data_p), "0.5", 0, 1, NULL, "matcomp_asym", "observation probability", "synthetic"},
+     "standard deviation of additive Gaussian noise", "synthetic", 0, NULL},
+    {"data", "gap", T_DOUBLE, C(data_gap), "1", 0, INF, NULL, "pca", "eigen-gap of the planted spectrum", "synthetic", 0, NULL},
+    {"data", "p", T_DOUBLE, C(data_p), "0.5", 0, 1, NULL, "matcomp_asym", "observation probability", "synthetic", 0, NULL},
     {"data", "binary", T_BOOL, C(data_binary), "false", 0, 1, NULL, "glm", "targets in {0,1} (Bernoulli of the sigmoid)",
-     "synthetic"},
+     "synthetic", 0, NULL},
     {"data", "features", T_PATH, C(data_features), "", 0, 0, NULL, "linear_ls glm lowrank shallow " NETS,
-     ".npy features (networks: (n, d), (n, H, W) or (n, C, H, W))", "npy"},
+     ".npy features (networks: (n, d), (n, H, W) or (n, C, H, W))", "npy", 0, NULL},
     {"data", "targets", T_PATH, C(data_targets), "", 0, 0, NULL, "linear_ls glm lowrank shallow " NETS,
-     ".npy targets (networks: labels (n) or target rows (n, k))", "npy"},
-    {"data", "matrix", T_PATH, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix", "npy"},
-    {"data", "entries", T_PATH, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value", "npy"},
-    {"data", "components", T_PATH, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components", "npy"},
-    {"data", "v", T_PATH, C(data_v), "", 0, 0, NULL, "shallow", ".npy fixed output weights (unit norm)", "npy"},
-    {"data", "images", T_PATH, C(data_images), "", 0, 0, NULL, NETS, "IDX images (uint8 (n, H, W), .gz or plain)", "idx"},
-    {"data", "labels", T_PATH, C(data_labels), "", 0, 0, NULL, NETS, "IDX labels (uint8 (n))", "idx"},
-    {"data", "test_images", T_PATH, C(data_test_images), "", 0, 0, NULL, NETS, "IDX test images (optional)", "idx"},
-    {"data", "test_labels", T_PATH, C(data_test_labels), "", 0, 0, NULL, NETS, "IDX test labels (with test_images)", "idx"},
-    {"data", "path", T_PATH, C(data_path), "", 0, 0, NULL, NETS, "CSV file: a header, numeric columns", "csv"},
+     ".npy targets (networks: labels (n) or target rows (n, k))", "npy", 0, NULL},
+    {"data", "matrix", T_PATH, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix", "npy", 0, NULL},
+    {"data", "entries", T_PATH, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value", "npy", 0, NULL},
+    {"data", "components", T_PATH, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components", "npy", 0, NULL},
+    {"data", "v", T_PATH, C(data_v), "", 0, 0, NULL, "shallow", ".npy fixed output weights (unit norm)", "npy", 0, NULL},
+    {"data", "images", T_PATH, C(data_images), "", 0, 0, NULL, NETS, "IDX images (uint8 (n, H, W), .gz or plain)", "idx", 0, NULL},
+    {"data", "labels", T_PATH, C(data_labels), "", 0, 0, NULL, NETS, "IDX labels (uint8 (n))", "idx", 0, NULL},
+    {"data", "test_images", T_PATH, C(data_test_images), "", 0, 0, NULL, NETS, "IDX test images (optional)", "idx", 0, NULL},
+    {"data", "test_labels", T_PATH, C(data_test_labels), "", 0, 0, NULL, NETS, "IDX test labels (with test_images)", "idx", 0, NULL},
+    {"data", "path", T_PATH, C(data_path), "", 0, 0, NULL, NETS, "CSV file: a header, numeric columns", "csv", 0, NULL},
     {"data", "label", T_STR, C(data_label), "label", 0, 0, NULL, NETS, "CSV: the label column's name (class indices)",
-     "csv"},
-    {"data", "test_path", T_PATH, C(data_test_path), "", 0, 0, NULL, NETS, "CSV test file (optional, same columns)", "csv"},
+     "csv", 0, NULL},
+    {"data", "test_path", T_PATH, C(data_test_path), "", 0, 0, NULL, NETS, "CSV test file (optional, same columns)", "csv", 0, NULL},
     {"data", "subset", T_SIZE, C(data_subset), "0", 0, 1e9, NULL, NETS, "training samples kept, 0 = all (Oymak: 500, 5000)",
-     NN_SOURCES},
+     NN_SOURCES, 0, NULL},
     {"data", "subset_order", T_ENUM, C(data_subset_order), "random", 0, 0, "random first", NETS,
-     "random (seeded by data.seed) | first: which training samples `subset` keeps", NN_SOURCES},
+     "random (seeded by data.seed) | first: which training samples `subset` keeps", NN_SOURCES, 0, NULL},
     {"data", "test_fraction", T_DOUBLE, C(data_test_fraction), "0", 0, 0.99, NULL, NETS,
-     "fraction of the training data held out as the test set (seeded; fashion-mnist has its own test set)", "npy idx csv mnist"},
+     "fraction of the training data held out as the test set (seeded; fashion-mnist has its own test set)", "npy idx csv mnist", 0, NULL},
     {"data", "test_subset", T_SIZE, C(data_test_subset), "0", 0, 1e9, NULL, NETS,
-     "test samples kept, 0 = all (the same order rule as subset)", NN_SOURCES},
+     "test samples kept, 0 = all (the same order rule as subset)", NN_SOURCES, 0, NULL},
     {"data", "scale", T_ENUM, C(data_scale), "auto", 0, 0, "auto none unit standardize", NETS,
      "auto (uint8 images ÷ 255, else none) | none | unit (÷ 255) | standardize (per feature, fit on the training set)",
-     NN_SOURCES},
+     NN_SOURCES, 0, NULL},
     {"data", "downsample", T_SIZE, C(data_downsample), "0", 0, 4096, NULL, NETS,
-     "resize images to S×S by area averaging, 0 = as they are (16: the invex paper's 16×16)", NN_SOURCES},
+     "resize images to S×S by area averaging, 0 = as they are (16: the invex paper's 16×16)", NN_SOURCES, 0, NULL},
     {"data", "classes", T_SIZE, C(data_classes), "0", 0, 1e6, NULL, NETS,
-     "classes (outputs) for label targets, 0 = inferred (max label + 1)", NN_SOURCES},
+     "classes (outputs) for label targets, 0 = inferred (max label + 1)", NN_SOURCES, 0, NULL},
     /* [problem] */
     {"problem", "type", T_STR, C(problem_type), "glm", 0, 0, NULL, NULL,
-     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet", NULL},
+     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet", NULL, 0, NULL},
     {"problem", "activation", T_ACT, C(act), NULL, 0, 0, NULL, "glm shallow " NETS,
-     "identity | sigmoid | tanh | softplus | relu | leaky_relu | elu (default sigmoid; mlp, lenet: relu)", NULL},
+     "identity | sigmoid | tanh | softplus | relu | leaky_relu | elu (default sigmoid; mlp, lenet: relu)", NULL, 0, NULL},
     {"problem", "slope", T_DOUBLE, C(act.slope), NULL, 0, INF, NULL, "glm shallow " NETS,
-     "leaky ReLU slope / ELU alpha (default 0.01 / 1)", NULL},
+     "leaky ReLU slope / ELU alpha (default 0.01 / 1)", NULL, 0, NULL},
     {"problem", "mix", T_DOUBLE, C(act.mix), "0", 0, 1, NULL, "glm shallow " NETS,
-     "γ in φ̃ = (1−γ)φ + γ·z (Oymak §4.3)", NULL},
+     "γ in φ̃ = (1−γ)φ + γ·z (Oymak §4.3)", NULL, 0, NULL},
     {"problem", "rank", T_SIZE, C(problem_rank), "1", 1, 1e6, NULL, "lowrank pca matcomp matcomp_asym",
-     "rank r of the factor (parameters d×r)", NULL},
-    {"problem", "k", T_SIZE, C(problem_k), "16", 1, 1e6, NULL, "shallow", "hidden units of the trained network", NULL},
-    {"problem", "p", T_DOUBLE, C(problem_p), "0.5", 0, 1, NULL, "matcomp", "observation probability of Ω", NULL},
+     "rank r of the factor (parameters d×r)", NULL, 0, NULL},
+    {"problem", "k", T_SIZE, C(problem_k), "16", 1, 1e6, NULL, "shallow", "hidden units of the trained network", NULL, 0, NULL},
+    {"problem", "p", T_DOUBLE, C(problem_p), "0.5", 0, 1, NULL, "matcomp", "observation probability of Ω", NULL, 0, NULL},
     {"problem", "widths", T_STR, C(widths_text), "256, 256", 0, 0, NULL, "mlp",
-     "hidden layer widths, comma-separated (empty: a linear model)", NULL},
+     "hidden layer widths, comma-separated (empty: a linear model)", NULL, 0, NULL},
     {"problem", "loss", T_ENUM, C(nn_loss), "cross_entropy", 0, 0, "cross_entropy least_squares", NETS,
-     "cross_entropy (softmax) | least_squares (½‖output − one-hot‖², no softmax: Oymak §5.1)", NULL},
+     "cross_entropy (softmax) | least_squares (½‖output − one-hot‖², no softmax: Oymak §5.1)", NULL, 0, NULL},
     {"problem", "init", T_ENUM, C(nn_init), "default", 0, 0, "default xavier kaiming_normal normal", NETS,
-     "default (PyTorch's) | xavier (uniform) | kaiming_normal | normal (N(0, init_sigma²))", NULL},
-    {"problem", "init_sigma", T_DOUBLE, C(init_sigma), "0.01", 1e-300, INF, NULL, NETS, "σ of init = normal", NULL},
+     "default (PyTorch's) | xavier (uniform) | kaiming_normal | normal (N(0, init_sigma²))", NULL, 0, NULL},
+    {"problem", "init_sigma", T_DOUBLE, C(init_sigma), "0.01", 0, INF, NULL, NETS, "σ of init = normal", NULL, LO_OPEN, NULL},
     {"problem", "dropout", T_DOUBLE, C(dropout), "0", 0, 0.99, NULL, NETS,
-     "dropout probability after every hidden dense layer's activation (seeded; off in evaluation)", NULL},
+     "dropout probability after every hidden dense layer's activation (seeded; off in evaluation)", NULL, 0, NULL},
     {"problem", "reduction", T_ENUM, C(reduction), NULL, 0, 0, "sum mean", NULL,
-     "sum (the papers' ½‖g‖²) or mean over the batch (default sum; networks with cross_entropy: mean)", NULL},
+     "sum (the papers' ½‖g‖²) or mean over the batch (default sum; networks with cross_entropy: mean)", NULL, 0, NULL},
     /* [regularizer] */
     {"regularizer", "type", T_ENUM, C(reg), "none", 0, 0, "none l2 invex", NULL,
-     "none | l2 (f + λ‖x‖²) | invex (½‖g(x) + λp‖², Crane & Roosta eq. 2)", NULL},
-    {"regularizer", "lambda", T_DOUBLE, C(reg_lambda), "0", 0, INF, NULL, NULL, "λ (invex: > 0)", NULL},
+     "none | l2 (f + λ‖x‖²) | invex (½‖g(x) + λp‖², Crane & Roosta eq. 2)", NULL, 0, NULL},
+    {"regularizer", "lambda", T_DOUBLE, C(reg_lambda), "0", 0, INF, NULL, NULL, "λ (invex: > 0)", NULL, 0, NULL},
     /* [optimizer] */
-    {"optimizer", "type", T_OPTIM, IN_CFG, 0, "sgd", 0, 0, NULL, NULL, "see `ncopt list optimizers`", NULL},
-    {"optimizer", "batch", T_SIZE, C(batch), "0", 0, 1e12, NULL, NULL, "minibatch size, 0 = full batch", NULL},
+    {"optimizer", "type", T_OPTIM, IN_CFG, 0, "sgd", 0, 0, NULL, NULL, "see `ncopt list optimizers`", NULL, 0, NULL},
+    {"optimizer", "batch", T_SIZE, C(batch), "0", 0, 1e12, NULL, NULL, "minibatch size, 0 = full batch", NULL, 0, NULL},
+    {"optimizer", "batch_size", T_ALIAS, IN_CFG, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, "batch"},
     {"optimizer", "sampling", T_ENUM, C(sampling), "reshuffle", 0, 0, "reshuffle replacement cyclic", NULL,
-     "minibatch order: reshuffle each epoch | with replacement | cyclic", NULL},
-    {"optimizer", "lr", T_DOUBLE, H(lr), NULL, 0, INF, NULL, NULL, "step size", NULL},
+     "minibatch order: reshuffle each epoch | with replacement | cyclic", NULL, 0, NULL},
+    {"optimizer", "lr", T_DOUBLE, H(lr), NULL, 0, INF, NULL, NULL, "step size", NULL, LO_OPEN | HI_OPEN, NULL},
     {"optimizer", "weight_decay", T_DOUBLE, H(weight_decay), NULL, 0, INF, NULL,
      "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad",
-     "L2 penalty added to the gradient (adamw: decoupled)", NULL},
+     "L2 penalty added to the gradient (adamw: decoupled)", NULL, HI_OPEN, NULL},
     {"optimizer", "maximize", T_BOOL, H(maximize), NULL, 0, 1, NULL,
-     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad rgd", "ascend instead of descend", NULL},
-    {"optimizer", "momentum", T_DOUBLE, H(momentum), NULL, 0, 0.999999, NULL, "sgd rmsprop", "heavy-ball momentum", NULL},
-    {"optimizer", "dampening", T_DOUBLE, H(dampening), NULL, 0, 1, NULL, "sgd", "momentum dampening", NULL},
-    {"optimizer", "nesterov", T_BOOL, H(nesterov), NULL, 0, 1, NULL, "sgd", "Nesterov momentum", NULL},
-    {"optimizer", "alpha", T_DOUBLE, H(alpha), NULL, 0, 0.999999, NULL, "rmsprop", "smoothing constant", NULL},
-    {"optimizer", "centered", T_BOOL, H(centered), NULL, 0, 1, NULL, "rmsprop", "centred RMSProp", NULL},
-    {"optimizer", "beta1", T_DOUBLE, H(beta1), NULL, 0, 0.999999, NULL, "adam adamw amsgrad", "first-moment decay", NULL},
-    {"optimizer", "beta2", T_DOUBLE, H(beta2), NULL, 0, 0.999999, NULL, "adam adamw amsgrad", "second-moment decay", NULL},
+     "sgd psgd sgld adagrad adagrad_norm rmsprop adam adamw amsgrad accelegrad rgd", "ascend instead of descend", NULL, 0, NULL},
+    {"optimizer", "momentum", T_DOUBLE, H(momentum), NULL, 0, 1, NULL, "sgd rmsprop", "heavy-ball momentum", NULL, HI_OPEN, NULL},
+    {"optimizer", "dampening", T_DOUBLE, H(dampening), NULL, 0, 1, NULL, "sgd", "momentum dampening", NULL, 0, NULL},
+    {"optimizer", "nesterov", T_BOOL, H(nesterov), NULL, 0, 1, NULL, "sgd", "Nesterov momentum", NULL, 0, NULL},
+    {"optimizer", "alpha", T_DOUBLE, H(alpha), NULL, 0, 1, NULL, "rmsprop", "smoothing constant", NULL, HI_OPEN, NULL},
+    {"optimizer", "centered", T_BOOL, H(centered), NULL, 0, 1, NULL, "rmsprop", "centred RMSProp", NULL, 0, NULL},
+    {"optimizer", "betas", T_PAIR, H(beta1), NULL, 0, 1, NULL, "adam adamw amsgrad",
+     "β₁, β₂: first- and second-moment decays, torch's `betas = (0.9, 0.999)` (parentheses optional)", NULL, HI_OPEN, NULL},
+    {"optimizer", "beta1", T_ALIAS, IN_HP, 1, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, "betas"},
+    {"optimizer", "beta2", T_ALIAS, IN_HP, 2, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, "betas"},
     {"optimizer", "eps", T_DOUBLE, H(eps), NULL, 0, INF, NULL, "adagrad adagrad_norm rmsprop adam adamw amsgrad",
-     "denominator constant", NULL},
-    {"optimizer", "amsgrad", T_BOOL, H(amsgrad), NULL, 0, 1, NULL, "adam adamw amsgrad", "AMSGrad max on v", NULL},
+     "denominator constant", NULL, LO_OPEN | HI_OPEN, NULL},
+    {"optimizer", "amsgrad", T_BOOL, H(amsgrad), NULL, 0, 1, NULL, "adam adamw amsgrad", "AMSGrad max on v", NULL, 0, NULL},
     {"optimizer", "reddi", T_BOOL, H(reddi), NULL, 0, 1, NULL, "adam adamw amsgrad",
-     "Reddi et al.'s original updates (no bias correction)", NULL},
-    {"optimizer", "lr_decay", T_DOUBLE, H(lr_decay), NULL, 0, INF, NULL, "adagrad", "lr/(1 + (k−1)·lr_decay)", NULL},
+     "Reddi et al.'s original updates (no bias correction)", NULL, 0, NULL},
+    {"optimizer", "lr_decay", T_DOUBLE, H(lr_decay), NULL, 0, INF, NULL, "adagrad", "lr/(1 + (k−1)·lr_decay)", NULL, HI_OPEN, NULL},
     {"optimizer", "initial_accumulator_value", T_DOUBLE, H(initial_accumulator_value), NULL, 0, INF, NULL,
-     "adagrad", "initial Σg²", NULL},
-    {"optimizer", "radius", T_DOUBLE, H(radius), NULL, 0, INF, NULL, "psgd", "perturbation radius r", NULL},
-    {"optimizer", "inv_temp", T_DOUBLE, H(inv_temp), NULL, 0, INF, NULL, "sgld", "inverse temperature β", NULL},
-    {"optimizer", "diameter", T_DOUBLE, H(diameter), NULL, 0, INF, NULL, "accelegrad", "feasible-set diameter D", NULL},
-    {"optimizer", "G", T_DOUBLE, H(G), NULL, 0, INF, NULL, "accelegrad", "gradient bound G", NULL},
-    {"optimizer", "history_size", T_SIZE, H(history_size), NULL, 1, 1e6, NULL, "lbfgs", "L-BFGS memory", NULL},
-    {"optimizer", "max_iter", T_SIZE, H(max_iter), NULL, 1, 1e9, NULL, "lbfgs", "inner iterations per step", NULL},
-    {"optimizer", "max_eval", T_SIZE, H(max_eval), NULL, 0, 1e9, NULL, "lbfgs", "evaluations per step (0: 5/4·max_iter)", NULL},
-    {"optimizer", "tolerance_grad", T_DOUBLE, H(tolerance_grad), NULL, 0, INF, NULL, "lbfgs lm", "gradient tolerance", NULL},
-    {"optimizer", "tolerance_change", T_DOUBLE, H(tolerance_change), NULL, 0, INF, NULL, "lbfgs lm", "change tolerance", NULL},
+     "adagrad", "initial Σg²", NULL, HI_OPEN, NULL},
+    {"optimizer", "radius", T_DOUBLE, H(radius), NULL, 0, INF, NULL, "psgd", "perturbation radius r", NULL, HI_OPEN, NULL},
+    {"optimizer", "inv_temp", T_DOUBLE, H(inv_temp), NULL, 0, INF, NULL, "sgld", "inverse temperature β", NULL, LO_OPEN | HI_OPEN, NULL},
+    {"optimizer", "diameter", T_DOUBLE, H(diameter), NULL, 0, INF, NULL, "accelegrad", "feasible-set diameter D", NULL, LO_OPEN | HI_OPEN, NULL},
+    {"optimizer", "G", T_DOUBLE, H(G), NULL, 0, INF, NULL, "accelegrad", "gradient bound G", NULL, HI_OPEN, NULL},
+    {"optimizer", "history_size", T_SIZE, H(history_size), NULL, 1, 1e6, NULL, "lbfgs", "L-BFGS memory", NULL, 0, NULL},
+    {"optimizer", "max_iter", T_SIZE, H(max_iter), NULL, 1, 1e9, NULL, "lbfgs", "inner iterations per step", NULL, 0, NULL},
+    {"optimizer", "max_eval", T_SIZE, H(max_eval), NULL, 0, 1e9, NULL, "lbfgs", "evaluations per step (0: 5/4·max_iter)", NULL, 0, NULL},
+    {"optimizer", "tolerance_grad", T_DOUBLE, H(tolerance_grad), NULL, 0, INF, NULL, "lbfgs lm", "gradient tolerance", NULL, 0, NULL},
+    {"optimizer", "tolerance_change", T_DOUBLE, H(tolerance_change), NULL, 0, INF, NULL, "lbfgs lm", "change tolerance", NULL, 0, NULL},
     {"optimizer", "line_search_fn", T_ENUM, H(line_search_fn), NULL, 0, 0, "none strong_wolfe", "lbfgs",
-     "none | strong_wolfe", NULL},
-    {"optimizer", "mu0", T_DOUBLE, H(mu0), NULL, 0, INF, NULL, "lm", "initial damping", NULL},
-    {"optimizer", "cg_max_iter", T_SIZE, H(cg_max_iter), NULL, 1, 1e9, NULL, "lm", "CG iterations per step", NULL},
-    {"optimizer", "cg_tol", T_DOUBLE, H(cg_tol), NULL, 0, 1, NULL, "lm", "CG relative tolerance", NULL},
-    {"optimizer", "projection", T_ENUM, H(projection), NULL, 0, 0, "none box ball", NULL, "projection after each step", NULL},
-    {"optimizer", "proj_lo", T_DOUBLE, H(proj_lo), NULL, -INF, INF, NULL, NULL, "box lower bound", NULL},
-    {"optimizer", "proj_hi", T_DOUBLE, H(proj_hi), NULL, -INF, INF, NULL, NULL, "box upper bound", NULL},
-    {"optimizer", "proj_radius", T_DOUBLE, H(proj_radius), NULL, 0, INF, NULL, NULL, "ball radius", NULL},
-    {"optimizer", "proj_center_start", T_BOOL, H(proj_center_start), NULL, 0, 1, NULL, NULL, "ball around θ₀ (else 0)", NULL},
+     "none | strong_wolfe", NULL, 0, NULL},
+    {"optimizer", "mu0", T_DOUBLE, H(mu0), NULL, 0, INF, NULL, "lm", "initial damping", NULL, LO_OPEN | HI_OPEN, NULL},
+    {"optimizer", "cg_max_iter", T_SIZE, H(cg_max_iter), NULL, 1, 1e9, NULL, "lm", "CG iterations per step", NULL, 0, NULL},
+    {"optimizer", "cg_tol", T_DOUBLE, H(cg_tol), NULL, 0, 1, NULL, "lm", "CG relative tolerance", NULL, LO_OPEN | HI_OPEN, NULL},
+    {"optimizer", "projection", T_ENUM, H(projection), NULL, 0, 0, "none box ball", NULL, "projection after each step", NULL, 0, NULL},
+    {"optimizer", "proj_lo", T_DOUBLE, H(proj_lo), NULL, -INF, INF, NULL, NULL, "box lower bound", NULL, HI_OPEN, NULL},
+    {"optimizer", "proj_hi", T_DOUBLE, H(proj_hi), NULL, -INF, INF, NULL, NULL, "box upper bound", NULL, LO_OPEN, NULL},
+    {"optimizer", "proj_radius", T_DOUBLE, H(proj_radius), NULL, 0, INF, NULL, NULL, "ball radius", NULL, LO_OPEN, NULL},
+    {"optimizer", "proj_center_start", T_BOOL, H(proj_center_start), NULL, 0, 1, NULL, NULL, "ball around θ₀ (else 0)", NULL, 0, NULL},
+    /* torch.optim arguments that change nothing in ncopt's single CPU implementation */
+    {"optimizer", "foreach", T_NOOP, IN_CFG, 0, NULL, 0, 0, "none false true", "sgd adagrad rmsprop adam adamw amsgrad",
+     "torch's multi-tensor kernels: the same update, accepted and ignored", NULL, 0, NULL},
+    {"optimizer", "fused", T_NOOP, IN_CFG, 0, NULL, 0, 0, "none false", "sgd adagrad adam adamw amsgrad",
+     "torch's fused (GPU) kernels: None/False accepted and ignored; True refused", NULL, 0, NULL},
+    {"optimizer", "capturable", T_NOOP, IN_CFG, 0, NULL, 0, 0, "false", "rmsprop adam adamw amsgrad",
+     "CUDA-graph capture: False accepted and ignored; True refused", NULL, 0, NULL},
+    {"optimizer", "differentiable", T_NOOP, IN_CFG, 0, NULL, 0, 0, "false", "sgd adagrad rmsprop adam adamw amsgrad",
+     "autograd through the step: False accepted and ignored; True refused", NULL, 0, NULL},
+    {"optimizer", "decoupled_weight_decay", T_NOOP, IN_CFG, 0, NULL, 0, 0, "false", "adam",
+     "torch ≥ 2.6 Adam: False accepted; for True set type = adamw", NULL, 0, NULL},
     /* [schedule] */
     {"schedule", "type", T_SCHED, IN_CFG, 0, "constant", 0, 0, NULL, NULL,
-     "constant | inv | inv_sqrt | step | cosine | cooldown", NULL},
-    {"schedule", "k0", T_DOUBLE, S(k0), NULL, 1e-300, INF, NULL, "inv inv_sqrt", "offset k₀ in c/(k+k₀), c/√(k+k₀)", NULL},
-    {"schedule", "step_size", T_SIZE, S(step_size), NULL, 1, 1e18, NULL, "step", "steps between decays", NULL},
-    {"schedule", "gamma", T_DOUBLE, S(gamma), NULL, 1e-300, 1, NULL, "step", "decay factor", NULL},
-    {"schedule", "T", T_SIZE, S(T), NULL, 1, 1e18, NULL, "cosine", "cosine horizon", NULL},
-    {"schedule", "lr_min", T_DOUBLE, S(lr_min), NULL, 0, INF, NULL, "cosine", "final step size", NULL},
-    {"schedule", "K", T_SIZE, S(K), NULL, 1, 1e18, NULL, "cooldown", "constant until K, then c·K/k", NULL},
-    {"schedule", "warmup", T_SIZE, S(warmup), NULL, 0, 1e18, NULL, NULL, "linear warm-up steps", NULL},
+     "constant | inv | inv_sqrt | step | cosine | cooldown", NULL, 0, NULL},
+    {"schedule", "k0", T_DOUBLE, S(k0), NULL, 0, INF, NULL, "inv inv_sqrt", "offset k₀ in c/(k+k₀), c/√(k+k₀)", NULL, LO_OPEN | HI_OPEN, NULL},
+    {"schedule", "step_size", T_SIZE, S(step_size), NULL, 1, 1e18, NULL, "step", "decays every step_size steps (in the unit)", NULL, 0, NULL},
+    {"schedule", "gamma", T_DOUBLE, S(gamma), NULL, 0, 1, NULL, "step", "decay factor", NULL, LO_OPEN, NULL},
+    {"schedule", "T", T_SIZE, S(T), NULL, 1, 1e18, "auto", "cosine", "cosine horizon (in the unit); auto: the run's planned length", NULL, 0, NULL},
+    {"schedule", "lr_min", T_DOUBLE, S(lr_min), NULL, 0, INF, NULL, "cosine", "final step size", NULL, 0, NULL},
+    {"schedule", "K", T_SIZE, S(K), NULL, 1, 1e18, NULL, "cooldown", "constant until K, then c·K/k", NULL, 0, NULL},
+    {"schedule", "warmup", T_SIZE, S(warmup), NULL, 0, 1e18, NULL, NULL, "linear warm-up steps (in the unit)", NULL, 0, NULL},
+    {"schedule", "unit", T_ENUM, S(unit), "step", 0, 0, "step epoch", NULL,
+     "what k counts: optimiser steps | completed epochs (torch schedulers stepped per epoch: the lr is constant within "
+     "an epoch; warmup, T, step_size, K in epochs)", NULL, 0, NULL},
     /* [run] */
-    {"run", "iterations", T_U64, C(iterations), "0", 0, 1e18, NULL, NULL, "steps to run (or epochs)", NULL},
-    {"run", "epochs", T_U64, C(epochs), "0", 0, 1e18, NULL, NULL, "passes over the data (or iterations)", NULL},
-    {"run", "seed", T_U64, C(seed), "0", 0, 0, NULL, NULL, "seed of init, minibatches and noise", NULL},
-    {"run", "init", T_PATH, C(init), "", 0, 0, NULL, NULL, ".npy starting parameters (default: problem init)", NULL},
+    {"run", "iterations", T_U64, C(iterations), "0", 0, 1e18, NULL, NULL, "steps to run (or epochs)", NULL, 0, NULL},
+    {"run", "epochs", T_U64, C(epochs), "0", 0, 1e18, NULL, NULL, "passes over the data (or iterations)", NULL, 0, NULL},
+    {"run", "seed", T_U64, C(seed), "0", 0, 0, NULL, NULL, "seed of init, minibatches and noise", NULL, 0, NULL},
+    {"run", "init", T_PATH, C(init), "default", 0, 0, NULL, NULL,
+     "default (the problem's init from run.seed) | zeros (θ₀ = 0: the invex paper's Theorem 1 starts at (0, 0)) | a .npy file of starting parameters", NULL, 0, NULL},
     {"run", "log_every", T_EVERY, C(log_every), "auto", 1, 1e18, NULL, NULL,
      "trace row every K steps | epoch | auto: about 1000 rows, and rows that cost ≤ 5% (full-batch methods whose step "
-     "does not evaluate at x_t: every ≥ 20 steps)", NULL},
+     "does not evaluate at x_t: every ≥ 20 steps)", NULL, 0, NULL},
     {"run", "full_loss_every", T_EVERY, C(full_loss_every), "auto", 0, 1e18, NULL, NULL,
      "minibatch runs: the full-data loss (column full_loss) every K steps | epoch | 0 never | auto: every 20 epochs "
-     "(one loss pass over the data per 20 training epochs ≤ 5%) and at the last row", NULL},
+     "(one loss pass over the data per 20 training epochs ≤ 5%) and at the last row", NULL, 0, NULL},
     {"run", "checkpoint_every", T_EVERY, C(checkpoint_every), "auto", 0, 1e18, NULL, NULL,
      "checkpoint every K steps | epoch | 0: at the end only | auto: every run.checkpoint_seconds of training, "
-     "and at least 50× the time a checkpoint takes (≤ 2%)", NULL},
+     "and at least 50× the time a checkpoint takes (≤ 2%)", NULL, 0, NULL},
     {"run", "checkpoint_seconds", T_DOUBLE, C(checkpoint_seconds), "30", 0, INF, NULL, NULL,
-     "checkpoint_every = auto: wall-clock seconds between checkpoints (a SIGKILL loses at most this)", NULL},
-    {"run", "target_loss", T_DOUBLE, C(target_loss), "-inf", -INF, INF, NULL, NULL, "stop when loss ≤ this", NULL},
-    {"run", "grad_tol", T_DOUBLE, C(grad_tol), "0", 0, INF, NULL, NULL, "stop when ‖∇f‖ ≤ this", NULL},
-    {"run", "max_seconds", T_DOUBLE, C(max_seconds), "inf", 0, INF, NULL, NULL, "stop after this many seconds", NULL},
+     "checkpoint_every = auto: wall-clock seconds between checkpoints (a SIGKILL loses at most this)", NULL, 0, NULL},
+    {"run", "target_loss", T_DOUBLE, C(target_loss), "-inf", -INF, INF, NULL, NULL, "stop when loss ≤ this", NULL, 0, NULL},
+    {"run", "grad_tol", T_DOUBLE, C(grad_tol), "0", 0, INF, NULL, NULL, "stop when ‖∇f‖ ≤ this", NULL, 0, NULL},
+    {"run", "max_seconds", T_DOUBLE, C(max_seconds), "inf", 0, INF, NULL, NULL, "stop after this many seconds", NULL, 0, NULL},
     {"run", "f_star", T_DOUBLE, C(f_star), "0", -INF, INF, NULL, NULL,
-     "f*, a lower bound of the loss, for pl_ratio and quasi_convexity (0: interpolating problems)", NULL},
+     "f*, a lower bound of the loss, for pl_ratio and quasi_convexity (0: interpolating problems)", NULL, 0, NULL},
     {"run", "x_star", T_PATH, C(x_star), "", 0, 0, NULL, NULL,
-     ".npy minimiser x* for quasi_convexity and rsi (all parameters, or the x part)", NULL},
-    {"run", "inf_loss", T_DOUBLE, C(inf_loss), "0", -INF, INF, NULL, NULL, "inf ℓ of the regularity probe (Chen, Yang & Zhou)", NULL},
+     ".npy minimiser x* for quasi_convexity and rsi (all parameters, or the x part)", NULL, 0, NULL},
+    {"run", "inf_loss", T_DOUBLE, C(inf_loss), "0", -INF, INF, NULL, NULL, "inf ℓ of the regularity probe (Chen, Yang & Zhou)", NULL, 0, NULL},
     {"run", "eval_every", T_U64, C(eval_every), "0", 0, 1e18, NULL, NETS,
-     "test_loss and test_acc columns on the held-out set every K steps (0: off)", NULL},
+     "test_loss and test_acc columns on the held-out set every K steps (0: off)", NULL, 0, NULL},
     /* [lanczos] */
-    {"lanczos", "max_iter", T_SIZE, C(lz_max_iter), "100", 1, 1e6, NULL, NULL, "Krylov dimension cap", NULL},
-    {"lanczos", "tol", T_DOUBLE, C(lz_tol), "1e-06", 1e-300, 1, NULL, NULL,
-     "stop when the wanted Ritz values' residuals are ≤ tol·‖T_k‖", NULL},
-    {"lanczos", "reorth", T_BOOL, C(lz_reorth), "true", 0, 1, NULL, NULL, "full reorthogonalisation", NULL},
-    {"lanczos", "seed", T_U64, C(lz_seed), "1", 0, 0, NULL, NULL, "random starting vector", NULL},
+    {"lanczos", "max_iter", T_SIZE, C(lz_max_iter), "100", 1, 1e6, NULL, NULL, "Krylov dimension cap", NULL, 0, NULL},
+    {"lanczos", "tol", T_DOUBLE, C(lz_tol), "1e-06", 0, 1, NULL, NULL,
+     "stop when the wanted Ritz values' residuals are ≤ tol·‖T_k‖", NULL, LO_OPEN, NULL},
+    {"lanczos", "reorth", T_BOOL, C(lz_reorth), "true", 0, 1, NULL, NULL, "full reorthogonalisation", NULL, 0, NULL},
+    {"lanczos", "seed", T_U64, C(lz_seed), "1", 0, 0, NULL, NULL, "random starting vector", NULL, 0, NULL},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+_Static_assert(sizeof keys / sizeof keys[0] <= NCO_CONFIG_MAX_KEYS, "nco_config.key_line has a line per key");
 
 static const char *const sections[] = {"data",     "problem", "regularizer", "optimizer", "schedule",
                                        "run",      "lanczos", "probes",      "sweep"};
@@ -313,7 +341,10 @@ static int parse_u64(const char *s, uint64_t *out) {
   return 0;
 }
 
+/* true/false, also Python's True/False (torch configs), yes/no, on/off, 1/0 */
 static int parse_bool(const char *s, int *out) {
+  if (!strcmp(s, "True")) return *out = 1, 0;
+  if (!strcmp(s, "False")) return *out = 0, 0;
   if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1")) return *out = 1, 0;
   if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0")) return *out = 0, 0;
   return -1;
@@ -380,29 +411,79 @@ static size_t str_cap(const key *k) {
 static int check_choice(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name, const char *v,
                         const char *list);
 
-static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *text) {
-  void *f = field(cfg, k);
+static int in_range(const key *k, double d) {
+  int lo_ok = k->open & LO_OPEN ? d > k->lo : d >= k->lo;
+  int hi_ok = k->open & HI_OPEN ? d < k->hi : d <= k->hi;
+  return lo_ok && hi_ok;
+}
+
+/* "[0, 1)", "(0, inf)": the key's range in one style for every message */
+static const char *range_text(const key *k, char *buf, size_t len) {
+  char lo[32], hi[32];
+  if (isinf(k->lo)) snprintf(lo, sizeof lo, "%sinf", k->lo < 0 ? "-" : "");
+  else snprintf(lo, sizeof lo, "%g", k->lo);
+  if (isinf(k->hi)) snprintf(hi, sizeof hi, "%sinf", k->hi < 0 ? "-" : "");
+  else snprintf(hi, sizeof hi, "%g", k->hi);
+  snprintf(buf, len, "%c%s, %s%c", k->open & LO_OPEN ? '(' : '[', lo, hi, k->open & HI_OPEN ? ')' : ']');
+  return buf;
+}
+
+static int set_double(const nco_spec *spec, const key *k, const nco_spec_entry *e, const char *nm, const char *text,
+                      double *f) {
   double d;
+  char r[96];
+  if (parse_double(text, &d)) return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "'%s' is not a number", text, NULL);
+  if (!in_range(k, d)) return kerr(spec, e, k->section, nm, NCO_ERR_RANGE, "%s is out of range %s", text, range_text(k, r, sizeof r));
+  *f = d;
+  return 0;
+}
+
+/* "a, b" or "(a, b)" into f[0], f[1] */
+static int set_pair(const nco_spec *spec, const key *k, const nco_spec_entry *e, const char *nm, const char *text, double *f) {
+  char buf[256], *a = buf;
+  snprintf(buf, sizeof buf, "%s", text);
+  while (*a == ' ' || *a == '(' || *a == '[') a++;
+  for (size_t L = strlen(a); L && (a[L - 1] == ' ' || a[L - 1] == ')' || a[L - 1] == ']');) a[--L] = '\0';
+  char *c = strchr(a, ',');
+  if (!c || strchr(c + 1, ','))
+    return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "'%s' is not two numbers (e.g. 0.9, 0.999)", text, NULL);
+  *c = '\0';
+  char *b = c + 1;
+  while (*b == ' ') b++;
+  for (size_t L = strlen(a); L && a[L - 1] == ' ';) a[--L] = '\0';
+  double v[2];
+  int st;
+  if ((st = set_double(spec, k, e, nm, a, &v[0])) || (st = set_double(spec, k, e, nm, b, &v[1]))) return st;
+  f[0] = v[0], f[1] = v[1];
+  return 0;
+}
+
+static void lower(const char *s, char *out, size_t len) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < len; i++) out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+  out[i] = '\0';
+}
+
+/* nm: the name the spec used (an alias's), for messages */
+static int set_value_as(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *nm,
+                        const char *text) {
+  void *f = field(cfg, k);
   uint64_t u;
   int b, i;
+  char r[96], low[64];
   switch (k->type) {
-    case T_DOUBLE:
-      if (parse_double(text, &d)) return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not a number", text, NULL);
-      if (!(d >= k->lo && d <= k->hi)) {
-        char r[96];
-        snprintf(r, sizeof r, "[%g, %g]", k->lo, k->hi);
-        return kerr(spec, e, k->section, k->name, NCO_ERR_RANGE, "%s is out of range %s", text, r);
-      }
-      *(double *)f = d;
-      return 0;
+    case T_DOUBLE: return set_double(spec, k, e, nm, text, (double *)f);
+    case T_PAIR: return set_pair(spec, k, e, nm, text, (double *)f);
     case T_SIZE:
     case T_U64:
-      if (parse_u64(text, &u))
-        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not a non-negative integer", text, NULL);
-      if (k->hi > 0 && ((double)u < k->lo || (double)u > k->hi)) {
-        char r[96];
+      if (k->enums && word_in(text, k->enums)) u = 0; /* `auto`, resolved later */
+      else if (parse_u64(text, &u))
+        return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, k->enums ? "'%s' is not a non-negative integer or %s"
+                                                                        : "'%s' is not a non-negative integer",
+                    text, k->enums);
+      else if (k->hi > 0 && ((double)u < k->lo || (double)u > k->hi)) {
         snprintf(r, sizeof r, "[%.0f, %.0f]", k->lo, k->hi);
-        return kerr(spec, e, k->section, k->name, NCO_ERR_RANGE, "%s is out of range %s", text, r);
+        return kerr(spec, e, k->section, nm, NCO_ERR_RANGE, "%s is out of range %s", text, r);
       }
       if (k->type == T_SIZE)
         *(size_t *)f = (size_t)u;
@@ -417,29 +498,36 @@ static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const 
       if (parse_u64(text, &u) || (double)u < k->lo || (double)u > k->hi) {
         char m[128];
         snprintf(m, sizeof m, "'%s' is not %s, epoch or auto", text, k->lo > 0 ? "a step count K ≥ 1" : "0, a step count K");
-        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "%s", m, NULL);
+        return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "%s", m, NULL);
       }
       *(uint64_t *)f = u;
       return 0;
     case T_BOOL:
-      if (parse_bool(text, &b)) return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not true or false", text, NULL);
+      if (parse_bool(text, &b)) return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "'%s' is not true or false", text, NULL);
       *(int *)f = b;
       return 0;
+    case T_NOOP:
+      lower(text, low, sizeof low);
+      if (!strcmp(low, "0") || !strcmp(low, "no") || !strcmp(low, "off")) snprintf(low, sizeof low, "false");
+      if (!strcmp(low, "1") || !strcmp(low, "yes") || !strcmp(low, "on")) snprintf(low, sizeof low, "true");
+      if (word_in(low, k->enums)) return 0;
+      return kerr(spec, e, k->section, nm, NCO_ERR_UNSUPPORTED, "'%s' is not accepted: %s", text, k->help);
     case T_STR:
     case T_PATH:
       if (strlen(text) >= str_cap(k))
-        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "value too long", NULL, NULL);
+        return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "value too long", NULL, NULL);
       strcpy((char *)f, text);
       return 0;
     case T_ENUM:
       i = enum_index(text, k->enums);
-      if (i < 0) return check_choice(spec, e, k->section, k->name, text, k->enums);
+      if (i < 0 && !strcmp(text, "None")) i = enum_index("none", k->enums); /* Python's None */
+      if (i < 0) return check_choice(spec, e, k->section, nm, text, k->enums);
       *(int *)f = i;
       return 0;
     case T_ACT: {
       nco_activation a;
       if (nco_act_parse(text, &a))
-        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "'%s' is not an activation (%s)", text,
+        return kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "'%s' is not an activation (%s)", text,
                     "identity sigmoid tanh softplus relu leaky_relu elu");
       double mix = cfg->act.mix;
       cfg->act = nco_act_make(a);
@@ -448,6 +536,10 @@ static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const 
     }
     default: return 0;
   }
+}
+
+static int set_value(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *text) {
+  return set_value_as(spec, cfg, k, e, e ? e->key : k->name, text);
 }
 
 static int check_choice(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name, const char *v,
@@ -656,13 +748,213 @@ static int check_combinations(const nco_spec *spec, nco_config *cfg) {
   return NCO_OK;
 }
 
-int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
+/* ---- every error of a spec in one pass ------------------------------- */
+
+#define MAX_ERRS 24
+typedef struct err1 { int st, set, line; char text[400]; } err1;
+typedef struct errs {
+  int n;
+  size_t more;
+  err1 e[MAX_ERRS];
+} errs;
+
+/* Records the last error ("FILE:LINE: ..." or "--set:K: ...") with its
+ * position, for the file-order report. */
+static int note(errs *el, int st) {
+  if (el->n == MAX_ERRS) return el->more++, st;
+  const char *m = nco_last_error(), *sep = strstr(m, ": ");
+  int set = !strncmp(m, "--set:", 6), line = 0;
+  if (sep) {
+    const char *c = sep;
+    while (c > m && c[-1] != ':') c--;
+    line = atoi(c);
+  }
+  el->e[el->n].st = st, el->e[el->n].set = set, el->e[el->n].line = line;
+  snprintf(el->e[el->n].text, sizeof el->e[el->n].text, "%s", m);
+  el->n++;
+  return st;
+}
+
+/* One status whose message holds every error, one a line, in file order
+ * (the file's lines, then the --set overrides); the first one's status. */
+static int report(errs *el) {
+  for (int i = 1; i < el->n; i++)
+    for (int j = i; j > 0; j--) {
+      int later = el->e[j - 1].set != el->e[j].set ? el->e[j - 1].set > el->e[j].set : el->e[j - 1].line > el->e[j].line;
+      if (!later) break;
+      err1 t = el->e[j];
+      el->e[j] = el->e[j - 1], el->e[j - 1] = t;
+    }
+  char msg[1000];
+  size_t n = 0, left = el->more;
+  msg[0] = '\0';
+  for (int i = 0; i < el->n; i++) {
+    size_t L = strlen(el->e[i].text);
+    if (n + L + 40 >= sizeof msg) {
+      left += (size_t)(el->n - i);
+      break;
+    }
+    n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", i ? "\n" : "", el->e[i].text);
+  }
+  if (left) snprintf(msg + n, sizeof msg - n, "\n(and %zu more errors)", left);
+  return nco_error(el->e[0].st, "%s", msg);
+}
+
+static void note_ignored(nco_config *cfg, const char *section, const char *name) {
+  size_t L = strlen(cfg->ignored);
+  snprintf(cfg->ignored + L, sizeof cfg->ignored - L, "%s%s.%s", L ? ", " : "", section, name);
+}
+
+/* 0 if k applies to the configured types; else an error, or 1 (with the
+ * names of e.. noted in cfg->ignored) under NCO_CONFIG_LENIENT_TYPES. */
+static int check_applies(const nco_spec *spec, nco_config *cfg, const key *k, nco_spec_entry *const *set, size_t nset,
+                         unsigned flags) {
+  char m[400];
+  if (k->sources && !word_in(cfg->data_source, k->sources))
+    snprintf(m, sizeof m, "does not apply to data.source = %s (used with: %s)", cfg->data_source, k->sources);
+  else if (!applies(cfg, k) && !strcmp(k->section, "schedule"))
+    snprintf(m, sizeof m, "does not apply to this schedule (used by: %s)", k->applies);
+  else if (!applies(cfg, k))
+    snprintf(m, sizeof m, "does not apply here (used by: %s) — remove it or change the %s type", k->applies,
+             !strcmp(k->section, "optimizer") ? "optimizer" : "problem");
+  else
+    return 0;
+  /* lenient for the spec's own keys; a key given on the command line with
+   * the new type must apply to it */
+  int from_set = 0;
+  for (size_t i = 0; i < nset; i++) from_set |= set[i]->file && !strcmp(set[i]->file, "--set");
+  if ((flags & NCO_CONFIG_LENIENT_TYPES) && !from_set) {
+    for (size_t i = 0; i < nset; i++) note_ignored(cfg, k->section, set[i]->key);
+    return 1;
+  }
+  return kerr(spec, set[0], k->section, set[0]->key, NCO_ERR_INVALID, "%s", m, NULL);
+}
+
+/* The entries that set k: under its own name first, then its aliases
+ * (T_ALIAS rows); *ak their rows (k itself for the own name). */
+static size_t key_entries(const nco_spec *spec, const key *k, nco_spec_entry **set, const key **ak, size_t cap) {
+  size_t n = 0;
+  if ((set[n] = nco_spec_find(spec, k->section, k->name))) ak[n++] = k;
+  for (size_t i = 0; i < NKEYS && n < cap; i++)
+    if (keys[i].type == T_ALIAS && !strcmp(keys[i].section, k->section) && !strcmp(keys[i].alias_of, k->name) &&
+        (set[n] = nco_spec_find(spec, k->section, keys[i].name)))
+      ak[n++] = &keys[i];
+  return n;
+}
+
+/* Sets key k from the spec (its own name or an alias; both is an error). */
+static int resolve_key(nco_spec *spec, nco_config *cfg, const key *k, unsigned flags) {
+  nco_spec_entry *set[4];
+  const key *ak[4];
+  size_t n = key_entries(spec, k, set, ak, 4);
+  if (!n) return 0;
+  for (size_t i = 0; i < n; i++) set[i]->used = 1;
+  int st = check_applies(spec, cfg, k, set, n, flags);
+  if (st) return st > 0 ? 0 : st;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < i; j++)
+      if (ak[j] == k || ak[j]->off == 0 || ak[i]->off == 0 || ak[i]->off == ak[j]->off) {
+        char m[200];
+        snprintf(m, sizeof m, "set either %s or %s, not both (%s is another name of %s)", ak[j]->name, ak[i]->name,
+                 ak[i] == k ? ak[j]->name : ak[i]->name, k->name);
+        return kerr(spec, set[i], k->section, set[i]->key, NCO_ERR_INVALID, "%s", m, NULL);
+      }
+    if (ak[i] == k || ak[i]->off == 0) {
+      if ((st = set_value(spec, cfg, k, set[i], set[i]->value))) return st;
+    } else { /* a component of a pair: beta1 = betas[0] */
+      key c = *k;
+      c.type = T_DOUBLE;
+      c.off += (ak[i]->off - 1) * sizeof(double);
+      if ((st = set_value(spec, cfg, &c, set[i], set[i]->value))) return st;
+    }
+  }
+  return 0;
+}
+
+/* The entry that sets k under any of its names, or NULL. */
+static nco_spec_entry *find_any(const nco_spec *spec, const key *k) {
+  nco_spec_entry *set[4];
+  const key *ak[4];
+  return key_entries(spec, k, set, ak, 4) ? set[0] : NULL;
+}
+
+/* Entries no key consumed: unknown sections and keys ("did you mean"). */
+static void unknown_entries(const nco_spec *spec, errs *el) {
+  for (size_t i = 0; i < spec->n; i++) {
+    nco_spec_entry *u = &spec->e[i];
+    if (u->used || !strcmp(u->section, "sweep")) continue; /* [sweep]: expanded by the caller */
+    int known_section = 0;
+    for (size_t s = 0; s < NSECTIONS; s++) known_section |= !strcmp(u->section, sections[s]);
+    char where[1200], m[400];
+    nco_spec_where(u, where, sizeof where);
+    const char *best = NULL;
+    size_t bd = 3;
+    if (!known_section) {
+      for (size_t s = 0; s < NSECTIONS; s++) {
+        size_t dd = nco_edit_distance(u->section, sections[s]);
+        if (dd < bd && dd < strlen(sections[s])) bd = dd, best = sections[s];
+      }
+      if (best) snprintf(m, sizeof m, " (did you mean [%s]?)", best);
+      else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run lanczos probes sweep)");
+      note(el, nco_error(NCO_ERR_INVALID, "%s: %s.%s: unknown section [%s]%s", where, u->section, u->key, u->section, m));
+      continue;
+    }
+    for (size_t k = 0; k < NKEYS; k++) {
+      if (strcmp(keys[k].section, u->section)) continue;
+      size_t dd = nco_edit_distance(u->key, keys[k].name);
+      if (dd < bd && dd < strlen(keys[k].name)) bd = dd, best = keys[k].name;
+    }
+    if (!strcmp(u->section, "probes"))
+      for (int p = 0; p < NCO_PROBE_COUNT; p++) {
+        size_t dd = nco_edit_distance(u->key, nco_probe_name(p));
+        if (dd < bd && dd < strlen(nco_probe_name(p))) bd = dd, best = nco_probe_name(p);
+      }
+    if (best) snprintf(m, sizeof m, " (did you mean '%s'?)", best);
+    else m[0] = '\0';
+    note(el, nco_error(NCO_ERR_INVALID, "%s: %s.%s: unknown key%s", where, u->section, u->key, m));
+  }
+}
+
+/* A spec's schedule defaults: the library's, with the cosine horizon T =
+ * auto (the run's planned length, nco_config_resolve_schedule). */
+static nco_schedule sched_defaults(nco_schedule_kind kind, double c) {
+  nco_schedule s = nco_schedule_defaults(kind, c);
+  s.T = 0;
+  return s;
+}
+
+static int key_index(const char *section, const char *name) {
+  for (size_t i = 0; i < NKEYS; i++)
+    if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name)) return (int)i;
+  return 0; /* not reached for the table's own keys */
+}
+
+/* run.init = default | zeros are words, not files */
+static int is_init_word(const key *k, const char *v) {
+  return !strcmp(k->section, "run") && !strcmp(k->name, "init") && (!strcmp(v, "default") || !strcmp(v, "zeros"));
+}
+
+static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el);
+
+int nco_config_from_spec(nco_spec *spec, nco_config *cfg) { return nco_config_from_spec_flags(spec, cfg, 0); }
+
+int nco_config_from_spec_flags(nco_spec *spec, nco_config *cfg, unsigned flags) {
+  int st;
+  errs *el = calloc(1, sizeof *el);
+  if (!el) return nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+  st = resolve(spec, cfg, flags, el);
+  free(el);
+  return st;
+}
+
+static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el) {
   int st;
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->spec_dir, sizeof cfg->spec_dir, "%s", spec->dir);
   for (size_t i = 0; i < spec->n; i++) spec->e[i].used = 0;
 
-  /* 1. types first: they decide the defaults and which keys apply */
+  /* 1. types first: they decide the defaults and which keys apply (an
+   * error here stops the pass: every later check depends on them) */
   nco_spec_entry *e;
   const char *v;
   e = nco_spec_find(spec, "problem", "type");
@@ -687,57 +979,31 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   if ((st = check_choice(spec, e, "data", "source", v, DATA_SOURCES))) return st;
 
   /* 2. defaults of every key, then the spec's values (problem.type and
-   * data.source were set in 1: every key's applicability depends on them) */
+   * data.source were set in 1: every key's applicability depends on them);
+   * every independent error is collected */
   snprintf(cfg->data_source, sizeof cfg->data_source, "%s", v);
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
-    if (is_type_key(k) || !k->def) continue;
+    if (is_type_key(k) || !k->def || k->type == T_ALIAS) continue;
     if ((st = set_value(spec, cfg, k, NULL, k->def))) return st;
   }
-  int net = nco_config_is_network(cfg);
+  int net = nco_config_is_network(cfg), bad_length = 0;
   cfg->act = nco_act_make(net ? NCO_ACT_RELU : NCO_ACT_SIGMOID);
-  for (size_t i = 0; i < NKEYS; i++) {
-    const key *k = &keys[i];
-    if (is_type_key(k)) {
-      if ((e = nco_spec_find(spec, k->section, k->name))) e->used = 1;
-      continue;
+  for (int pass = 0; pass < 2; pass++) {
+    /* pass 1: the schedule keys, once the schedule's defaults know the lr */
+    if (pass == 1) cfg->sched = sched_defaults(sk, cfg->hp.lr);
+    for (size_t i = 0; i < NKEYS; i++) {
+      const key *k = &keys[i];
+      if (k->type == T_ALIAS || (pass == 1) != !strcmp(k->section, "schedule")) continue;
+      if (is_type_key(k)) {
+        if ((e = nco_spec_find(spec, k->section, k->name))) e->used = 1;
+        continue;
+      }
+      if ((st = resolve_key(spec, cfg, k, flags))) {
+        note(el, st);
+        bad_length |= !strcmp(k->section, "run") && (!strcmp(k->name, "iterations") || !strcmp(k->name, "epochs"));
+      }
     }
-    if (k->type == T_ACT && (e = nco_spec_find(spec, k->section, k->name))) {
-      e->used = 1;
-      if (!applies(cfg, k))
-        return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID,
-                    "does not apply here (used by: %s) — remove it or change the problem type", k->applies, NULL);
-      if ((st = set_value(spec, cfg, k, e, e->value))) return st;
-    }
-  }
-  double base_lr = cfg->hp.lr;
-  for (size_t i = 0; i < NKEYS; i++) {
-    const key *k = &keys[i];
-    if (is_type_key(k) || k->type == T_ACT) continue;
-    if (!(e = nco_spec_find(spec, k->section, k->name))) continue;
-    e->used = 1;
-    if (!strcmp(k->section, "schedule")) continue; /* after the schedule defaults */
-    if (k->sources && !word_in(cfg->data_source, k->sources)) {
-      char m[300];
-      snprintf(m, sizeof m, "does not apply to data.source = %s (used with: %s)", cfg->data_source, k->sources);
-      return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "%s", m, NULL);
-    }
-    if (!applies(cfg, k)) {
-      char *what = !strcmp(k->section, "optimizer") ? "optimizer" : "problem";
-      return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "does not apply here (used by: %s) — remove it or change the %s type",
-                  k->applies, what);
-    }
-    if ((st = set_value(spec, cfg, k, e, e->value))) return st;
-    if (k->base == IN_HP && k->off == offsetof(nco_optim_params, lr)) base_lr = cfg->hp.lr;
-  }
-  cfg->sched = nco_schedule_defaults(sk, base_lr);
-  for (size_t i = 0; i < NKEYS; i++) {
-    const key *k = &keys[i];
-    if (strcmp(k->section, "schedule") || k->type == T_SCHED) continue;
-    if (!(e = nco_spec_find(spec, k->section, k->name))) continue;
-    if (!applies(cfg, k))
-      return kerr(spec, e, k->section, k->name, NCO_ERR_INVALID, "does not apply to this schedule (used by: %s)", k->applies, NULL);
-    if ((st = set_value(spec, cfg, k, e, e->value))) return st;
   }
 
   /* 3. probes: name = true | false | K */
@@ -751,54 +1017,24 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
     else if (!parse_u64(e->value, &K) && K > 0)
       cfg->probe_every[p] = (int64_t)K;
     else
-      return kerr(spec, e, "probes", nco_probe_name(p), NCO_ERR_INVALID, "'%s' is not true, false or a step count K ≥ 1",
-                  e->value, NULL);
+      note(el, kerr(spec, e, "probes", nco_probe_name(p), NCO_ERR_INVALID, "'%s' is not true, false or a step count K ≥ 1",
+                    e->value, NULL));
   }
 
   /* 4. anything left is unknown */
-  for (size_t i = 0; i < spec->n; i++) {
-    nco_spec_entry *u = &spec->e[i];
-    if (u->used) continue;
-    int known_section = 0;
-    for (size_t s = 0; s < sizeof sections / sizeof *sections; s++) known_section |= !strcmp(u->section, sections[s]);
-    if (!strcmp(u->section, "sweep")) continue; /* expanded by the caller */
-    char where[1200], m[400];
-    nco_spec_where(u, where, sizeof where);
-    if (!known_section) {
-      const char *best = NULL;
-      size_t bd = 3;
-      for (size_t s = 0; s < sizeof sections / sizeof *sections; s++) {
-        size_t dd = nco_edit_distance(u->section, sections[s]);
-        if (dd < bd && dd < strlen(sections[s])) bd = dd, best = sections[s];
-      }
-      if (best) snprintf(m, sizeof m, " (did you mean [%s]?)", best);
-      else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run lanczos probes sweep)");
-      return nco_error(NCO_ERR_INVALID, "%s: %s.%s: unknown section [%s]%s", where, u->section, u->key, u->section, m);
-    }
-    const char *best = NULL;
-    size_t bd = 3;
-    for (size_t k = 0; k < NKEYS; k++) {
-      if (strcmp(keys[k].section, u->section)) continue;
-      size_t dd = nco_edit_distance(u->key, keys[k].name);
-      if (dd < bd && dd < strlen(keys[k].name)) bd = dd, best = keys[k].name;
-    }
-    if (!strcmp(u->section, "probes"))
-      for (int p = 0; p < NCO_PROBE_COUNT; p++) {
-        size_t dd = nco_edit_distance(u->key, nco_probe_name(p));
-        if (dd < bd && dd < strlen(nco_probe_name(p))) bd = dd, best = nco_probe_name(p);
-      }
-    if (best) snprintf(m, sizeof m, " (did you mean '%s'?)", best);
-    else m[0] = '\0';
-    return nco_error(NCO_ERR_INVALID, "%s: %s.%s: unknown key%s", where, u->section, u->key, m);
-  }
+  unknown_entries(spec, el);
 
-  /* 5. combinations */
-  e = nco_spec_find(spec, "run", "iterations");
-  nco_spec_entry *ep = nco_spec_find(spec, "run", "epochs");
-  if (cfg->iterations && cfg->epochs)
-    return kerr(spec, ep, "run", "epochs", NCO_ERR_INVALID, "set either run.iterations or run.epochs, not both", NULL, NULL);
-  if (!cfg->iterations && !cfg->epochs)
-    return kerr(spec, e ? e : ep, "run", "iterations", NCO_ERR_INVALID, "missing: set run.iterations or run.epochs (> 0)", NULL, NULL);
+  /* 5. the length (independent of the other errors) */
+  e = find_any(spec, &keys[key_index("run", "iterations")]);
+  nco_spec_entry *ep = find_any(spec, &keys[key_index("run", "epochs")]);
+  if (!bad_length && cfg->iterations && cfg->epochs)
+    note(el, kerr(spec, ep, "run", "epochs", NCO_ERR_INVALID, "set either run.iterations or run.epochs, not both", NULL, NULL));
+  if (!bad_length && !cfg->iterations && !cfg->epochs && !(flags & NCO_CONFIG_NO_LENGTH))
+    note(el, kerr(spec, e ? e : ep, "run", "iterations", NCO_ERR_INVALID, "missing: set run.iterations or run.epochs (> 0)",
+                  NULL, NULL));
+  if (el->n || el->more) return report(el);
+
+  /* 6. combinations (each depends on the values above) */
   e = nco_spec_find(spec, "regularizer", "lambda");
   if (cfg->reg == NCO_REG_INVEX && !(cfg->reg_lambda > 0))
     return kerr(spec, e ? e : nco_spec_find(spec, "regularizer", "type"), "regularizer", "lambda", NCO_ERR_RANGE,
@@ -847,37 +1083,57 @@ int nco_config_from_spec(nco_spec *spec, nco_config *cfg) {
   float x0 = 1; /* a unit vector: rgd normalises its start onto the sphere */
   if ((st = nco_optim_create(cfg->optim, 1, &cfg->hp, &x0, &probe))) return relocate(spec, st);
   nco_optim_free(probe);
-  if ((st = nco_schedule_validate(&cfg->sched))) return relocate(spec, st);
+  nco_schedule sv = cfg->sched;
+  if (!sv.T) sv.T = 1; /* auto: resolved by the run (nco_config_resolve_schedule) */
+  if ((st = nco_schedule_validate(&sv))) return relocate(spec, st);
   if ((st = nco_act_validate(&cfg->act))) {
     char where[1200];
     nco_spec_locate(spec, "problem", "activation", where, sizeof where);
     return nco_error_context(st, "%s: problem.activation", where);
   }
-  /* 6. file paths: relative to the spec's folder, made absolute (so that
+  /* 7. file paths: relative to the spec's folder, made absolute (so that
    * the resolved spec works from any folder), and readable */
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
     if (k->type != T_PATH) continue;
     char *f = field(cfg, k);
-    if (!*f) continue;
-    if ((st = absolute_path(spec, k, cfg->spec_dir, f))) return st;
-    if (access(f, R_OK)) {
+    if (!*f || is_init_word(k, f)) continue;
+    if ((st = absolute_path(spec, k, cfg->spec_dir, f))) {
+      note(el, st);
+    } else if (access(f, R_OK)) {
       int en = errno;
-      return kerr(spec, nco_spec_find(spec, k->section, k->name), k->section, k->name, NCO_ERR_IO, "%s: %s", f,
-                  strerror(en));
+      note(el, kerr(spec, find_any(spec, k), k->section, k->name, NCO_ERR_IO, "%s: %s", f, strerror(en)));
     }
   }
-  /* 7. where every key came from, for errors found later (data, init) */
+  if (el->n) return report(el);
+  /* 8. where every key came from, for errors found later (data, init) */
   snprintf(cfg->spec_path, sizeof cfg->spec_path, "%s", spec->path && *spec->path ? spec->path : "spec");
   cfg->spec_nlines = spec->nlines;
   for (size_t i = 0; i < NKEYS && i < NCO_CONFIG_MAX_KEYS; i++) {
-    e = nco_spec_find(spec, keys[i].section, keys[i].name);
+    e = find_any(spec, &keys[i]);
     cfg->key_line[i] = !e ? 0 : !strcmp(e->file, "--set") ? -(e->line > 0 ? e->line : 1) : (e->line > 0 ? e->line : 1);
   }
   for (size_t s = 0; s < NSECTIONS; s++) {
     cfg->section_line[s] = 0;
     for (size_t j = 0; j < spec->nsec; j++)
       if (!strcmp(spec->sec[j].name, sections[s])) cfg->section_line[s] = spec->sec[j].line;
+  }
+  return NCO_OK;
+}
+
+int nco_config_resolve_schedule(nco_config *cfg, uint64_t planned_steps, uint64_t steps_per_epoch) {
+  nco_schedule *s = &cfg->sched;
+  s->steps_per_epoch = steps_per_epoch ? steps_per_epoch : 1;
+  if (s->kind == NCO_SCHED_COSINE && !s->T) {
+    uint64_t T = s->unit == NCO_SCHED_UNIT_EPOCH ? (planned_steps + s->steps_per_epoch - 1) / s->steps_per_epoch
+                                                 : planned_steps;
+    s->T = T ? (size_t)T : 1;
+  }
+  int st = nco_schedule_validate(s);
+  if (st) {
+    char where[1200];
+    nco_config_where(cfg, "schedule", "type", where, sizeof where);
+    return nco_error_context(st, "%s: schedule.type", where);
   }
   return NCO_OK;
 }
@@ -902,6 +1158,25 @@ const char *nco_config_where(const nco_config *cfg, const char *section, const c
 
 /* ---- writing the resolved spec --------------------------------------- */
 
+/* The shortest text that reads back to the same double: the fewest
+ * significant digits, in %g or plain decimal form, whichever is shorter
+ * (30, not 3e+01; 1e-06, not 0.000001). */
+static const char *shortest_double(double d, char *t, size_t len) {
+  int prec = 1;
+  for (; prec < 17; prec++) {
+    snprintf(t, len, "%.*g", prec, d);
+    if (strtod(t, NULL) == d) break;
+  }
+  snprintf(t, len, "%.*g", prec, d);
+  if (d != 0 && fabs(d) < 1e17) {
+    char f[48];
+    int mag = (int)floor(log10(fabs(d))), dec = prec - 1 - mag;
+    snprintf(f, sizeof f, "%.*f", dec > 0 ? dec : 0, d);
+    if (strtod(f, NULL) == d && strlen(f) <= strlen(t)) snprintf(t, len, "%s", f);
+  }
+  return t;
+}
+
 static void write_value(const nco_config *cfg, const key *k, FILE *fp) {
   const void *f = field((nco_config *)cfg, k);
   char buf[64];
@@ -911,17 +1186,24 @@ static void write_value(const nco_config *cfg, const key *k, FILE *fp) {
       if (isinf(d)) {
         fprintf(fp, "%s", d > 0 ? "inf" : "-inf");
       } else {
-        /* the shortest text that reads back to the same double */
-        char t[40];
-        for (int prec = 1; prec <= 17; prec++) {
-          snprintf(t, sizeof t, "%.*g", prec, d);
-          if (strtod(t, NULL) == d) break;
-        }
-        fprintf(fp, "%s", t);
+        char t[48];
+        fputs(shortest_double(d, t, sizeof t), fp);
       }
       break;
     }
-    case T_SIZE: fprintf(fp, "%zu", *(const size_t *)f); break;
+    case T_SIZE:
+      if (k->enums && !*(const size_t *)f) fputs(k->enums, fp); /* auto */
+      else fprintf(fp, "%zu", *(const size_t *)f);
+      break;
+    case T_PAIR: {
+      key c = *k;
+      c.type = T_DOUBLE;
+      write_value(cfg, &c, fp);
+      fputs(", ", fp);
+      c.off += sizeof(double);
+      write_value(cfg, &c, fp);
+      break;
+    }
     case T_U64: fprintf(fp, "%llu", (unsigned long long)*(const uint64_t *)f); break;
     case T_EVERY: {
       uint64_t u = *(const uint64_t *)f;
@@ -945,7 +1227,7 @@ int nco_config_write(const nco_config *cfg, FILE *fp) {
   const char *section = "";
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
-    if (!applies(cfg, k)) continue;
+    if (k->type == T_ALIAS || k->type == T_NOOP || !applies(cfg, k)) continue;
     if (!strcmp(k->section, "data") && !strcmp(k->name, "v") && !cfg->data_v[0]) continue;
     if (!strcmp(k->section, "problem") && !strcmp(k->name, "slope") &&
         cfg->act.kind != NCO_ACT_LEAKY_RELU && cfg->act.kind != NCO_ACT_ELU)
@@ -988,7 +1270,8 @@ static void list_keys(FILE *fp, const char *section, const char *type) {
   const nco_optim_type *ot = !strcmp(section, "optimizer") && type ? nco_optim_find(type) : NULL;
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
-    if (strcmp(k->section, section) || k->type == T_OPTIM || k->type == T_SCHED) continue;
+    if (strcmp(k->section, section) || k->type == T_OPTIM || k->type == T_SCHED || k->type == T_ALIAS || k->type == T_NOOP)
+      continue;
     if (type && k->applies && !word_in(type, k->applies)) continue;
     if (type && !k->applies && !strcmp(section, "data")) continue;
     /* minibatch keys only for methods that take minibatches; the
@@ -1021,6 +1304,8 @@ static const char *type_word(const key *k) {
     case T_SIZE:
     case T_U64: return "integer";
     case T_BOOL: return "bool";
+    case T_PAIR: return "2 numbers";
+    case T_NOOP: return "no-op";
     case T_EVERY: return "schedule";
     case T_PATH: return "path";
     case T_STR:
@@ -1038,14 +1323,18 @@ static void md_num(FILE *fp, double v) {
 }
 
 static void md_range(FILE *fp, const key *k) {
-  if (k->type == T_DOUBLE) {
-    if (k->lo > 0 && k->lo < 1e-100) fputs("(0", fp); /* lo = 1e-300 stands for > 0 */
-    else fputc('[', fp), md_num(fp, k->lo);
-    fputs(", ", fp), md_num(fp, k->hi), fputc(']', fp);
+  if (k->type == T_DOUBLE || k->type == T_PAIR) {
+    fputs(k->type == T_PAIR ? "each in " : "", fp);
+    fputc(k->open & LO_OPEN ? '(' : '[', fp), md_num(fp, k->lo);
+    fputs(", ", fp), md_num(fp, k->hi), fputc(k->open & HI_OPEN ? ')' : ']', fp);
   } else if (k->type == T_SIZE || k->type == T_U64) {
     if (k->hi >= 1e12) fprintf(fp, "≥ %.0f", k->lo);
     else if (k->hi > 0) fprintf(fp, "[%.0f, %.0f]", k->lo, k->hi);
     else fputs("any", fp);
+    if (k->enums) fprintf(fp, ", %s", k->enums);
+  } else if (k->type == T_NOOP) {
+    for (const char *p = k->enums; *p; p++)
+      fputs(*p == ' ' ? ", " : (char[2]){p == k->enums || p[-1] == ' ' ? (char)(*p - 'a' + 'A') : *p, 0}, fp);
   } else if (k->type == T_BOOL) {
     fputs("true, false", fp);
   } else if (k->type == T_EVERY) {
@@ -1104,7 +1393,7 @@ static void md_method_defaults(FILE *fp, const key *k) {
     memset(&c, 0, sizeof c);
     const char *nm;
     if (is_sched) {
-      c.sched = nco_schedule_defaults(kinds[i], 1e-3);
+      c.sched = sched_defaults(kinds[i], 1e-3);
       nm = nco_schedule_name(kinds[i]);
     } else {
       c.optim = nco_optim_types[i];
@@ -1149,10 +1438,22 @@ static const char *section_intro(const char *section) {
   return "";
 }
 
+/* " (also: beta1 = first, beta2 = second)" from the alias rows */
+static void md_aliases(FILE *fp, const key *k) {
+  int n = 0;
+  for (size_t i = 0; i < NKEYS; i++) {
+    const key *a = &keys[i];
+    if (a->type != T_ALIAS || strcmp(a->section, k->section) || strcmp(a->alias_of, k->name)) continue;
+    fprintf(fp, "%s`%s`%s", n++ ? ", " : " (also: ", a->name, a->off == 1 ? " = first" : a->off == 2 ? " = second" : "");
+  }
+  if (n) fputs(")", fp);
+}
+
 static void md_keys(FILE *fp) {
   const char *section = "";
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
+    if (k->type == T_ALIAS) continue;
     if (strcmp(section, k->section)) {
       section = k->section;
       fprintf(fp, "\n### [%s]\n\n%s\n\n", section, section_intro(section));
@@ -1160,6 +1461,7 @@ static void md_keys(FILE *fp) {
     }
     fprintf(fp, "| `%s` | %s | ", k->name, type_word(k));
     if (k->type == T_OPTIM || k->type == T_SCHED) fprintf(fp, "`%s`", k->def);
+    else if (k->type == T_NOOP) fprintf(fp, "`%c%.*s`", k->enums[0] - 'a' + 'A', (int)strcspn(k->enums + 1, " "), k->enums + 1);
     else if (k->def && !*k->def) fputs("(none)", fp);
     else if (k->def) fprintf(fp, "`%s`", k->def);
     else if (!strcmp(k->section, "optimizer") || !strcmp(k->section, "schedule")) md_method_defaults(fp, k);
@@ -1179,6 +1481,7 @@ static void md_keys(FILE *fp) {
     }
     fputs(" | ", fp);
     for (const char *p = k->help; *p; p++) fputs(*p == '|' ? "\\|" : (char[2]){*p, 0}, fp);
+    md_aliases(fp, k);
     fputs(" |\n", fp);
   }
   fprintf(fp, "\n### [probes]\n\nMeasurements recorded as trace columns: `name = true` at every logged row, `name = K` every K steps (a row is written at those steps too), `false` off (the default).\n\n");

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +133,30 @@ static size_t u8len(const char *s) {
  * logarithmic when every value is positive and they span at least a
  * decade (wantlog), linear otherwise; the axis title says which. The legend
  * sits right of the plot, which shrinks to make room for the longest label. */
+/* A PNG ends with its IEND chunk; an SVG with </svg> (and white space). */
+static int plot_complete(const char *tmp, int png, const char *file) {
+  int fd = open(tmp, O_RDONLY);
+  if (fd < 0) return nco_error(NCO_ERR_IO, "%s: cannot reopen the plot: %s", file, strerror(errno));
+  struct stat sb;
+  unsigned char tail[64] = {0};
+  int ok = !fstat(fd, &sb) && sb.st_size >= 16;
+  off_t at = ok ? sb.st_size - (off_t)sizeof tail : 0;
+  if (ok && at < 0) at = 0;
+  ssize_t n = ok ? pread(fd, tail, sizeof tail, at) : -1;
+  static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  if (ok && png) ok = n >= 12 && !memcmp(tail + n - 12, iend, 12);
+  if (ok && !png) {
+    ssize_t e = n;
+    while (e > 0 && (tail[e - 1] == '\n' || tail[e - 1] == ' ' || tail[e - 1] == '\r')) e--;
+    ok = e >= 6 && !memcmp(tail + e - 6, "</svg>", 6);
+  }
+  int sync_err = ok && fsync(fd) ? errno : 0;
+  close(fd);
+  if (!ok) return nco_error(NCO_ERR_IO, "%s: the plot was not written completely (disk full?)", file);
+  if (sync_err) return nco_error(NCO_ERR_IO, "%s: fsync failed: %s", file, strerror(sync_err));
+  return NCO_OK;
+}
+
 static int figure(const char *path_noext, const char *title, const char *xlabel, const char *ylabel, int wantlog,
                   const line *ls, size_t k) {
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
@@ -143,6 +169,7 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
       xmin = fmin(xmin, x), xmax = fmax(xmax, x), ymin = fmin(ymin, y), ymax = fmax(ymax, y);
     }
   if (!(xmin <= xmax)) return NCO_OK; /* nothing to draw */
+  int st;
   /* wantlog = 2: log scale over the positive values, others left out */
   if (wantlog == 2 && nonpos) {
     ymin = INFINITY, ymax = -INFINITY;
@@ -229,6 +256,13 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
       plwind(xmin, xmax, ymin, ymax);
     }
     plend();
+    /* PLplot and cairo report no write errors (disk full leaves an empty
+     * or cut file): the file must end as its format ends, and reach the
+     * disk, before it replaces anything */
+    if ((st = plot_complete(tmp, d == 0, file))) {
+      unlink(tmp);
+      return st;
+    }
     if (rename(tmp, file)) {
       unlink(tmp);
       return nco_error(NCO_ERR_IO, "%s: cannot rename the plot into place", file);

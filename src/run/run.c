@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ncopt/data.h"
 #include "ncopt/diag.h"
 #include "ncopt/nn.h"
 #include "ncopt/npy.h"
@@ -367,6 +368,8 @@ typedef struct run {
   buf_t row;                  /* the trace row being formatted (reused) */
   int trace_fd;
   int lock_fd;                /* flock on DIR/.ncopt.lock while the run writes there (-1: none) */
+  uint32_t data_crc;          /* fingerprint of the data files the run reads (checkpointed) */
+  char data_files[1024];      /* their names, for messages */
 } run;
 
 static void run_free(run *r) {
@@ -485,6 +488,58 @@ static int columns_setup(run *r) {
   return NCO_OK;
 }
 
+/* CRC-32 of a file's bytes, read in blocks. */
+static int file_crc(const char *path, uint32_t *crc) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  static unsigned char blk[1 << 16];
+  size_t n;
+  while ((n = fread(blk, 1, sizeof blk, fp)) > 0) *crc = (uint32_t)crc32(*crc, blk, (uInt)n);
+  int err = ferror(fp);
+  fclose(fp);
+  return err ? nco_error(NCO_ERR_IO, "%s: read error", path) : NCO_OK;
+}
+
+static int add_data_file(run *r, const char *path) {
+  if (!*path) return NCO_OK;
+  struct stat sb;
+  if (stat(path, &sb) || !S_ISREG(sb.st_mode)) return NCO_OK; /* the loader has said what is wrong */
+  r->data_crc = (uint32_t)crc32(r->data_crc, (const unsigned char *)path, (uInt)strlen(path));
+  size_t L = strlen(r->data_files);
+  snprintf(r->data_files + L, sizeof r->data_files - L, "%s%s", L ? ", " : "", path);
+  return file_crc(path, &r->data_crc);
+}
+
+/* Hardening: a resumed run must read the data the run started with. A
+ * fingerprint (CRC-32 over names and contents) of every data file the spec
+ * names, and of an installed data set's files; synthetic data are a
+ * function of the spec alone. */
+static int data_fingerprint(run *r) {
+  const nco_config *c = &r->cfg;
+  const char *const files[] = {c->data_features, c->data_targets, c->data_matrix, c->data_entries, c->data_components,
+                               c->data_v, c->data_images, c->data_labels, c->data_test_images, c->data_test_labels,
+                               c->data_path, c->data_test_path};
+  int st;
+  r->data_crc = (uint32_t)crc32(0L, NULL, 0);
+  r->data_files[0] = '\0';
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+    if ((st = add_data_file(r, files[i]))) return st;
+  char dir[1024];
+  if ((!strcmp(c->data_source, "fashion-mnist") || !strcmp(c->data_source, "mnist")) &&
+      nco_data_dir(c->data_source, dir, sizeof dir)) {
+    static const char *const names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                                        "t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "images.npy", "labels.npy"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+      char path[1200];
+      snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+      if ((st = add_data_file(r, path))) return st;
+    }
+  }
+  if (!r->data_files[0]) snprintf(r->data_files, sizeof r->data_files, "synthetic data of data.seed");
+  return NCO_OK;
+}
+
 static uint64_t every_steps(uint64_t v, uint64_t per_epoch) { return v == NCO_EVERY_EPOCH ? per_epoch : v; }
 
 /* run.log_every, full_loss_every and checkpoint_every in steps. */
@@ -518,6 +573,7 @@ static int run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   r->last_ckpt = UINT64_MAX;
   r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = UINT64_MAX;
   if ((st = nco_config_build_problems(cfg, 0, &r->pb, &r->test, spec_error))) return st;
+  if ((st = data_fingerprint(r))) return st;
   r->net = nco_nn_is_nn(r->pb);
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
@@ -540,6 +596,12 @@ static int run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
                     (unsigned long long)cfg->epochs, (unsigned long long)per_epoch);
   }
   r->total = cfg->iterations ? cfg->iterations : cfg->epochs * per_epoch;
+  /* a schedule's horizon (T = auto) is the run's length; unit = epoch
+   * counts epochs */
+  if ((st = nco_config_resolve_schedule(cfg, r->total, per_epoch))) {
+    *spec_error = 1;
+    return st;
+  }
   r->theta0 = nco_calloc(r->dim, sizeof(float));
   r->prev = nco_calloc(r->dim, sizeof(float));
   r->gfull = nco_calloc(r->dim, sizeof(float));
@@ -886,7 +948,7 @@ static int log_row(run *r, int forced, double batch_loss) {
 /* ---- checkpoints ------------------------------------------------------- */
 
 #define CKPT_MAGIC "NCOCKPT"
-#define CKPT_VERSION 3u /* 3: the minibatch loss window (win_sum, win_n) */
+#define CKPT_VERSION 4u /* 3: the minibatch loss window (win_sum, win_n); 4: the data fingerprint */
 
 static void put_counters(buf_t *p, const nco_problem_counters *c) {
   put_u64(p, c->loss), put_u64(p, c->grad), put_u64(p, c->residual), put_u64(p, c->jvp), put_u64(p, c->vjp);
@@ -921,6 +983,7 @@ static int checkpoint_write(run *r) {
   put_f64(&p, r->cur_loss);
   put_f64(&p, r->win_sum), put_u64(&p, r->win_n);
   put_counters(&p, &r->pb->counters);
+  put_u64(&p, r->data_crc);
   put_u64(&p, r->dim);
   put(&p, r->theta0, r->dim * sizeof(float));
   put(&p, r->gfull, r->dim * sizeof(float));
@@ -984,7 +1047,7 @@ typedef struct ckpt {
   double path_length, best_loss, train_seconds, last_loss, cur_loss, win_sum;
   uint64_t win_n;
   nco_problem_counters counters;
-  uint64_t dim;
+  uint64_t data_crc, dim;
   float *theta0, *gfull;
   unsigned char *optim;
   size_t optim_len;
@@ -1054,6 +1117,7 @@ static int checkpoint_read(const char *path, ckpt *c) {
   c->cur_loss = get_f64(&r);
   c->win_sum = get_f64(&r), c->win_n = get_u64(&r);
   get_counters(&r, &c->counters);
+  c->data_crc = get_u64(&r);
   c->dim = get_u64(&r);
   if (c->dim > len / 8) r.bad = 1;
   c->theta0 = r.bad ? NULL : nco_calloc(c->dim ? c->dim : 1, sizeof(float));
@@ -1787,6 +1851,11 @@ int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, 
     goto done;
   }
   if ((st = ckpt_validate(&c, r, used))) goto done;
+  if (c.data_crc != r->data_crc) {
+    st = nco_error(NCO_ERR_STATE, "%s: the data files changed since the run was checkpointed (%s): the continued run "
+                   "would not be the run that was started; train a new one", used, r->data_files);
+    goto done;
+  }
   if ((st = nco_optim_load(r->o, c.optim, c.optim_len))) goto done;
   r->t = c.t, r->samples = c.samples, r->pos = c.pos;
   memcpy(r->perm, c.perm, r->n * sizeof *r->perm);

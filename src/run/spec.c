@@ -340,6 +340,18 @@ void nco_spec_drop_section(nco_spec *s, const char *section) {
   s->n = w;
 }
 
+void nco_spec_unset(nco_spec *s, const char *section, const char *key) {
+  size_t w = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if (!strcmp(s->e[i].section, section) && !strcmp(s->e[i].key, key)) {
+      entry_free(&s->e[i]);
+      continue;
+    }
+    s->e[w++] = s->e[i];
+  }
+  s->n = w;
+}
+
 int nco_spec_clone(const nco_spec *s, nco_spec **out) {
   int st;
   nco_spec *c;

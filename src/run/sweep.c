@@ -27,6 +27,63 @@ static void trim(char *s) {
   for (size_t L = strlen(s); L && (s[L - 1] == ' ' || s[L - 1] == '\t');) s[--L] = '\0';
 }
 
+/* The comma-separated values of a sweep key; commas inside (...) or [...]
+ * do not split (`optimizer.betas = (0.9, 0.999), (0.5, 0.9)`). A blank
+ * entry stands for the key's default (`optimizer.lr = , 0.01`). */
+static int split_values(axis *a, const char *value, const char *where, const char *name) {
+  const char *p = value;
+  int any = 0;
+  for (const char *q = value; *q; q++) any |= *q != ' ' && *q != '\t' && *q != ',';
+  if (!any) return nco_error(NCO_ERR_INVALID, "%s: sweep.%s: no values", where, name);
+  for (;;) {
+    int depth = 0;
+    const char *c = p;
+    for (; *c && (depth || *c != ','); c++) depth += (*c == '(' || *c == '[') - (*c == ')' || *c == ']');
+    size_t len = (size_t)(c - p);
+    if (a->nv == MAX_VALUES) return nco_error(NCO_ERR_RANGE, "%s: sweep.%s: at most %d values", where, name, MAX_VALUES);
+    if (len >= sizeof a->values[0]) return nco_error(NCO_ERR_INVALID, "%s: sweep.%s: value too long", where, name);
+    memcpy(a->values[a->nv], p, len);
+    a->values[a->nv][len] = '\0';
+    trim(a->values[a->nv]);
+    a->nv++;
+    if (!*c) break;
+    p = c + 1;
+  }
+  return NCO_OK;
+}
+
+/* 1 if "section.key" is one of the comma-separated names in list */
+static int in_list(const char *list, const char *section, const char *key) {
+  char name[200];
+  snprintf(name, sizeof name, "%s.%s", section, key);
+  size_t L = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)); p += L)
+    if ((p == list || p[-1] == ' ') && (!p[L] || p[L] == ',')) return 1;
+  return 0;
+}
+
+/* A key set in the sweep (or its base spec) that applies to none of the
+ * points is an error even when the type varies. */
+static int check_applies_somewhere(const nco_spec *spec, const nco_sweep_point *pts, size_t count) {
+  for (size_t i = 0; i < spec->n; i++) {
+    const nco_spec_entry *e = &spec->e[i];
+    char section[64], key[128], where[1200];
+    int sweep = !strcmp(e->section, "sweep");
+    const char *dot = strchr(e->key, '.');
+    if (sweep && !dot) continue;
+    snprintf(section, sizeof section, "%.*s", sweep ? (int)(dot - e->key) : 63, sweep ? e->key : e->section);
+    snprintf(key, sizeof key, "%s", sweep ? dot + 1 : e->key);
+    size_t set = 0, ignored = 0;
+    for (size_t k = 0; k < count; k++)
+      if (nco_spec_find(pts[k].spec, section, key)) set++, ignored += (size_t)in_list(pts[k].cfg.ignored, section, key);
+    if (!set || ignored < set) continue;
+    nco_spec_where(e, where, sizeof where);
+    return nco_error(NCO_ERR_INVALID, "%s: %s%s.%s: does not apply to any point of the sweep (to none of the swept types)",
+                     where, sweep ? "sweep." : "", section, key);
+  }
+  return NCO_OK;
+}
+
 void nco_sweep_free(nco_sweep_point *points, size_t count) {
   if (!points) return;
   for (size_t i = 0; i < count; i++) nco_spec_free(points[i].spec);
@@ -36,7 +93,7 @@ void nco_sweep_free(nco_sweep_point *points, size_t count) {
 int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t *count_out) {
   axis ax[MAX_KEYS];
   size_t na = 0;
-  int zip = 0, st = NCO_OK;
+  int zip = 0, st = NCO_OK, lenient = 0;
   char where[1200];
   *points_out = NULL;
   *count_out = 0;
@@ -45,8 +102,8 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t 
     if (strcmp(e->section, "sweep")) continue;
     nco_spec_where(e, where, sizeof where);
     if (!strcmp(e->key, "zip")) {
-      if (!strcmp(e->value, "true")) zip = 1;
-      else if (strcmp(e->value, "false"))
+      if (!strcmp(e->value, "true") || !strcmp(e->value, "True")) zip = 1;
+      else if (strcmp(e->value, "false") && strcmp(e->value, "False"))
         return nco_error(NCO_ERR_INVALID, "%s: sweep.zip: '%s' is not true or false", where, e->value);
       continue;
     }
@@ -59,21 +116,14 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t 
     a->e = e;
     snprintf(a->section, sizeof a->section, "%.*s", (int)(dot - e->key), e->key);
     snprintf(a->key, sizeof a->key, "%s", dot + 1);
-    const char *p = e->value;
-    while (*p) {
-      const char *c = strchr(p, ',');
-      size_t len = c ? (size_t)(c - p) : strlen(p);
-      if (a->nv == MAX_VALUES) return nco_error(NCO_ERR_RANGE, "%s: sweep.%s: at most %d values", where, e->key, MAX_VALUES);
-      if (len >= sizeof a->values[0]) return nco_error(NCO_ERR_INVALID, "%s: sweep.%s: value too long", where, e->key);
-      memcpy(a->values[a->nv], p, len);
-      a->values[a->nv][len] = '\0';
-      trim(a->values[a->nv]);
-      if (!a->values[a->nv][0]) return nco_error(NCO_ERR_INVALID, "%s: sweep.%s: empty value in the list", where, e->key);
-      a->nv++;
-      p = c ? c + 1 : p + len;
-    }
-    if (!a->nv) return nco_error(NCO_ERR_INVALID, "%s: sweep.%s: no values", where, e->key);
+    if ((st = split_values(a, e->value, where, e->key))) return st;
+    lenient |= !strcmp(a->key, "type");
   }
+  /* `--set optimizer.type=sgd` on an Adam spec: the spec's Adam keys are
+   * dropped (cfg.ignored says which), not errors */
+  int swept_type = lenient;
+  for (size_t i = 0; i < spec->n; i++)
+    lenient |= !strcmp(spec->e[i].key, "type") && spec->e[i].file && !strcmp(spec->e[i].file, "--set");
   size_t count = 1;
   if (zip) {
     for (size_t i = 0; i < na; i++)
@@ -107,12 +157,16 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t 
     for (size_t i = 0; i < na; i++) {
       size_t vi = zip ? k : rem % ax[i].nv;
       if (!zip) rem /= ax[i].nv;
-      /* the point's value keeps the [sweep] line for error messages */
-      if ((st = nco_spec_put(pt->spec, ax[i].section, ax[i].key, ax[i].values[vi], ax[i].e->file, ax[i].e->line)))
+      /* the point's value keeps the [sweep] line for error messages; a
+       * blank value is the key's default */
+      const char *val = ax[i].values[vi];
+      if (!*val) nco_spec_unset(pt->spec, ax[i].section, ax[i].key);
+      else if ((st = nco_spec_put(pt->spec, ax[i].section, ax[i].key, val, ax[i].e->file, ax[i].e->line)))
         goto fail;
       char item[300];
-      if (short_name[i]) snprintf(item, sizeof item, "%.63s=%.127s", ax[i].key, ax[i].values[vi]);
-      else snprintf(item, sizeof item, "%.63s.%.63s=%.127s", ax[i].section, ax[i].key, ax[i].values[vi]);
+      if (!*val) val = "default";
+      if (short_name[i]) snprintf(item, sizeof item, "%.63s=%.127s", ax[i].key, val);
+      else snprintf(item, sizeof item, "%.63s.%.63s=%.127s", ax[i].section, ax[i].key, val);
       size_t L = strlen(pt->name);
       snprintf(pt->name + L, sizeof pt->name - L, "%s%s", L ? "," : "", item);
       L = strlen(pt->label);
@@ -128,8 +182,10 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t 
                        where, j + 1, k + 1, pt->name);
         goto fail;
       }
-    if ((st = nco_config_from_spec(pt->spec, &pt->cfg))) goto fail;
+    /* a sweep over a *.type key applies every key where it applies */
+    if ((st = nco_config_from_spec_flags(pt->spec, &pt->cfg, lenient ? NCO_CONFIG_LENIENT_TYPES : 0))) goto fail;
   }
+  if (swept_type && (st = check_applies_somewhere(spec, pts, count))) goto fail;
   *points_out = pts;
   *count_out = count;
   return NCO_OK;
@@ -164,12 +220,178 @@ static int overlay(const char *out_dir, const char *const *dirs, const char *con
   return st;
 }
 
+/* The caller's hooks, told which point is running. */
+typedef struct point_hooks {
+  const nco_run_hooks *user;
+  const char *label;
+  size_t point, npoints;
+} point_hooks;
+
+static int point_progress(void *ctx, const nco_progress *p) {
+  const point_hooks *h = ctx;
+  nco_progress q = *p;
+  q.label = h->label, q.point = h->point, q.npoints = h->npoints;
+  return h->user->progress(h->user->ctx, &q);
+}
+
+/* ---- the sweep table ------------------------------------------------- */
+
+/* The value of a top-level "key" of a small JSON object, as text (a
+ * string's characters, or a number's token); 0 if absent. */
+static int json_lookup(const char *text, const char *key, char *out, size_t len) {
+  size_t kl = strlen(key);
+  int depth = 0;
+  for (const char *p = text; *p; p++) {
+    if (*p == '{' || *p == '[') depth++;
+    else if (*p == '}' || *p == ']') depth--;
+    else if (*p == '"') {
+      const char *s = p + 1, *e = s;
+      while (*e && *e != '"') e += e[0] == '\\' && e[1] ? 2 : 1;
+      if (!*e) return 0;
+      const char *c = e + 1;
+      while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
+      if (*c == ':' && depth == 1 && (size_t)(e - s) == kl && !strncmp(s, key, kl)) {
+        c++;
+        while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
+        const char *v = c, *ve;
+        if (*v == '"') {
+          for (ve = ++v; *ve && *ve != '"'; ve += ve[0] == '\\' && ve[1] ? 2 : 1) {}
+        } else {
+          for (ve = v; *ve && !strchr(",}] \t\r\n", *ve); ve++) {}
+        }
+        snprintf(out, len, "%.*s", (int)(ve - v), v);
+        return 1;
+      }
+      p = e;
+    }
+  }
+  return 0;
+}
+
+/* A CSV field: quoted when it holds a comma or a quote. */
+static void csv_field(FILE *fp, const char *v, int first) {
+  if (!first) fputc(',', fp);
+  if (!strpbrk(v, ",\"\n")) {
+    fputs(v, fp);
+    return;
+  }
+  fputc('"', fp);
+  for (; *v; v++) fputs(*v == '"' ? "\"\"" : (char[2]){*v, 0}, fp);
+  fputc('"', fp);
+}
+
+/* The label's "key=value" items (values may hold spaces: an item starts
+ * at a word holding '='). */
+static size_t label_items(const char *label, char keys[][128], char vals[][160], size_t cap) {
+  size_t n = 0;
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", label);
+  for (char *w = strtok(buf, " "); w; w = strtok(NULL, " ")) {
+    char *eq = strchr(w, '=');
+    if (eq && n < cap) {
+      *eq = '\0';
+      snprintf(keys[n], 128, "%s", w);
+      snprintf(vals[n], 160, "%s", eq + 1);
+      n++;
+    } else if (n) {
+      size_t L = strlen(vals[n - 1]);
+      snprintf(vals[n - 1] + L, 160 - L, " %s", w);
+    }
+  }
+  return n;
+}
+
+typedef struct row {
+  char vals[MAX_KEYS][160];
+  char loss[48], acc[48], secs[48], stop[48];
+} row;
+
+static void read_row(const char *dir, const char *name, const char *label, row *r, char keys[][128], size_t *nk) {
+  char path[4600], text[16384];
+  char k2[MAX_KEYS][128];
+  size_t n = label_items(label, keys ? keys : k2, r->vals, MAX_KEYS);
+  if (nk) *nk = n;
+  snprintf(r->loss, sizeof r->loss, "%s", "");
+  r->acc[0] = r->secs[0] = '\0';
+  snprintf(r->stop, sizeof r->stop, "not run");
+  snprintf(path, sizeof path, "%.4000s/%.500s/summary.json", dir, name);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return;
+  size_t len = fread(text, 1, sizeof text - 1, fp);
+  fclose(fp);
+  text[len] = '\0';
+  json_lookup(text, "final_loss", r->loss, sizeof r->loss);
+  json_lookup(text, "final_test_acc", r->acc, sizeof r->acc);
+  json_lookup(text, "train_seconds", r->secs, sizeof r->secs);
+  json_lookup(text, "stop", r->stop, sizeof r->stop);
+}
+
+/* A JSON number's text with `digits` significant digits ("-" if none). */
+static const char *num_text(const char *v, int digits, char *buf, size_t len) {
+  char *end;
+  double d = strtod(v, &end);
+  if (!*v || *end) snprintf(buf, len, "%s", *v ? v : "-");
+  else snprintf(buf, len, "%.*g", digits, d);
+  return buf;
+}
+
+static int write_table(const char *dir, const char *const *names, const char *const *labels, size_t count, FILE *out) {
+  row *rows = calloc(count ? count : 1, sizeof *rows);
+  char keys[MAX_KEYS][128];
+  size_t nk = 0;
+  int any_acc = 0;
+  if (!rows) return nco_error(NCO_ERR_NOMEM, "sweep: out of memory");
+  for (size_t k = 0; k < count; k++) {
+    read_row(dir, names[k], labels[k], &rows[k], k ? NULL : keys, k ? NULL : &nk);
+    any_acc |= rows[k].acc[0] != '\0';
+  }
+  char path[4400];
+  snprintf(path, sizeof path, "%s/sweep.csv", dir);
+  char *text = NULL;
+  size_t tn = 0;
+  FILE *fp = open_memstream(&text, &tn);
+  if (!fp) {
+    free(rows);
+    return nco_error(NCO_ERR_NOMEM, "sweep: out of memory");
+  }
+  csv_field(fp, "point", 1);
+  for (size_t i = 0; i < nk; i++) csv_field(fp, keys[i], 0);
+  fputs(any_acc ? ",final_loss,test_acc,seconds,stop\n" : ",final_loss,seconds,stop\n", fp);
+  for (size_t k = 0; k < count; k++) {
+    csv_field(fp, names[k], 1);
+    for (size_t i = 0; i < nk; i++) csv_field(fp, rows[k].vals[i], 0);
+    csv_field(fp, rows[k].loss, 0);
+    if (any_acc) csv_field(fp, rows[k].acc, 0);
+    csv_field(fp, rows[k].secs, 0);
+    csv_field(fp, rows[k].stop, 0);
+    fputc('\n', fp);
+  }
+  fclose(fp);
+  int st = text ? nco_write_file_atomic(path, text, tn) : nco_error(NCO_ERR_NOMEM, "sweep: out of memory");
+  free(text);
+  if (!st && out) {
+    /* the same as a text table, columns padded */
+    for (size_t i = 0; i < nk; i++) fprintf(out, "%-14s ", keys[i]);
+    fprintf(out, "%-14s %s%-9s %s\n", "final_loss", any_acc ? "test_acc  " : "", "seconds", "stop");
+    for (size_t k = 0; k < count; k++) {
+      char loss[32], acc[32], secs[32];
+      for (size_t i = 0; i < nk; i++) fprintf(out, "%-14s ", rows[k].vals[i]);
+      fprintf(out, "%-14s ", num_text(rows[k].loss, 7, loss, sizeof loss));
+      if (any_acc) fprintf(out, "%-9s ", num_text(rows[k].acc, 4, acc, sizeof acc));
+      fprintf(out, "%-9s %s\n", num_text(rows[k].secs, 3, secs, sizeof secs), rows[k].stop);
+    }
+    if (ferror(out)) st = nco_error(NCO_ERR_IO, "sweep: cannot write the table");
+  }
+  free(rows);
+  return st;
+}
+
 /* Runs (or, resuming, continues) the points; mode per point: 0 train,
  * 1 resume, 2 finished (skip). A point that diverges does not stop the
  * sweep (learning-rate sweeps expect some to); the sweep then ends with
  * NCO_ERR_NONFINITE naming them. */
 static int run_points(const nco_config *cfgs, const char *const *names, const char *const *labels, const int *mode,
-                      size_t count, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *last) {
+                      size_t count, const char *out_dir, const nco_run_hooks *hooks, nco_run_result *last, FILE *table) {
   int st = NCO_OK, nonfinite = 0;
   const char **dirs = calloc(count, sizeof *dirs);
   char (*paths)[4400] = calloc(count, sizeof *paths);
@@ -185,7 +407,10 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
     snprintf(paths[k], sizeof paths[k], "%s/%s", out_dir, names[k]);
     dirs[k] = paths[k];
     if (mode[k] == 2) continue;
-    st = mode[k] == 1 ? nco_run_resume(paths[k], hooks, &res) : nco_run_train(&cfgs[k], paths[k], hooks, &res);
+    point_hooks ph = {hooks, labels[k], k + 1, count};
+    nco_run_hooks wrapped = {point_progress, &ph};
+    const nco_run_hooks *hk = hooks && hooks->progress ? &wrapped : hooks;
+    st = mode[k] == 1 ? nco_run_resume(paths[k], hk, &res) : nco_run_train(&cfgs[k], paths[k], hk, &res);
     if (st == NCO_ERR_NONFINITE) {
       nonfinite++;
       size_t L = strlen(bad);
@@ -197,6 +422,8 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
   if (last) *last = res;
   size_t done = k < count ? k + 1 : count;
   int pst = overlay(out_dir, dirs, labels, done);
+  int tst = write_table(out_dir, names, labels, count, table);
+  if (!pst) pst = tst;
   if (st >= 0 && st != NCO_CANCELLED && nonfinite) {
     st = nco_error(NCO_ERR_NONFINITE, "%zu of %zu sweep points diverged (non-finite loss): %s", (size_t)nonfinite, count, bad);
     if (last) {
@@ -212,6 +439,11 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
 
 int nco_sweep_run(nco_sweep_point *points, size_t count, int is_sweep, const char *out_dir, const nco_run_hooks *hooks,
                   nco_run_result *last) {
+  return nco_sweep_run_table(points, count, is_sweep, out_dir, hooks, last, NULL);
+}
+
+int nco_sweep_run_table(nco_sweep_point *points, size_t count, int is_sweep, const char *out_dir,
+                        const nco_run_hooks *hooks, nco_run_result *last, FILE *table) {
   int st = NCO_OK;
   if (!is_sweep) return nco_run_train(&points[0].cfg, out_dir, hooks, last);
   /* every point's data, batch and init are checked before anything runs */
@@ -220,6 +452,11 @@ int nco_sweep_run(nco_sweep_point *points, size_t count, int is_sweep, const cha
   if ((st = nco_mkdirs(out_dir))) return st;
   nco_run_remove_outputs(out_dir);
   if ((st = write_index(points, count, out_dir))) return st;
+  {
+    char csv[4400];
+    snprintf(csv, sizeof csv, "%s/sweep.csv", out_dir);
+    unlink(csv); /* an earlier sweep's table */
+  }
   for (size_t k = 0; k < count; k++) {
     char pdir[4400];
     snprintf(pdir, sizeof pdir, "%s/%s", out_dir, points[k].name);
@@ -233,7 +470,7 @@ int nco_sweep_run(nco_sweep_point *points, size_t count, int is_sweep, const cha
     goto done;
   }
   for (size_t k = 0; k < count; k++) cfgs[k] = points[k].cfg, names[k] = points[k].name, labels[k] = points[k].label;
-  st = run_points(cfgs, names, labels, mode, count, out_dir, hooks, last);
+  st = run_points(cfgs, names, labels, mode, count, out_dir, hooks, last, table);
 done:
   free(cfgs), free(names), free(labels), free(mode);
   return st;
@@ -241,7 +478,7 @@ done:
 
 /* "stop" of a finished point's summary.json ("" if none). */
 static void summary_stop(const char *dir, char *out, size_t len) {
-  char path[4500], text[8192];
+  char path[4500], text[16384];
   out[0] = '\0';
   snprintf(path, sizeof path, "%s/summary.json", dir);
   FILE *fp = fopen(path, "r");
@@ -249,11 +486,7 @@ static void summary_stop(const char *dir, char *out, size_t len) {
   size_t n = fread(text, 1, sizeof text - 1, fp);
   fclose(fp);
   text[n] = '\0';
-  const char *p = strstr(text, "\"stop\": \"");
-  if (!p) return;
-  p += 9;
-  size_t l = strcspn(p, "\"");
-  snprintf(out, len, "%.*s", (int)l, p);
+  if (!json_lookup(text, "stop", out, len)) out[0] = '\0';
 }
 
 int nco_sweep_is_folder(const char *dir) {
@@ -263,6 +496,23 @@ int nco_sweep_is_folder(const char *dir) {
 }
 
 int nco_sweep_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result *last) {
+  return nco_sweep_resume_table(dir, hooks, last, NULL);
+}
+
+/* points.txt's names and labels (*count of each, to free). */
+static int read_index(const char *dir, char ***names_out, char ***labels_out, size_t *count_out);
+
+int nco_sweep_table(const char *dir, FILE *fp) {
+  char **names = NULL, **labels = NULL;
+  size_t count = 0;
+  int st = read_index(dir, &names, &labels, &count);
+  if (!st) st = write_table(dir, (const char *const *)names, (const char *const *)labels, count, fp);
+  for (size_t k = 0; k < count; k++) free(names[k]), free(labels[k]);
+  free(names), free(labels);
+  return st;
+}
+
+static int read_index(const char *dir, char ***names_out, char ***labels_out, size_t *count_out) {
   char path[4500];
   snprintf(path, sizeof path, "%s/points.txt", dir);
   FILE *fp = fopen(path, "r");
@@ -295,9 +545,18 @@ int nco_sweep_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result
     }
   }
   fclose(fp);
+  if (!st && !count) st = nco_error(NCO_ERR_FORMAT, "%s: no points", path);
+  *names_out = names, *labels_out = labels, *count_out = count;
+  return st;
+}
+
+int nco_sweep_resume_table(const char *dir, const nco_run_hooks *hooks, nco_run_result *last, FILE *table) {
+  char path[4500];
+  char **names = NULL, **labels = NULL;
+  size_t count = 0;
+  int st = read_index(dir, &names, &labels, &count);
   nco_config *cfgs = NULL;
   int *mode = NULL;
-  if (!st && !count) st = nco_error(NCO_ERR_FORMAT, "%s: no points", path);
   if (!st && (!(cfgs = calloc(count, sizeof *cfgs)) || !(mode = calloc(count, sizeof *mode))))
     st = nco_error(NCO_ERR_NOMEM, "sweep: out of memory");
   /* what is left of each point: finished, interrupted (checkpoint) or not started */
@@ -328,7 +587,8 @@ int nco_sweep_resume(const char *dir, const nco_run_hooks *hooks, nco_run_result
       mode[k] = 0;
     }
   }
-  if (!st) st = run_points(cfgs, (const char *const *)names, (const char *const *)labels, mode, count, dir, hooks, last);
+  if (!st)
+    st = run_points(cfgs, (const char *const *)names, (const char *const *)labels, mode, count, dir, hooks, last, table);
   for (size_t k = 0; k < count; k++) free(names[k]), free(labels[k]);
   free(names), free(labels), free(cfgs), free(mode);
   return st;
