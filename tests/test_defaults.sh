@@ -173,4 +173,23 @@ expect_eq "$(json lf/summary.json final_loss)" "$(awk '$1 == "loss" { printf "%.
 run lfz eval lift.ini --params lf/params.npy --aux zeros
 expect_rc 0 "$RC" "eval --aux zeros"
 
+# ---- a bool .npy of features (what np.save writes for a bool array) ---------------
+# is read as 0/1 and, with data.scale = auto, not divided by 255: the run
+# equals the one on the same values saved as float32
+bits="1 0 1 1 0 0 1 0 1 1 1 0 0 1 0 1 0 0 0 1 1 1 0 0 1 0 1 0 0 1 1 1"
+dict="{'descr': '|b1', 'fortran_order': False, 'shape': (8, 4), }"
+pad=$((128 - 10 - ${#dict} - 1))
+hl=$(printf '%02x' $((${#dict} + pad + 1)))
+{ printf "\\x93NUMPY\\x01\\x00\\x${hl}\\x00"; printf '%s%*s\n' "$dict" "$pad" ""
+  for b in $bits; do printf "\\x0$b"; done; } >Xb.npy
+"$T" npy-shape Xb.npy >/dev/null || bad "bool npy written"
+"$T" npy-write Xf.npy f4 "8,4" $bits || bad "f4 npy"
+"$T" npy-write yb.npy f4 "8" 0 1 0 1 1 0 1 0 || bad "labels"
+printf '[data]\nsource = npy\nfeatures = %s\ntargets = yb.npy\n[problem]\ntype = mlp\nwidths = 3\n[optimizer]\nlr = 0.1\n[run]\niterations = 5\n' Xb.npy >xb.ini
+sed 's/Xb.npy/Xf.npy/' xb.ini >xf.ini
+run xb train xb.ini --out xb --quiet
+expect_rc 0 "$RC" "mlp on bool features"
+run xf train xf.ini --out xf --quiet
+check "bool features = the same 0/1 as float32 (not ÷ 255)" cmp -s xb/params.npy xf/params.npy
+
 finish

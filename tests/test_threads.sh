@@ -30,7 +30,7 @@ env_of() {
   # or without /proc/PID/syscall, half a second)
   for i in $(seq 200); do
     case $(cat "/proc/$pid/syscall" 2>/dev/null) in
-      "0 0x0 "*) break ;;
+      "0 "*) break ;; # read(2), on whichever descriptor the spec was opened as
       "") [ "$(uname -m)" = x86_64 ] && [ -r "/proc/$pid/syscall" ] || { sleep 0.5; break; } ;;
     esac
     sleep 0.05

@@ -118,12 +118,17 @@ static int nn_data(const nco_config *cfg, int *se, int want_test, nco_array *X, 
   }
   if ((st = keep(cfg, se, X, Y, cfg->data_subset, &r_sub, "subset"))) return st;
   if (Xt->ndim && (st = keep(cfg, se, Xt, Yt, cfg->data_test_subset, &r_tsub, "test_subset"))) return st;
-  /* scale: auto = uint8 ÷ 255, else as read */
+  /* scale: auto = uint8 ÷ 255, else as read; uint8 features that are all
+   * 0 or 1 (a bool .npy, binary images) stay as they are: ÷ 255 would
+   * turn them into 0 and 0.0039 (decided on the training set, applied to
+   * both sets alike) */
   nco_array *xs[2] = {X, Xt};
+  int binary = X->dtype == NCO_DTYPE_U8;
+  for (size_t j = 0; binary && j < X->size; j++) binary = ((const uint8_t *)X->data)[j] <= 1;
   for (int i = 0; i < 2; i++) {
     nco_array *a = xs[i];
     if (!a->ndim) continue;
-    int unit = cfg->data_scale == 2 || (cfg->data_scale == 0 && a->dtype == NCO_DTYPE_U8);
+    int unit = cfg->data_scale == 2 || (cfg->data_scale == 0 && a->dtype == NCO_DTYPE_U8 && !binary);
     if (unit && a->dtype != NCO_DTYPE_U8) {
       char m[400];
       snprintf(m, sizeof m, "unit scaling divides uint8 images by 255; %s holds %s (use none or standardize)", a->origin,

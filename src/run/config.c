@@ -97,7 +97,7 @@ static const key keys[] = {
     {"data", "test_subset", T_SIZE, C(data_test_subset), "0", 0, 1e9, NULL, NETS,
      "test samples kept, 0 = all (the same order rule as subset)", NN_SOURCES, 0, NULL},
     {"data", "scale", T_ENUM, C(data_scale), "auto", 0, 0, "auto none unit standardize", NETS,
-     "auto (uint8 images ÷ 255, else none) | none | unit (÷ 255) | standardize (per feature, fit on the training set)",
+     "auto (uint8 images ÷ 255 unless every value is 0 or 1, e.g. a bool .npy; else none) | none | unit (÷ 255) | standardize (per feature, fit on the training set)",
      NN_SOURCES, 0, NULL},
     {"data", "downsample", T_SIZE, C(data_downsample), "0", 0, 4096, NULL, NETS,
      "resize images to S×S by area averaging, 0 = as they are (16: the invex paper's 16×16)", NN_SOURCES, 0, NULL},
