@@ -92,4 +92,43 @@ run ovf train base.ini --out ovf --quiet --set run.iterations=0 --set run.epochs
 expect_rc 2 "$RC" "epochs × steps per epoch overflowing"
 check "overflow: located at run.epochs" grep -q "^--set:2: run.epochs: 288230376151711744 epochs of 40 steps each overflow" ovf.err
 
+# ---- values that a spec file cannot hold are refused, not cut on read-back -----------
+run semi train base.ini --out semi --quiet --set 'data.features=a ;b.npy'
+expect_rc 2 "$RC" "--set value with ' ;'"
+check "' ;': one line naming the key" bash -c "[ \$(wc -l <semi.err) = 1 ] && grep -q \"^--set:1: data.features: the value holds ' ;'\" semi.err"
+printf '[problem]\ntype = gl\033[31mm\n[run]\niterations = 2\n' >esc.ini
+run esc show esc.ini
+expect_rc 2 "$RC" "a control byte in a spec value"
+check "control byte: not echoed raw" bash -c '! grep -q $(printf "\033") esc.err && grep -q "esc.ini:2: problem.type: the value holds a control character" esc.err'
+
+# ---- size limits of a spec: a clear error, no quadratic wait -------------------------
+{ echo "[run]"; echo "iterations = 2"; echo "[probes]"; for i in $(seq 3000); do echo "k$i = true"; done; } >many.ini
+run many show many.ini
+expect_rc 2 "$RC" "a spec with 3002 keys"
+check "too many keys: located" grep -q "^many.ini:2051: probes.k2048: more than 2048 keys in one spec" many.err
+head -c 1100000 /dev/zero | tr '\0' ';' >huge.ini
+run huge show huge.ini
+expect_rc 2 "$RC" "a 1.1 MB spec"
+check "huge spec: says the limit" grep -q "a spec is at most 1048575" huge.err
+{ cat base.ini; printf '[sweep]\nrun.seed = %s\ndata.seed = %s\noptimizer.lr = %s\n' "$(seq -s, 1 20)" "$(seq -s, 1 20)" "$(seq -s, 1 20)"; } >grid.ini
+run grid train grid.ini --out grid --quiet
+expect_rc 2 "$RC" "a grid of 8000 runs"
+check "grid: located at the key that overflows it" grep -q "^grid.ini:15: sweep.optimizer.lr: the grid has more than 4096 runs" grid.err
+
+# ---- a data file that is not a regular file (a FIFO would block open) -------------------
+mkfifo fifo.npy
+printf '[data]\nsource = npy\nfeatures = fifo.npy\ntargets = y.npy\n[problem]\ntype = linear_ls\n[run]\niterations = 2\n' >fifo.ini
+run fifo train fifo.ini --out fifo --quiet
+expect_rc 2 "$RC" "a FIFO as data.features"
+check "FIFO: not a regular file" grep -q "fifo.ini:3: data.features: .*fifo.npy: not a regular file" fifo.err
+
+# ---- a damaged trace header is not continued; the hint after an early divergence ---------
+cp -r ref th && sed -i '1s/.*/garbage,header/' th/trace.csv
+run thr resume th --quiet
+expect_rc 1 "$RC" "resume with a damaged trace header"
+check "damaged header: says so" grep -q "trace.csv: its header is not this run's columns" thr.err
+run dv train base.ini --out dv --quiet --set optimizer.lr=1e30 --set run.checkpoint_seconds=1000
+expect_rc 3 "$RC" "divergence before the first checkpoint"
+check "divergence: no misleading 'set checkpoint_every' hint" grep -q "it diverged before its first checkpoint" dv.err
+
 finish

@@ -36,9 +36,17 @@ typedef struct nco_spec {
   size_t nsec;
 } nco_spec;
 
+/* Limits of a spec: lines of at most 198 bytes (Debian's libinih is built
+ * with a 200-byte line buffer), at most NCO_SPEC_MAX_ENTRIES keys (lookups
+ * are linear: a cap keeps resolution fast), files of at most
+ * NCO_SPEC_MAX_BYTES. Every limit is an error naming the line. */
+#define NCO_SPEC_MAX_ENTRIES 2048
+#define NCO_SPEC_MAX_BYTES (1 << 20)
+
 /* Reads and parses an INI file. Errors (cannot open, a line inih cannot
- * parse, a line longer than 1000 bytes, a duplicate key) are reported as
- * "FILE:LINE: ...". On error *out is NULL. */
+ * parse, a line longer than 198 bytes, more than NCO_SPEC_MAX_ENTRIES keys,
+ * a duplicate key) are reported as "FILE:LINE: ...". On error *out is
+ * NULL. */
 int nco_spec_load(const char *path, nco_spec **out);
 
 /* Parses INI text held in memory; `name` stands for the file in messages

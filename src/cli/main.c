@@ -150,9 +150,21 @@ static void on_alarm(int sig) {
   raise(got_signal ? got_signal : SIGTERM);
 }
 
+/* prefix + msg + newline on stderr, control bytes of msg (other than the
+ * newlines between several spec errors) shown as \xNN: a spec or a file
+ * name must not move the terminal's cursor or change its colours */
+static void put_msg(const char *prefix, const char *msg) {
+  fputs(prefix, stderr);
+  for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+    if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
+    else fputc(*p, stderr);
+  }
+  fputc('\n', stderr);
+}
+
 static int fail(int st, const char *fallback) {
   const char *m = nco_last_error();
-  fprintf(stderr, "ncopt: %s\n", *m ? m : fallback);
+  put_msg("ncopt: ", *m ? m : fallback);
   if (st == NCO_ERR_NONFINITE) return 3;
   return 1;
 }
@@ -160,7 +172,7 @@ static int fail(int st, const char *fallback) {
 /* spec errors (config/parse) exit with 2; their message is already
  * "FILE:LINE: section.key: what is wrong" */
 static int spec_fail(void) {
-  fprintf(stderr, "%s\n", nco_last_error());
+  put_msg("", nco_last_error());
   return 2;
 }
 
@@ -337,10 +349,10 @@ static int finish_run(int st, const nco_run_result *res, const char *out, int qu
   if (st < 0) {
     const char *m = *res->message ? res->message : nco_last_error();
     if (res->spec_error) {
-      fprintf(stderr, "%s\n", m);
+      put_msg("", m);
       return 2;
     }
-    fprintf(stderr, "ncopt: %s\n", m);
+    put_msg("ncopt: ", m);
     return st == NCO_ERR_NONFINITE ? 3 : 1;
   }
   if (!quiet) {
@@ -865,6 +877,10 @@ static int cmd_certify(int argc, char **argv) {
   co.lr = cfg.hp.lr;
   co.lanczos = nco_config_lanczos(&cfg);
   co.lanczos.tol = fmin(co.lanczos.tol, 1e-6);
+  if (isatty(2))
+    fprintf(stderr, "certify: σ_min and σ_max of the Jacobian (Golub–Kahan–Lanczos) at θ₀ and %zu points × %zu rounds of "
+                    "the ball, and the Jacobian's Lipschitz constant from %zu pairs...\n",
+            co.n_points, co.rounds, co.n_pairs);
   if ((st = nco_certify(pb, theta0, NULL, pb->n, &co, &c))) {
     rc = fail(st, "certify failed");
     goto done;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ncopt/data.h"
@@ -1092,7 +1093,8 @@ static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el) {
     return nco_error_context(st, "%s: problem.activation", where);
   }
   /* 7. file paths: relative to the spec's folder, made absolute (so that
-   * the resolved spec works from any folder), and readable */
+   * the resolved spec works from any folder), readable, regular */
+  struct stat sb;
   for (size_t i = 0; i < NKEYS; i++) {
     const key *k = &keys[i];
     if (k->type != T_PATH) continue;
@@ -1103,6 +1105,10 @@ static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el) {
     } else if (access(f, R_OK)) {
       int en = errno;
       note(el, kerr(spec, find_any(spec, k), k->section, k->name, NCO_ERR_IO, "%s: %s", f, strerror(en)));
+    } else if (stat(f, &sb) || !S_ISREG(sb.st_mode)) {
+      /* a FIFO without a writer would block open() forever; a folder or a
+       * device is no data file either */
+      note(el, kerr(spec, find_any(spec, k), k->section, k->name, NCO_ERR_IO, "%s: not a regular file", f, NULL));
     }
   }
   if (el->n) return report(el);

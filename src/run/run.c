@@ -1589,8 +1589,10 @@ fail:
     snprintf(detail, sizeof detail, "%s", nco_last_error());
     if (r->last_ckpt != UINT64_MAX)
       snprintf(ck, sizeof ck, "the last good checkpoint (step %llu) is kept", (unsigned long long)r->last_ckpt);
+    else if (r->cfg.checkpoint_every == 0)
+      snprintf(ck, sizeof ck, "no checkpoint was written (run.checkpoint_every = 0)");
     else
-      snprintf(ck, sizeof ck, "no checkpoint was written (set run.checkpoint_every)");
+      snprintf(ck, sizeof ck, "it diverged before its first checkpoint");
     snprintf(msg, sizeof msg, "step %llu: non-finite loss or gradient (%.500s); %s", (unsigned long long)r->t, detail, ck);
     /* summary and parameters of the state where it happened, for inspection */
     (void)write_outputs(r, st, msg);
@@ -1718,8 +1720,9 @@ done:
 }
 
 /* Keeps the header and the rows with iter ≤ t (a row cut by a kill is
- * dropped), atomically. */
-static int trace_truncate(const char *path, uint64_t t) {
+ * dropped), atomically. The header must be the one this run writes (a
+ * damaged or foreign trace.csv is not continued). */
+static int trace_truncate(const char *path, uint64_t t, const char *header) {
   FILE *fp = fopen(path, "r");
   if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   buf_t b = {0};
@@ -1730,6 +1733,11 @@ static int trace_truncate(const char *path, uint64_t t) {
   while ((n = getline(&line, &cap, fp)) > 0) {
     if (line[n - 1] != '\n') break; /* incomplete last row */
     if (first) {
+      if (strcmp(line, header)) {
+        free(line), fclose(fp), free(b.p);
+        return nco_error(NCO_ERR_FORMAT, "%s: its header is not this run's columns (%.*s): the trace was changed or "
+                         "damaged, and is not continued", path, (int)strcspn(header, "\n"), header);
+      }
       put(&b, line, (size_t)n);
       first = 0;
       continue;
@@ -1871,7 +1879,12 @@ int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, 
   nco_run_clean_tmp(dir);
   if (nsets && (st = nco_write_file_atomic_in(dir, "spec.ini", r->spec_text))) goto done;
   snprintf(path, sizeof path, "%s/trace.csv", dir);
-  if ((st = trace_truncate(path, r->t))) goto done;
+  buf_t h = {0};
+  trace_header(r, &h);
+  put(&h, "", 1); /* NUL */
+  st = h.oom ? nco_error(NCO_ERR_NOMEM, "trace: out of memory") : trace_truncate(path, r->t, (const char *)h.p);
+  free(h.p);
+  if (st) goto done;
   if ((r->trace_fd = open(path, O_WRONLY | O_APPEND)) < 0) {
     st = nco_error(NCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
     goto done;

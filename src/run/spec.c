@@ -89,8 +89,28 @@ int nco_spec_write(const nco_spec *s, FILE *fp) {
   return ferror(fp) ? nco_error(NCO_ERR_IO, "spec: cannot write") : NCO_OK;
 }
 
+/* A value must read back from spec.ini as it was given: no control bytes
+ * but tab (a newline would start another line) and no ';' after white
+ * space or at its start (inih cuts an inline comment there: spec.ini
+ * writes "key = value"). Values from a file cannot hold them; --set and
+ * sweep values can. */
+static int value_ok(const char *value, const char *file, int line, const char *section, const char *key) {
+  for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+    const char *why = NULL;
+    if ((*p < 0x20 && *p != '\t') || *p == 0x7f) why = "a control character";
+    else if (*p == ';' && (p == (const unsigned char *)value || p[-1] == ' ' || p[-1] == '\t'))
+      why = "' ;' (where spec.ini would start an inline comment)";
+    if (why)
+      return nco_error(NCO_ERR_INVALID, "%s:%d: %s.%s: the value holds %s, which a spec file cannot hold", file, line,
+                       section, key, why);
+  }
+  return NCO_OK;
+}
+
 int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *value,
                  const char *file, int line) {
+  int st = value_ok(value, file, line, section, key);
+  if (st) return st;
   nco_spec_entry *e = nco_spec_find(s, section, key);
   if (e) {
     char *v = dupstr(value), *f = dupstr(file);
@@ -102,6 +122,9 @@ int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *
     e->value = v, e->file = f, e->line = line;
     return NCO_OK;
   }
+  if (s->n >= NCO_SPEC_MAX_ENTRIES)
+    return nco_error(NCO_ERR_RANGE, "%s:%d: %s.%s: more than %d keys in one spec", file, line, section, key,
+                     NCO_SPEC_MAX_ENTRIES);
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 32;
     nco_spec_entry *ne = realloc(s->e, cap * sizeof *ne);
@@ -270,9 +293,10 @@ int nco_spec_load(const char *path, nco_spec **out) {
   for (size_t got; (got = fread(text + n, 1, cap - n, fp)) > 0;) {
     n += got;
     if (n == cap) {
-      if (cap >= (1u << 24)) {
+      if (cap >= NCO_SPEC_MAX_BYTES) {
         free(text), fclose(fp);
-        return nco_error(NCO_ERR_FORMAT, "%s:1: spec: file larger than 16 MiB; not a spec", path);
+        return nco_error(NCO_ERR_FORMAT, "%s:1: spec: file of %d bytes or more; a spec is at most %d", path,
+                         NCO_SPEC_MAX_BYTES, NCO_SPEC_MAX_BYTES - 1);
       }
       char *t = realloc(text, 2 * cap + 1);
       if (!t) {

@@ -136,7 +136,11 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t 
   } else {
     for (size_t i = 0; i < na; i++) {
       count *= ax[i].nv;
-      if (count > 4096) return nco_error(NCO_ERR_RANGE, "%s: sweep: more than 4096 runs", spec->path);
+      if (count > 4096) {
+        nco_spec_where(ax[i].e, where, sizeof where);
+        return nco_error(NCO_ERR_RANGE, "%s: sweep.%s.%s: the grid has more than 4096 runs (split it, or zip = true)",
+                         where, ax[i].section, ax[i].key);
+      }
     }
   }
   /* names drop the section when the key name alone is unambiguous */
