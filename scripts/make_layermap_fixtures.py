@@ -28,27 +28,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-M1 = np.uint64(0x9E3779B97F4A7C15)
-M2 = np.uint64(0xBF58476D1CE4E5B9)
-M3 = np.uint64(0x94D049BB133111EB)
-
-
-def hash_u64(seed, n):
-    j = np.arange(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed) * M1 + (j + np.uint64(1)) * M2
-        z ^= z >> np.uint64(30)
-        z *= M2
-        z ^= z >> np.uint64(27)
-        z *= M3
-        z ^= z >> np.uint64(31)
-    return z
-
-
-def gen(seed, n, bound):
-    """float32 values (2u − 1)·bound, u = (hash >> 11)·2⁻⁵³ ∈ [0, 1)."""
-    u = (hash_u64(seed, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
-    return ((2.0 * u - 1.0) * bound).astype(np.float32)
+# the generator of the fixtures, shared with the C tests (tests/testlib.c
+# nco_test_gen) and make_nn_fixtures.py
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_nn_fixtures import gen  # noqa: E402
 
 
 # name, input shape (per sample), modules, batch. The ncopt side of each

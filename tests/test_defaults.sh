@@ -191,5 +191,11 @@ run xb train xb.ini --out xb --quiet
 expect_rc 0 "$RC" "mlp on bool features"
 run xf train xf.ini --out xf --quiet
 check "bool features = the same 0/1 as float32 (not ÷ 255)" cmp -s xb/params.npy xf/params.npy
+# eval of a classifier reports its accuracy; params.json maps params.npy
+run xbe eval xb.ini --params xb/params.npy
+expect_rc 0 "$RC" "eval of an mlp"
+check "eval: accuracy of a classifier" grep -Eq "^accuracy +[0-9.]+ \(8 training samples\)$" xbe.out
+expect_eq "$(json xb/summary.json parameters)" "$(json xb/params.json total)" "params.json: total = the parameters"
+check "params.json: PyTorch's names and shapes (Linear(4, 3) first)" grep -q '{"name": "0.weight", "ncopt_name": "fc1.weight", "shape": \[3, 4\], "offset": 0, "length": 12}' xb/params.json
 
 finish

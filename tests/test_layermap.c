@@ -11,7 +11,7 @@
  * same flat θ must give torch's outputs — so params.npy loads into the
  * module that params.json names and computes the same function.
  *
- * θ and the inputs come from the script's integer hash (gen(), as
+ * θ and the inputs come from the script's integer hash (nco_test_gen(), as
  * tests/test_nn_torch.c). The JSON is parsed by a strict parser below
  * (RFC 8259 grammar, no extensions), so "it parses" means valid JSON.
  *
@@ -205,46 +205,8 @@ static const char *jstr_of(const jv *v) { return v && v->t == J_STR ? v->str : "
 static double jnum_of(const jv *v) { return v && v->t == J_NUM ? v->num : NAN; }
 static size_t jlen(const jv *v) { return v && (v->t == J_ARR || v->t == J_OBJ) ? v->n : 0; }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 14, n = 0, r;
-  char *b = malloc(cap + 1);
-  while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
-    n += r;
-    if (n == cap) {
-      char *nb = realloc(b, 2 * cap + 1);
-      if (!nb) {
-        free(b);
-        b = NULL;
-        break;
-      }
-      b = nb, cap *= 2;
-    }
-  }
-  fclose(f);
-  if (b) b[n] = '\0';
-  return b;
-}
 
-/* ---- the generator of scripts/make_layermap_fixtures.py ----------------- */
 
-static uint64_t hash_u64(uint64_t seed, uint64_t j) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + (j + 1) * 0xBF58476D1CE4E5B9ull;
-  z ^= z >> 30;
-  z *= 0xBF58476D1CE4E5B9ull;
-  z ^= z >> 27;
-  z *= 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return z;
-}
-
-static void gen(uint64_t seed, size_t n, double bound, float *out) {
-  for (size_t j = 0; j < n; j++) {
-    double u = (double)(hash_u64(seed, j) >> 11) * 0x1p-53;
-    out[j] = (float)((2.0 * u - 1.0) * bound);
-  }
-}
 
 /* ---- the networks of the fixture, built with ncopt ------------------- */
 
@@ -302,12 +264,12 @@ static int make_problem(const nco_nn_model *m, size_t n, uint64_t seed, nco_nn_l
   size_t din = nco_nn_in_size(m), shape[2] = {n, din};
   int st = nco_array_alloc(&X, NCO_DTYPE_F32, 2, shape, "test inputs");
   if (!st) {
-    gen(seed, n * din, 1.0, X.data);
+    nco_test_gen(seed, n * din, 1.0, X.data);
     size_t ys[2] = {n, nco_nn_out_size(m)};
     if (loss == NCO_NN_LOSS_CROSS_ENTROPY) {
       if (!(st = nco_array_alloc(&y, NCO_DTYPE_I32, 1, ys, "test labels"))) memset(y.data, 0, n * sizeof(int32_t));
     } else if (!(st = nco_array_alloc(&y, NCO_DTYPE_F32, 2, ys, "test targets"))) {
-      gen(seed + 1, n * ys[1], 1.0, y.data);
+      nco_test_gen(seed + 1, n * ys[1], 1.0, y.data);
     }
   }
   nco_nn_opts o = nco_nn_defaults(loss);
@@ -352,7 +314,7 @@ static void check_common(const jv *doc, size_t total) {
 /* ---- tests ------------------------------------------------------------ */
 
 static void test_against_torch(void) {
-  char *text = slurp(nco_fixture("nn/layermap_torch.json"));
+  char *text = nco_test_slurp(nco_fixture("nn/layermap_torch.json"), NULL);
   REQUIRE(text);
   jv fx;
   int ok = jparse_doc(text, &fx);
@@ -422,7 +384,7 @@ static void test_against_torch(void) {
       out = malloc(n * nco_nn_out_size(m) * sizeof *out);
       const jv *tout = jget(mx, "out");
       if (theta && out && jlen(tout) == n * nco_nn_out_size(m)) {
-        gen((uint64_t)jnum_of(jget(mx, "theta_seed")), dim, jnum_of(jget(mx, "theta_bound")), theta);
+        nco_test_gen((uint64_t)jnum_of(jget(mx, "theta_seed")), dim, jnum_of(jget(mx, "theta_bound")), theta);
         CHECK_OK(nco_nn_set_training(pb, 0));
         CHECK_OK(nco_nn_forward(pb, theta, NULL, n, out));
         double scale = 0, err = 0;
@@ -582,7 +544,7 @@ static void test_write_and_errors(void) {
   if (pb) {
     CHECK_OK(nco_nn_layer_map_json(pb, &text));
     CHECK_OK(nco_nn_layer_map_write(pb, path));
-    file = slurp(path);
+    file = nco_test_slurp(path, NULL);
     CHECK(text && file && !strcmp(text, file));
   }
   free(text);

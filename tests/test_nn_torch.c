@@ -4,7 +4,7 @@
  * scripts/make_nn_fixtures.py (torch 1.13, float32, one thread).
  *
  * Weights, inputs, targets and directions are regenerated here by the same
- * integer hash as the script (gen(): bit-identical in C and NumPy), so only
+ * integer hash as the script (nco_test_gen(): bit-identical in C and NumPy), so only
  * torch's results are stored. The models are built by case id, mirroring
  * the script's CASES table.
  *
@@ -28,24 +28,7 @@
 #include "ncopt/nn.h"
 #include "testlib.h"
 
-static uint64_t hash_u64(uint64_t seed, uint64_t j) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + (j + 1) * 0xBF58476D1CE4E5B9ull;
-  z ^= z >> 30;
-  z *= 0xBF58476D1CE4E5B9ull;
-  z ^= z >> 27;
-  z *= 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return z;
-}
 
-/* (2u − 1)·bound, u = (hash >> 11)·2⁻⁵³: exact in double up to the
- * product's rounding, then one rounding to float (as NumPy's astype). */
-static void gen(uint64_t seed, size_t n, double bound, float *out) {
-  for (size_t j = 0; j < n; j++) {
-    double u = (double)(hash_u64(seed, j) >> 11) * 0x1p-53;
-    out[j] = (float)((2.0 * u - 1.0) * bound);
-  }
-}
 
 typedef struct tcase {
   int id;
@@ -156,14 +139,14 @@ static void run_case(const tcase *c, double worst[4]) {
   REQUIRE(theta && g && v && hv && out);
   size_t sx[2] = {n, in}, sy[2] = {n, K};
   CHECK_OK(nco_array_alloc(&X, NCO_DTYPE_F32, 2, sx, "gen:X"));
-  gen(1000u * (uint64_t)c->id + 500, n * in, 1.0, X.data);
+  nco_test_gen(1000u * (uint64_t)c->id + 500, n * in, 1.0, X.data);
   if (c->labels) {
     CHECK_OK(nco_array_alloc(&Y, NCO_DTYPE_I32, 1, sy, "gen:labels"));
     for (size_t i = 0; i < n; i++)
-      ((int32_t *)Y.data)[i] = (int32_t)((hash_u64(1000u * (uint64_t)c->id + 600, i) >> 11) % K);
+      ((int32_t *)Y.data)[i] = (int32_t)((nco_test_hash_u64(1000u * (uint64_t)c->id + 600, i) >> 11) % K);
   } else {
     CHECK_OK(nco_array_alloc(&Y, NCO_DTYPE_F32, 2, sy, "gen:targets"));
-    gen(1000u * (uint64_t)c->id + 600, n * K, 1.0, Y.data);
+    nco_test_gen(1000u * (uint64_t)c->id + 600, n * K, 1.0, Y.data);
   }
   /* parameter slices in θ order; bound 1/√fan_in of the slice's layer */
   size_t np = nco_nn_num_params(m);
@@ -174,9 +157,9 @@ static void run_case(const tcase *c, double worst[4]) {
     snprintf(wname, sizeof wname, "%.*s.weight", (int)(strchr(p.name, '.') - p.name), p.name);
     CHECK_OK(nco_nn_param_find(m, wname, &wp));
     double fan_in = (double)(wp.length / wp.shape[0]);
-    gen(1000u * (uint64_t)c->id + i, p.length, 1 / sqrt(fan_in), theta + p.offset);
+    nco_test_gen(1000u * (uint64_t)c->id + i, p.length, 1 / sqrt(fan_in), theta + p.offset);
   }
-  gen(1000u * (uint64_t)c->id + 700, d, 1.0, v);
+  nco_test_gen(1000u * (uint64_t)c->id + 700, d, 1.0, v);
   nco_nn_opts o = nco_nn_defaults(c->loss);
   REQUIRE_OK(nco_nn_problem_create(m, &X, &Y, &o, &pb));
   REQUIRE_OK(load(c->name, "out", &ref_out));
@@ -218,14 +201,14 @@ static void test_against_torch(void) {
 }
 
 /* The generator reproduces the script's first values (guards against a
- * silent divergence of the two implementations). gen(1000·1 + 0, 3, 1/√7)
+ * silent divergence of the two implementations). nco_test_gen(1000·1 + 0, 3, 1/√7)
  * are fc1.weight[0..3) of the "dense" case; recomputing them by the
  * formula with a different association must give the same floats. */
 static void test_generator(void) {
   float a[3];
-  gen(1000, 3, 1 / sqrt(7.0), a);
+  nco_test_gen(1000, 3, 1 / sqrt(7.0), a);
   for (int j = 0; j < 3; j++) {
-    double u = ldexp((double)(hash_u64(1000, (uint64_t)j) >> 11), -53);
+    double u = ldexp((double)(nco_test_hash_u64(1000, (uint64_t)j) >> 11), -53);
     CHECK(a[j] == (float)((u + u - 1.0) * (1 / sqrt(7.0))));
     CHECK(fabs(a[j]) < 1 / sqrt(7.0));
   }

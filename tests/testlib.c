@@ -357,3 +357,43 @@ double nco_test_eig_max(size_t n, const double *M) {
   free(v), free(w);
   return lam;
 }
+
+uint64_t nco_test_hash_u64(uint64_t seed, uint64_t j) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + (j + 1) * 0xBF58476D1CE4E5B9ull;
+  z ^= z >> 30;
+  z *= 0xBF58476D1CE4E5B9ull;
+  z ^= z >> 27;
+  z *= 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return z;
+}
+
+void nco_test_gen(uint64_t seed, size_t n, double bound, float *out) {
+  for (size_t j = 0; j < n; j++) {
+    double u = (double)(nco_test_hash_u64(seed, j) >> 11) * 0x1p-53;
+    out[j] = (float)((2.0 * u - 1.0) * bound);
+  }
+}
+
+char *nco_test_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 14, n = 0, r;
+  char *b = malloc(cap + 1);
+  while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+    n += r;
+    if (n == cap) {
+      char *nb = realloc(b, 2 * cap + 1);
+      if (!nb) {
+        free(b);
+        b = NULL;
+        break;
+      }
+      b = nb, cap *= 2;
+    }
+  }
+  fclose(f);
+  if (b) b[n] = '\0';
+  if (b && len) *len = n;
+  return b;
+}

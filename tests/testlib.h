@@ -205,4 +205,14 @@ void nco_test_eig_sym(size_t n, const double *A, double *lam, double *V);
  * the tests). */
 double nco_test_eig_max(size_t n, const double *M);
 
+/* The fixture scripts' integer hash (splitmix64-style, scripts/make_nn_fixtures.py
+ * and make_layermap_fixtures.py): bit-identical in C and NumPy. */
+uint64_t nco_test_hash_u64(uint64_t seed, uint64_t j);
+/* out[j] = (2u − 1)·bound, u = (hash(seed, j) >> 11)·2⁻⁵³: exact in double
+ * up to the product's rounding, then one rounding to float (as NumPy's
+ * astype). */
+void nco_test_gen(uint64_t seed, size_t n, double bound, float *out);
+/* A whole file, NUL-terminated (*len its size if len is not NULL), or NULL. */
+char *nco_test_slurp(const char *path, size_t *len);
+
 #endif
