@@ -291,6 +291,7 @@ lr = 0.001
 batch = 10
 [run]
 epochs = 3
+log_every = 1
 EOF
 run epr train ep.ini --out ep --quiet
 expect_rc 0 "$RC" "train with epochs"

@@ -19,6 +19,7 @@ lr = 10
 [run]
 iterations = 1000
 checkpoint_every = 4
+log_every = 1
 EOF
 
 # stop_step FILE: the step named in "step N: non-finite ..."

@@ -211,8 +211,9 @@ static const key keys[] = {
     {"run", "init", T_PATH, C(init), "default", 0, 0, NULL, NULL,
      "default (the problem's init from run.seed) | zeros (θ₀ = 0: the invex paper's Theorem 1 starts at (0, 0)) | a .npy file of starting parameters", NULL, 0, NULL},
     {"run", "log_every", T_EVERY, C(log_every), "auto", 1, 1e18, NULL, NULL,
-     "trace row every K steps | epoch | auto: about 1000 rows, and rows that cost ≤ 5% (full-batch methods whose step "
-     "does not evaluate at x_t: every ≥ 20 steps)", NULL, 0, NULL},
+     "trace row every K steps | epoch | auto: about 1000 rows, spaced so that rows cost ≤ 5% (at least "
+     "40000/(samples per step × parameters) steps apart; full-batch methods whose step does not evaluate at x_t: "
+     "≥ 20)", NULL, 0, NULL},
     {"run", "full_loss_every", T_EVERY, C(full_loss_every), "auto", 0, 1e18, NULL, NULL,
      "minibatch runs: the full-data loss (column full_loss) every K steps | epoch | 0 never | auto: every 20 epochs "
      "(one loss pass over the data per 20 training epochs ≤ 5%) and at the last row", NULL, 0, NULL},
