@@ -37,7 +37,9 @@ typedef struct nco_spec {
 } nco_spec;
 
 /* Limits of a spec: lines of at most 198 bytes (Debian's libinih is built
- * with a 200-byte line buffer), at most NCO_SPEC_MAX_ENTRIES keys (lookups
+ * with a 200-byte line buffer; a longer value continues on the following
+ * lines, indented, joined without a separator — spec.ini writes absolute
+ * paths that way), at most NCO_SPEC_MAX_ENTRIES keys (lookups
  * are linear: a cap keeps resolution fast), files of at most
  * NCO_SPEC_MAX_BYTES. Every limit is an error naming the line. */
 #define NCO_SPEC_MAX_ENTRIES 2048

@@ -16,11 +16,11 @@
 #include "ncopt/config.h"
 #include "ncopt/diag.h"
 #include "ncopt/ncopt.h"
+#include "ncopt/outputs.h"
 #include "ncopt/run.h"
 #include "ncopt/spec.h"
 #include "ncopt/sweep.h"
 #include "ncopt/threads.h"
-#include "run/run_internal.h"
 
 #ifndef NCO_EXPERIMENTS_DIR
 #define NCO_EXPERIMENTS_DIR "experiments"
@@ -745,88 +745,38 @@ typedef struct {
 
 static void trace_cols_free(trace_cols *t) { free(t->iter), free(t->misfit), free(t->dist), free(t->pl); }
 
+/* The trace columns the certificate compares (nco_table_read, the one
+ * reader of ncopt's CSV outputs). */
 static int read_trace_cols(const char *path, trace_cols *t) {
   memset(t, 0, sizeof *t);
-  FILE *fp = fopen(path, "r");
-  if (!fp) return -1;
-  char *line = NULL;
-  size_t cap = 0, rows = 0;
-  ssize_t n;
-  int ci = -1, cm = -1, cd = -1, cp = -1;
-  if ((n = getline(&line, &cap, fp)) > 0) {
-    int c = 0;
-    for (char *tok = line, *e;; tok = e + 1, c++) {
-      e = tok + strcspn(tok, ",\n");
-      char save = *e;
-      *e = '\0';
-      if (!strcmp(tok, "iter")) ci = c;
-      if (!strcmp(tok, "misfit")) cm = c;
-      if (!strcmp(tok, "distance")) cd = c;
-      if (!strcmp(tok, "pl_ratio")) cp = c;
-      if (save != ',') break;
-    }
+  nco_table tb;
+  int st = nco_table_read(path, &tb);
+  if (st) return st;
+  const double *src[4] = {nco_table_col(&tb, "iter"), nco_table_col(&tb, "misfit"), nco_table_col(&tb, "distance"),
+                          nco_table_col(&tb, "pl_ratio")};
+  double **dst[4] = {&t->iter, &t->misfit, &t->dist, &t->pl};
+  if (!src[0]) {
+    nco_table_free(&tb);
+    return nco_error(NCO_ERR_FORMAT, "%s: no iter column", path);
   }
-  while ((n = getline(&line, &cap, fp)) > 0) {
-    if (line[n - 1] != '\n') break;
-    if (t->n == rows) {
-      rows = rows ? 2 * rows : 256;
-      double *p[4] = {realloc(t->iter, rows * sizeof(double)), NULL, NULL, NULL};
-      if (p[0]) t->iter = p[0];
-      p[1] = realloc(t->misfit, rows * sizeof(double));
-      if (p[1]) t->misfit = p[1];
-      p[2] = realloc(t->dist, rows * sizeof(double));
-      if (p[2]) t->dist = p[2];
-      p[3] = realloc(t->pl, rows * sizeof(double));
-      if (p[3]) t->pl = p[3];
-      if (!p[0] || !p[1] || !p[2] || !p[3]) {
-        free(line), fclose(fp);
-        return -1;
-      }
+  for (int c = 0; c < 4; c++) {
+    if (!src[c]) continue;
+    if (!(*dst[c] = malloc((tb.nrow ? tb.nrow : 1) * sizeof(double)))) {
+      nco_table_free(&tb), trace_cols_free(t);
+      return nco_error(NCO_ERR_NOMEM, "%s: out of memory", path);
     }
-    double v[4] = {NAN, NAN, NAN, NAN};
-    int c = 0;
-    for (char *tok = line, *e;; tok = e + 1, c++) {
-      e = tok + strcspn(tok, ",\n");
-      char save = *e;
-      *e = '\0';
-      double x = *tok ? strtod(tok, NULL) : NAN;
-      if (c == ci) v[0] = x;
-      if (c == cm) v[1] = x;
-      if (c == cd) v[2] = x;
-      if (c == cp) v[3] = x;
-      if (save != ',') break;
-    }
-    t->iter[t->n] = v[0], t->misfit[t->n] = v[1], t->dist[t->n] = v[2], t->pl[t->n] = v[3];
-    t->n++;
+    memcpy(*dst[c], src[c], tb.nrow * sizeof(double));
   }
-  free(line);
-  fclose(fp);
-  if (cm < 0) free(t->misfit), t->misfit = NULL;
-  if (cd < 0) free(t->dist), t->dist = NULL;
-  if (cp < 0) free(t->pl), t->pl = NULL;
-  return ci < 0 ? -1 : 0;
+  t->n = tb.nrow;
+  nco_table_free(&tb);
+  return NCO_OK;
 }
 
 /* A number of a run's summary.json (top level); NAN if absent or null. */
 static double summary_number(const char *dir, const char *key) {
-  char path[4200], pat[80];
+  char path[4200];
   snprintf(path, sizeof path, "%s/summary.json", dir);
-  FILE *fp = fopen(path, "r");
-  if (!fp) return NAN;
-  char *text = NULL;
-  size_t cap = 0;
-  double v = NAN;
-  if (getdelim(&text, &cap, '\0', fp) > 0) {
-    snprintf(pat, sizeof pat, "\n  \"%s\": ", key);
-    char *q = strstr(text, pat), *e;
-    if (q) {
-      double d = strtod(q + strlen(pat), &e);
-      if (e != q + strlen(pat)) v = d;
-    }
-  }
-  free(text);
-  fclose(fp);
-  return v;
+  return nco_json_number(path, key);
 }
 
 static int cmd_certify(int argc, char **argv) {
@@ -893,7 +843,7 @@ static int cmd_certify(int argc, char **argv) {
       goto done;
     }
     if (read_trace_cols(ck, &tc)) {
-      fprintf(stderr, "ncopt: certify: %s: cannot read the trace\n", ck);
+      fprintf(stderr, "ncopt: certify: %s: cannot read the trace: %s\n", ck, nco_last_error());
       goto done;
     }
     if (!tc.misfit)

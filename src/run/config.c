@@ -1016,11 +1016,11 @@ static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el) {
     uint64_t K;
     if (!parse_bool(e->value, &b) && strcmp(e->value, "1"))
       cfg->probe_every[p] = b ? NCO_PROBE_AT_LOG : 0;
-    else if (!parse_u64(e->value, &K) && K > 0)
+    else if (!parse_u64(e->value, &K) && K > 0 && K <= 1000000000000000000ull)
       cfg->probe_every[p] = (int64_t)K;
     else
-      note(el, kerr(spec, e, "probes", nco_probe_name(p), NCO_ERR_INVALID, "'%s' is not true, false or a step count K ≥ 1",
-                    e->value, NULL));
+      note(el, kerr(spec, e, "probes", nco_probe_name(p), NCO_ERR_INVALID,
+                    "'%s' is not true, false or a step count K in [1, 1e18]", e->value, NULL));
   }
 
   /* 4. anything left is unknown */
@@ -1221,13 +1221,41 @@ static void write_value(const nco_config *cfg, const key *k, FILE *fp) {
     }
     case T_BOOL: fprintf(fp, "%s", *(const int *)f ? "true" : "false"); break;
     case T_STR:
-    case T_PATH: fprintf(fp, "%s", (const char *)f); break;
+    case T_PATH:
+      if (k->off == offsetof(nco_config, widths_text) && cfg->nwidths) {
+        /* the parsed widths, canonically ("256, 256"), not the text as typed */
+        for (size_t i = 0; i < cfg->nwidths; i++) fprintf(fp, "%s%zu", i ? ", " : "", cfg->widths[i]);
+      } else {
+        fprintf(fp, "%s", (const char *)f);
+      }
+      break;
     case T_ENUM: fprintf(fp, "%s", enum_name(k->enums, *(const int *)f, buf, sizeof buf)); break;
     case T_ACT: fprintf(fp, "%s", nco_act_name(cfg->act.kind)); break;
     case T_OPTIM: fprintf(fp, "%s", nco_optim_type_name(cfg->optim)); break;
     case T_SCHED: fprintf(fp, "%s", nco_schedule_name(cfg->sched.kind)); break;
     default: break;
   }
+}
+
+/* "name = value": a line of spec.ini must fit the reader's 198 bytes
+ * (spec.h), so a long value (an absolute path) goes on indented
+ * continuation lines, which the reader joins without a separator; a piece
+ * never starts or ends with white space (which the reader strips). */
+static int value_text(const nco_config *cfg, const key *k, char *buf, size_t len);
+
+static void write_wrapped(FILE *fp, const char *name, const char *text) {
+  size_t n = strlen(text), cap = 150 > strlen(name) + 3 ? 150 - strlen(name) - 3 : 1;
+  fprintf(fp, "%s = ", name);
+  do {
+    size_t take = n <= cap ? n : cap;
+    while (take < n && take > 1 && (strchr(" \t", text[take]) || strchr(" \t", text[take - 1]))) take--;
+    /* no place to split outside white space: one line, which the reader
+     * then refuses clearly (never a silently different value) */
+    if (take == 1 && n > cap) take = n;
+    fprintf(fp, "%.*s\n", (int)take, text);
+    text += take, n -= take, cap = 150;
+    if (n) fputs("    ", fp);
+  } while (n);
 }
 
 int nco_config_write(const nco_config *cfg, FILE *fp) {
@@ -1254,9 +1282,9 @@ int nco_config_write(const nco_config *cfg, FILE *fp) {
       fprintf(fp, "%s[%s]\n", *section ? "\n" : "", k->section);
       section = k->section;
     }
-    fprintf(fp, "%s = ", k->name);
-    write_value(cfg, k, fp);
-    fputc('\n', fp);
+    char text[2 * NCO_PATH_MAX];
+    if (value_text(cfg, k, text, sizeof text)) return nco_error(NCO_ERR_NOMEM, "cannot write the resolved spec: out of memory");
+    write_wrapped(fp, k->name, text);
   }
   int any = 0;
   for (int p = 0; p < NCO_PROBE_COUNT; p++) {
@@ -1368,18 +1396,19 @@ static void md_range(FILE *fp, const key *k) {
 }
 
 /* Value of a key in a settings object, as text. */
-static void value_text(const nco_config *cfg, const key *k, char *buf, size_t len) {
+static int value_text(const nco_config *cfg, const key *k, char *buf, size_t len) {
   char *text = NULL;
   size_t n = 0;
   FILE *fp = open_memstream(&text, &n);
   if (!fp) {
     snprintf(buf, len, "?");
-    return;
+    return -1;
   }
   write_value(cfg, k, fp);
-  fclose(fp);
-  snprintf(buf, len, "%s", text ? text : "");
+  int bad = fclose(fp) != 0 || !text;
+  snprintf(buf, len, "%s", text ? text : "?");
   free(text);
+  return bad ? -1 : 0;
 }
 
 /* Per-method (per-schedule) defaults, grouped by value:

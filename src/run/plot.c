@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ncopt/outputs.h"
 #include "ncopt/status.h"
 #include "run_internal.h"
 
@@ -20,83 +21,9 @@ const char *nco_openblas_config(void) {
   return c ? c : "unknown";
 }
 
-typedef struct series {
-  char name[64];
-  double *v;
-} series;
+#define MAX_COLS 160 /* lines of one figure */
 
-#define MAX_COLS 160
-
-typedef struct table {
-  size_t ncol, nrow, cap;
-  series col[MAX_COLS];
-} table;
-
-static void table_free(table *t) {
-  for (size_t c = 0; c < t->ncol; c++) free(t->col[c].v);
-  memset(t, 0, sizeof *t);
-}
-
-/* Reads a CSV with a header into columns (empty cells are NaN). */
-static char *next_tok(char **s);
-static int read_csv(const char *path, table *t) {
-  memset(t, 0, sizeof *t);
-  FILE *fp = fopen(path, "r");
-  if (!fp) return nco_error(NCO_ERR_IO, "%s: cannot open", path);
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n = getline(&line, &cap, fp);
-  if (n <= 0) {
-    free(line), fclose(fp);
-    return nco_error(NCO_ERR_FORMAT, "%s: empty trace", path);
-  }
-  for (char *s = line, *tok; (tok = next_tok(&s)) && t->ncol < MAX_COLS;)
-    if (*tok) snprintf(t->col[t->ncol++].name, sizeof t->col[0].name, "%s", tok);
-  while ((n = getline(&line, &cap, fp)) > 0) {
-    if (line[n - 1] != '\n') break;
-    if (t->nrow == t->cap) {
-      size_t nc = t->cap ? 2 * t->cap : 256;
-      for (size_t c = 0; c < t->ncol; c++) {
-        double *v = realloc(t->col[c].v, nc * sizeof *v);
-        if (!v) {
-          free(line), fclose(fp), table_free(t);
-          return nco_error(NCO_ERR_NOMEM, "%s: out of memory", path);
-        }
-        t->col[c].v = v;
-      }
-      t->cap = nc;
-    }
-    char *s = line, *tok;
-    for (size_t c = 0; c < t->ncol; c++) {
-      tok = next_tok(&s);
-      t->col[c].v[t->nrow] = tok && *tok ? strtod(tok, NULL) : NAN;
-    }
-    t->nrow++;
-  }
-  free(line);
-  fclose(fp);
-  return NCO_OK;
-}
-
-/* strsep() is not POSIX: split at ',' or '\n' by hand */
-static char *next_tok(char **s) {
-  char *tok = *s;
-  if (!tok) return NULL;
-  char *e = tok + strcspn(tok, ",\n");
-  if (*e) {
-    *e = '\0';
-    *s = e + 1;
-  } else {
-    *s = NULL;
-  }
-  return tok;
-}
-
-static double *column(table *t, const char *name) {
-  for (size_t c = 0; c < t->ncol; c++)
-    if (!strcmp(t->col[c].name, name)) return t->col[c].v;
-  return NULL;
-}
+static double *column(const nco_table *t, const char *name) { return (double *)nco_table_col(t, name); }
 
 /* palette: white background, black axes, then distinguishable colours */
 static void palette(void) {
@@ -264,45 +191,14 @@ static int figure(const char *path_noext, const char *title, const char *xlabel,
       return st;
     }
     if (rename(tmp, file)) {
+      int e = errno;
       unlink(tmp);
-      return nco_error(NCO_ERR_IO, "%s: cannot rename the plot into place", file);
+      return nco_error(NCO_ERR_IO, "%s: cannot rename the plot into place: %s", file, strerror(e));
     }
   }
   return NCO_OK;
 }
 
-/* A number from a small JSON file written by ncopt: the value of "key"
- * inside the object "outer" (NULL: anywhere, first match). NAN if absent or
- * null. */
-static double json_number(const char *path, const char *outer, const char *key) {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return NAN;
-  char *text = NULL;
-  size_t cap = 0;
-  ssize_t n = getdelim(&text, &cap, '\0', fp);
-  fclose(fp);
-  double v = NAN;
-  if (n > 0) {
-    char pat[128];
-    const char *p = text;
-    if (outer) {
-      snprintf(pat, sizeof pat, "\"%s\": {", outer);
-      p = strstr(p, pat);
-    }
-    if (p) {
-      snprintf(pat, sizeof pat, "\"%s\": ", key);
-      const char *q = strstr(p, pat);
-      const char *end = outer ? strchr(p, '}') : NULL;
-      if (q && (!end || q < end)) {
-        char *e;
-        double d = strtod(q + strlen(pat), &e);
-        if (e != q + strlen(pat)) v = d;
-      }
-    }
-  }
-  free(text);
-  return v;
-}
 
 static const char *probe_label(const char *col) {
   static const char *const map[][2] = {
@@ -321,22 +217,22 @@ static const char *probe_label(const char *col) {
  * --run DIR` has written α and β to certificate.json. In the plot's
  * normalised units (x = ‖θ−θ₀‖/‖θ₀‖, y = ‖r‖/‖r₀‖) the bounds are the lines
  * y = 1 − (α‖θ₀‖/‖r₀‖)·x and y = 1 − (β‖θ₀‖/‖r₀‖)·x. */
-static int plot_misfit_distance(const char *dir, table *t) {
+static int plot_misfit_distance(const char *dir, const nco_table *t) {
   double *mis = column(t, "misfit"), *dis = column(t, "distance");
   if (!mis || !dis) return NCO_OK;
   line ls[MAX_COLS + 3];
   size_t k = 0;
   ls[k++] = (line){dis, mis, t->nrow, "whole network"};
   /* per layer, as Oymak & Soltanolkotabi's Fig. 2 */
-  for (size_t c = 0; c < t->ncol; c++)
-    if (!strncmp(t->col[c].name, "distance.", 9)) ls[k++] = (line){t->col[c].v, mis, t->nrow, t->col[c].name + 9};
+  for (size_t c = 0; c < t->ncol && k < MAX_COLS; c++)
+    if (!strncmp(t->names[c], "distance.", 9)) ls[k++] = (line){t->cols[c], mis, t->nrow, t->names[c] + 9};
   if (k == 1) ls[0].label = "trajectory";
   char path[4200];
   snprintf(path, sizeof path, "%s/certificate.json", dir);
-  double alpha = json_number(path, "theorem_2_1", "alpha"), beta = json_number(path, "theorem_2_1", "beta");
-  double r0 = json_number(path, NULL, "r0");
+  double alpha = nco_json_number(path, "theorem_2_1.alpha"), beta = nco_json_number(path, "theorem_2_1.beta");
+  double r0 = nco_json_number(path, "r0");
   snprintf(path, sizeof path, "%s/summary.json", dir);
-  double th0 = json_number(path, NULL, "theta0_norm");
+  double th0 = nco_json_number(path, "theta0_norm");
   double xmax = 0;
   for (size_t i = 0; i < t->nrow; i++)
     if (isfinite(dis[i]) && isfinite(mis[i])) xmax = fmax(xmax, dis[i]);
@@ -356,9 +252,9 @@ static int plot_misfit_distance(const char *dir, table *t) {
 
 int nco_plot_run(const char *dir) {
   char path[4200];
-  table t;
+  nco_table t;
   snprintf(path, sizeof path, "%s/trace.csv", dir);
-  int st = read_csv(path, &t);
+  int st = nco_table_read(path, &t);
   if (st) return st;
   double *it = column(&t, "iter");
   line ls[MAX_COLS];
@@ -386,22 +282,22 @@ int nco_plot_run(const char *dir) {
   k = 0;
   size_t ks = 0;
   line sg[MAX_COLS];
-  for (size_t c = 6; c < t.ncol; c++) {
-    const char *nm = t.col[c].name;
+  for (size_t c = 6; c < t.ncol && k < MAX_COLS && ks < MAX_COLS; c++) {
+    const char *nm = t.names[c];
     if (!strncmp(nm, "distance.", 9) || !strncmp(nm, "test_", 5) || !strcmp(nm, "loss_unreg") || !strcmp(nm, "full_loss"))
       continue;
     int neg = 0;
-    for (size_t j = 0; j < t.nrow; j++) neg |= t.col[c].v[j] < 0;
-    if (neg) sg[ks++] = (line){it, t.col[c].v, t.nrow, probe_label(nm)};
-    else ls[k++] = (line){it, t.col[c].v, t.nrow, probe_label(nm)};
+    for (size_t j = 0; j < t.nrow; j++) neg |= t.cols[c][j] < 0;
+    if (neg) sg[ks++] = (line){it, t.cols[c], t.nrow, probe_label(nm)};
+    else ls[k++] = (line){it, t.cols[c], t.nrow, probe_label(nm)};
   }
   snprintf(path, sizeof path, "%s/probes", dir);
   if (!st && it && k) st = figure(path, "probes", "iteration", "value", 2, ls, k);
   snprintf(path, sizeof path, "%s/probes_signed", dir);
   if (!st && it && ks) st = figure(path, "probes (signed)", "iteration", "value", 0, sg, ks);
   k = 0;
-  for (size_t c = 6; c < t.ncol; c++)
-    if (!strncmp(t.col[c].name, "distance.", 9)) ls[k++] = (line){it, t.col[c].v, t.nrow, t.col[c].name + 9};
+  for (size_t c = 6; c < t.ncol && k < MAX_COLS; c++)
+    if (!strncmp(t.names[c], "distance.", 9)) ls[k++] = (line){it, t.cols[c], t.nrow, t.names[c] + 9};
   snprintf(path, sizeof path, "%s/layers", dir);
   if (!st && it && k) st = figure(path, "per-layer distance ‖θ_l-θ_l,0‖/‖θ_l,0‖", "iteration", "distance", 1, ls, k);
   k = 0;
@@ -411,17 +307,17 @@ int nco_plot_run(const char *dir) {
   snprintf(path, sizeof path, "%s/test", dir);
   if (!st && it && k) st = figure(path, "held-out set", "iteration", "value", 0, ls, k);
   if (!st) st = plot_misfit_distance(dir, &t);
-  table_free(&t);
+  nco_table_free(&t);
   /* the regularity principle's γ_k (Chen, Yang & Zhou, Definition 2) */
   snprintf(path, sizeof path, "%s/regularity.csv", dir);
-  if (!st && access(path, R_OK) == 0 && !(st = read_csv(path, &t))) {
+  if (!st && access(path, R_OK) == 0 && !(st = nco_table_read(path, &t))) {
     double *kk = column(&t, "iter"), *g = column(&t, "gamma");
     if (kk && g) {
       ls[0] = (line){kk, g, t.nrow, "γ_k"};
       snprintf(path, sizeof path, "%s/regularity", dir);
       st = figure(path, "regularity principle: largest γ allowed at step k", "step k", "γ_k", 1, ls, 1);
     }
-    table_free(&t);
+    nco_table_free(&t);
   }
   return st;
 }
@@ -441,7 +337,7 @@ int nco_plot_density(const char *out_noext, const double *grid, const double *de
 
 int nco_plot_overlay(const char *out_noext, const char *const *dirs, const char *const *labels, size_t n,
                      const char *col, const char *title) {
-  table *ts = calloc(n ? n : 1, sizeof *ts);
+  nco_table *ts = calloc(n ? n : 1, sizeof *ts);
   line *ls = calloc(n ? n : 1, sizeof *ls);
   int st = NCO_OK;
   size_t k = 0;
@@ -452,12 +348,12 @@ int nco_plot_overlay(const char *out_noext, const char *const *dirs, const char 
   for (size_t i = 0; i < n && !st; i++) {
     char path[4200];
     snprintf(path, sizeof path, "%s/trace.csv", dirs[i]);
-    if ((st = read_csv(path, &ts[i]))) break;
+    if ((st = nco_table_read(path, &ts[i]))) break;
     double *it = column(&ts[i], "iter"), *v = column(&ts[i], col);
     if (it && v) ls[k++] = (line){it, v, ts[i].nrow, labels[i]};
   }
   if (!st && k) st = figure(out_noext, title, "iteration", col, 1, ls, k);
-  for (size_t i = 0; i < n; i++) table_free(&ts[i]);
+  for (size_t i = 0; i < n; i++) nco_table_free(&ts[i]);
   free(ts), free(ls);
   return st;
 }

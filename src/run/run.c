@@ -203,12 +203,16 @@ static void putf(buf_t *b, const char *fmt, ...) {
 /* The shortest text that reads back to the same double (0.1, not
  * 0.10000000000000001): %.15g is exact for every number of ≤ 15
  * significant digits (%g drops trailing zeros), else 16 or 17 digits. */
-static void put_num(buf_t *b, double v) {
-  char t[40];
+static void fmt_num(char t[40], double v) {
   for (int prec = 15; prec <= 17; prec++) {
-    snprintf(t, sizeof t, "%.*g", prec, v);
+    snprintf(t, 40, "%.*g", prec, v);
     if (prec == 17 || strtod(t, NULL) == v) break;
   }
+}
+
+static void put_num(buf_t *b, double v) {
+  char t[40];
+  fmt_num(t, v);
   put(b, t, strlen(t));
 }
 
@@ -949,10 +953,7 @@ static int log_row(run *r, int forced, double batch_loss) {
   put(b, ",", 1);
   double lr = nco_schedule_lr(&r->cfg.sched, t);
   if (memcmp(&lr, &r->lr_val, sizeof lr) || !r->lr_text[0]) {
-    buf_t lb = {0};
-    put_num(&lb, lr);
-    snprintf(r->lr_text, sizeof r->lr_text, "%.*s", lb.p ? (int)lb.n : 0, lb.p ? (const char *)lb.p : "");
-    free(lb.p);
+    fmt_num(r->lr_text, lr);
     r->lr_val = lr;
   }
   put(b, r->lr_text, strlen(r->lr_text));
@@ -1140,14 +1141,18 @@ static int checkpoint_read(const char *path, ckpt *c) {
     return nco_error(NCO_ERR_FORMAT, "%s: checksum mismatch (corrupted checkpoint)", path);
   }
   rd_t r = {p, len, 0, 0};
+  /* an allocation that fails is not a damaged checkpoint: NCO_ERR_NOMEM,
+   * so that resume does not fall back to the previous one */
+#define CKPT_ALLOC(ptr, expr) \
+  if (!r.bad && !((ptr) = (expr))) goto oom
   uint64_t sl = get_u64(&r);
   if (sl > len) r.bad = 1;
-  c->spec_text = calloc(r.bad ? 1 : sl + 1, 1);
-  if (c->spec_text && !r.bad) get(&r, c->spec_text, sl);
+  CKPT_ALLOC(c->spec_text, calloc(sl + 1, 1));
+  if (!r.bad) get(&r, c->spec_text, sl);
   c->t = get_u64(&r), c->samples = get_u64(&r), c->pos = get_u64(&r), c->n = get_u64(&r);
   if (c->n > len / 8) r.bad = 1;
-  c->perm = r.bad ? NULL : nco_calloc(c->n ? c->n : 1, sizeof(size_t));
-  for (uint64_t i = 0; c->perm && i < c->n; i++) c->perm[i] = (size_t)get_u64(&r);
+  CKPT_ALLOC(c->perm, nco_calloc(c->n ? c->n : 1, sizeof(size_t)));
+  for (uint64_t i = 0; !r.bad && i < c->n; i++) c->perm[i] = (size_t)get_u64(&r);
   get(&r, &c->batch_rng, sizeof c->batch_rng);
   c->path_length = get_f64(&r), c->best_loss = get_f64(&r), c->train_seconds = get_f64(&r), c->last_loss = get_f64(&r);
   c->best_iter = get_u64(&r);
@@ -1158,21 +1163,24 @@ static int checkpoint_read(const char *path, ckpt *c) {
   c->data_crc = get_u64(&r);
   c->dim = get_u64(&r);
   if (c->dim > len / 8) r.bad = 1;
-  c->theta0 = r.bad ? NULL : nco_calloc(c->dim ? c->dim : 1, sizeof(float));
-  c->gfull = r.bad ? NULL : nco_calloc(c->dim ? c->dim : 1, sizeof(float));
-  if (c->theta0) get(&r, c->theta0, c->dim * sizeof(float));
-  if (c->gfull) get(&r, c->gfull, c->dim * sizeof(float));
+  CKPT_ALLOC(c->theta0, nco_calloc(c->dim ? c->dim : 1, sizeof(float)));
+  CKPT_ALLOC(c->gfull, nco_calloc(c->dim ? c->dim : 1, sizeof(float)));
+  if (!r.bad) get(&r, c->theta0, c->dim * sizeof(float)), get(&r, c->gfull, c->dim * sizeof(float));
   c->optim_len = (size_t)get_u64(&r);
   if (c->optim_len > len) r.bad = 1;
-  c->optim = r.bad ? NULL : malloc(c->optim_len ? c->optim_len : 1);
-  if (c->optim) get(&r, c->optim, c->optim_len);
+  CKPT_ALLOC(c->optim, malloc(c->optim_len ? c->optim_len : 1));
+  if (!r.bad) get(&r, c->optim, c->optim_len);
+#undef CKPT_ALLOC
   free(p);
-  if (r.bad || !c->spec_text || !c->perm || !c->theta0 || !c->gfull || !c->optim || r.off != len ||
-      strlen(c->spec_text) != sl) {
+  if (r.bad || r.off != len || strlen(c->spec_text) != sl) {
     ckpt_free(c);
     return nco_error(NCO_ERR_FORMAT, "%s: inconsistent checkpoint contents", path);
   }
   return NCO_OK;
+oom:
+  free(p);
+  ckpt_free(c);
+  return nco_error(NCO_ERR_NOMEM, "%s: out of memory reading the checkpoint", path);
 }
 
 /* Every field of a checkpoint is untrusted input (the CRC finds accidents,
@@ -1769,7 +1777,7 @@ static int trace_truncate(const char *path, uint64_t t, const char *header) {
   size_t cap = 0;
   ssize_t n;
   int first = 1;
-  while ((n = getline(&line, &cap, fp)) > 0) {
+  while ((errno = 0, n = getline(&line, &cap, fp)) > 0) {
     if (line[n - 1] != '\n') break; /* incomplete last row */
     if (first) {
       if (strcmp(line, header)) {
@@ -1787,8 +1795,15 @@ static int trace_truncate(const char *path, uint64_t t, const char *header) {
     if (it > t) break;
     put(&b, line, (size_t)n);
   }
+  /* getline's −1 is the end of the file or an error: no row may be
+   * dropped for want of memory */
+  int rerr = n < 0 && errno && !feof(fp) ? errno : 0;
   free(line);
   fclose(fp);
+  if (rerr) {
+    free(b.p);
+    return (rerr == ENOMEM ? nco_error(NCO_ERR_NOMEM, "%s: out of memory while reading it", path) : nco_error(NCO_ERR_IO, "%s: cannot read: %s", path, strerror(rerr)));
+  }
   if (first) {
     free(b.p);
     return nco_error(NCO_ERR_FORMAT, "%s: no header line", path);
@@ -1844,6 +1859,7 @@ int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, 
   char first_err[1024] = "";
   const char *used = path;
   if ((st = checkpoint_read(path, &c))) {
+    if (st == NCO_ERR_NOMEM) return st; /* the checkpoint may be fine: no fallback */
     snprintf(first_err, sizeof first_err, "%s", nco_last_error());
     if ((st = checkpoint_read(prev, &c))) {
       if (access(path, F_OK) && access(prev, F_OK))

@@ -199,10 +199,32 @@ static int handler(void *user, const char *section, const char *name, const char
   if (c->status) return 0;
   nco_spec_entry *old = nco_spec_find(c->s, section, name);
   if (old && c->curlen && (c->cur[0] == ' ' || c->cur[0] == '\t')) {
-    /* inih reads an indented line as a continuation of the previous value */
-    c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s%s%s: indented line (continuation lines are not supported; remove the leading spaces)",
-                          c->name, c->line, section, *section ? "." : "", name);
-    return 0;
+    /* inih reads an indented line as a continuation of the previous value:
+     * the pieces are joined without a separator (spec.ini writes long
+     * values, e.g. absolute paths, that way: spec.h) */
+    const char *q = value;
+    while (*q == '_' || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (q > value && *q >= '0' && *q <= '9')) q++;
+    if (q > value && (*q == ' ' || *q == '\t') && q[strspn(q, " \t")] == '=') {
+      /* "  seed = 4": a key indented by mistake, not a continued value */
+      c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s%s%s: indented line '%.60s' (an indented line continues the value "
+                            "above it; remove the leading spaces)", c->name, c->line, section, *section ? "." : "", name,
+                            value);
+      return 0;
+    }
+    if (old != &c->s->e[c->s->n - 1]) {
+      c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s%s%s: an indented line continues the key above it, not this one",
+                            c->name, c->line, section, *section ? "." : "", name);
+      return 0;
+    }
+    size_t a = strlen(old->value), b = strlen(value);
+    char *v = realloc(old->value, a + b + 1);
+    if (!v) {
+      c->status = nco_error(NCO_ERR_NOMEM, "spec: out of memory");
+      return 0;
+    }
+    memcpy(v + a, value, b + 1);
+    old->value = v;
+    return 1;
   }
   if (old) {
     c->status = nco_error(NCO_ERR_FORMAT, "%s:%d: %s%s%s: duplicate key (first set at line %d)", c->name,

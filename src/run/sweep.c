@@ -240,36 +240,9 @@ static int point_progress(void *ctx, const nco_progress *p) {
 
 /* ---- the sweep table ------------------------------------------------- */
 
-/* The value of a top-level "key" of a small JSON object, as text (a
- * string's characters, or a number's token); 0 if absent. */
+/* summary.json's top-level key as text, 1 if found (ncopt/outputs.h) */
 static int json_lookup(const char *text, const char *key, char *out, size_t len) {
-  size_t kl = strlen(key);
-  int depth = 0;
-  for (const char *p = text; *p; p++) {
-    if (*p == '{' || *p == '[') depth++;
-    else if (*p == '}' || *p == ']') depth--;
-    else if (*p == '"') {
-      const char *s = p + 1, *e = s;
-      while (*e && *e != '"') e += e[0] == '\\' && e[1] ? 2 : 1;
-      if (!*e) return 0;
-      const char *c = e + 1;
-      while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
-      if (*c == ':' && depth == 1 && (size_t)(e - s) == kl && !strncmp(s, key, kl)) {
-        c++;
-        while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
-        const char *v = c, *ve;
-        if (*v == '"') {
-          for (ve = ++v; *ve && *ve != '"'; ve += ve[0] == '\\' && ve[1] ? 2 : 1) {}
-        } else {
-          for (ve = v; *ve && !strchr(",}] \t\r\n", *ve); ve++) {}
-        }
-        snprintf(out, len, "%.*s", (int)(ve - v), v);
-        return 1;
-      }
-      p = e;
-    }
-  }
-  return 0;
+  return !nco_json_get(text, key, out, len);
 }
 
 /* A CSV field: quoted when it holds a comma or a quote. */
@@ -410,7 +383,13 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
   for (k = 0; k < count; k++) {
     snprintf(paths[k], sizeof paths[k], "%s/%s", out_dir, names[k]);
     dirs[k] = paths[k];
-    if (mode[k] == 2) continue;
+    if (mode[k] == 2) {
+      /* finished: but a kill while it drew its plots leaves them missing
+       * (and temporary files): redraw from its trace */
+      nco_run_clean_tmp(paths[k]);
+      if ((st = nco_plot_run(paths[k]))) break;
+      continue;
+    }
     point_hooks ph = {hooks, labels[k], k + 1, count};
     nco_run_hooks wrapped = {point_progress, &ph};
     const nco_run_hooks *hk = hooks && hooks->progress ? &wrapped : hooks;
@@ -425,9 +404,15 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
   }
   if (last) *last = res;
   size_t done = k < count ? k + 1 : count;
-  int pst = overlay(out_dir, dirs, labels, done);
-  int tst = write_table(out_dir, names, labels, count, table);
-  if (!pst) pst = tst;
+  /* after a point's error its message is the one to report: no overlay
+   * and no table (whose own failures would replace it) */
+  int pst = NCO_OK;
+  if (st >= 0) {
+    nco_run_clean_tmp(out_dir);
+    pst = overlay(out_dir, dirs, labels, done);
+    int tst = write_table(out_dir, names, labels, count, table);
+    if (!pst) pst = tst;
+  }
   if (st >= 0 && st != NCO_CANCELLED && nonfinite) {
     st = nco_error(NCO_ERR_NONFINITE, "%zu of %zu sweep points diverged (non-finite loss): %s", (size_t)nonfinite, count, bad);
     if (last) {
@@ -436,6 +421,10 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
     }
   } else if (st >= 0 && st != NCO_CANCELLED && pst) {
     st = pst;
+    if (last) {
+      last->stop = st;
+      snprintf(last->message, sizeof last->message, "%s", nco_last_error());
+    }
   }
   free(dirs), free(paths);
   return st;
