@@ -9,7 +9,8 @@
  * Lanczos spectra (spectra.h), landscape diagnostics (diag.h), neural
  * networks (nn.h), and experiments: INI specs (spec.h), validated configs
  * (config.h), the run loop and its output folder (run.h) and sweeps
- * (sweep.h), and how its threads wait on a shared machine (threads.h).
+ * (sweep.h), reading and plotting what a run wrote (outputs.h), and how
+ * its threads wait on a shared machine (threads.h).
  * version.h (generated) gives NCO_VERSION_STRING. Every call
  * returns a status (status.h).
  */
@@ -36,5 +37,6 @@
 #include "ncopt/run.h"
 #include "ncopt/sweep.h"
 #include "ncopt/threads.h"
+#include "ncopt/outputs.h"
 
 #endif
