@@ -10,15 +10,21 @@
  *
  * Design decisions
  * ----------------
- * Model. A model is a sequence of layers built with nco_nn_add_*; it holds
- * only shapes and hyper-parameters (no weights, no buffers), so it is cheap
- * to copy and one model can back several problems (training set, test
- * set). Each sample's input has shape (D) or (C, H, W); a batch is
+ * Model. A model is a static DAG of nodes over named inputs (the graph
+ * functions below; nco_nn_add_* append a chain). Each node is an op behind
+ * a const vtable (src/nn/op_*.c: shape inference, parameter count and
+ * initialisation, forward, VJP, R-op, state buffers, train/eval
+ * behaviour); a loss is a separate head on the output node. A model holds
+ * only shapes and hyper-parameters (no weights, no buffers), so it is
+ * cheap to copy and one model can back several problems (training set,
+ * test set). Each sample's input has shape (D) or (C, H, W); a batch is
  * batch-major: (N, D) or (N, C, H, W), C order (PyTorch's NCHW).
+ * Non-trainable state (batch-norm statistics, none yet) has its own
+ * buffer of nco_nn_state_dim() entries.
  *
  * Parameters. All parameters of a model live in ONE contiguous float32
- * vector θ of nco_nn_dim() entries, layer after layer, each layer's weight
- * then its bias, in PyTorch's layouts: dense weight (out, in), conv weight
+ * vector θ of nco_nn_dim() entries, node after node (execution order),
+ * each node's weight then its bias, in PyTorch's layouts: dense weight (out, in), conv weight
  * (K, C, kh, kw), bias (out) — exactly the order of torch's
  * `torch.cat([p.flatten() for p in model.parameters()])` for the same
  * nn.Sequential. Every slice has a name ("conv1.weight", "fc3.bias": dense
@@ -35,7 +41,8 @@
  *
  * Losses. Cross-entropy of the softmax of the outputs (labels, or soft /
  * one-hot target rows t: ℓ = Σ_k t_k(logsumexp(z) − z_k)), default
- * reduction MEAN as torch's nn.CrossEntropyLoss; least squares with the
+ * reduction MEAN as torch's nn.CrossEntropyLoss (the loss head reads the
+ * output node, nco_nn_set_output); least squares with the
  * per-sample residual r_i = output_i − t_i (m = outputs per sample;
  * targets are real rows or labels, which mean one-hot rows), default
  * reduction SUM (the papers' ½‖g(θ)‖²), settable with
@@ -118,6 +125,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ncopt/array.h"
 #include "ncopt/problem.h"
@@ -142,6 +150,17 @@ typedef enum nco_nn_layer_kind {
   NCO_NN_DROPOUT
 } nco_nn_layer_kind;
 
+/* Kinds of graph inputs. Only NCO_NN_IN_DATA (the features rows) is
+ * evaluated today; the others are declared so that a graph can name them
+ * (targets for a loss head, a VAE's ε or a GAN's z, another graph's
+ * output) and nco_nn_problem_create refuses them until their runs exist. */
+typedef enum nco_nn_input_kind {
+  NCO_NN_IN_DATA = 0,
+  NCO_NN_IN_TARGETS,
+  NCO_NN_IN_NOISE,
+  NCO_NN_IN_GRAPH
+} nco_nn_input_kind;
+
 /* An empty model whose samples have shape in_shape[0..ndim): ndim = 1
  * (features) or 3 (channels, height, width); every size ≥ 1. */
 int nco_nn_model_create(size_t ndim, const size_t *in_shape, nco_nn_model **out);
@@ -165,6 +184,49 @@ int nco_nn_add_dropout(nco_nn_model *m, double p);
 /* Renames the last layer (≤ 31 characters of [A-Za-z0-9_]); its slices
  * become "NAME.weight", "NAME.bias". NCO_ERR_INVALID for a duplicate. */
 int nco_nn_rename_last(nco_nn_model *m, const char *name);
+
+/* ---- graphs ------------------------------------------------------------
+ * A model is a static DAG: named inputs and nodes, each node an op
+ * applied to earlier inputs or nodes named by `inputs` (insertion order is
+ * the execution order, and the parameter order: PyTorch's parameters()
+ * order for the module that registers its submodules in that order). The
+ * layer functions above are this API on a chain: each appends a node fed
+ * by the last node (or the first input), named automatically. Gradients
+ * accumulate where a node feeds several others. */
+
+/* A node's op and hyper-parameters (torch.nn's): kind NCO_NN_DENSE
+ * (nn.Linear: out = out_features, bias), NCO_NN_CONV2D (nn.Conv2d: out =
+ * out_channels, kh × kw, stride ≥ 1, pad, bias), NCO_NN_MAXPOOL2D /
+ * NCO_NN_AVGPOOL2D (kernel kh, stride; 0 = kh), NCO_NN_FLATTEN, NCO_NN_ACT
+ * (act), NCO_NN_DROPOUT (p). Unused fields are ignored. */
+typedef struct nco_nn_node_spec {
+  nco_nn_layer_kind kind;
+  size_t out;
+  size_t kh, kw, stride, pad;
+  int bias;
+  nco_act act;
+  double p;
+} nco_nn_node_spec;
+
+/* A model with no input and no node. */
+int nco_nn_graph_create(nco_nn_model **out);
+/* A named input of shape shape[0..ndim) (ndim 1 or 3) per sample; the
+ * first input of kind NCO_NN_IN_DATA receives the features rows. Names
+ * are [A-Za-z_][A-Za-z0-9_]*, at most 31 characters, unique among inputs
+ * and nodes. */
+int nco_nn_add_input(nco_nn_model *m, const char *name, nco_nn_input_kind kind, size_t ndim,
+                     const size_t *shape);
+/* Appends node `name` (NULL: automatic, as the layer functions) applying
+ * op to the named inputs / nodes inputs[0..nin). NCO_ERR_RANGE for an
+ * unknown input name, NCO_ERR_SHAPE (naming both shapes) when the op does
+ * not fit them. */
+int nco_nn_add_node(nco_nn_model *m, const char *name, const nco_nn_node_spec *op, size_t nin,
+                    const char *const *inputs);
+/* The node whose output the loss head reads (default: the last node). */
+int nco_nn_set_output(nco_nn_model *m, const char *name);
+/* Entries of the non-trainable state buffer (batch-norm statistics; 0 for
+ * every op today). */
+size_t nco_nn_state_dim(const nco_nn_model *m);
 
 size_t nco_nn_dim(const nco_nn_model *m);        /* parameters */
 size_t nco_nn_num_layers(const nco_nn_model *m);
@@ -209,6 +271,37 @@ int nco_nn_mlp(size_t in, const size_t *widths, size_t nw, size_t out, const nco
  * dense 84, ReLU, dense `classes`. For (1, 28, 28) the first dense layer is
  * 400 → 120 and θ has 61 706 entries. */
 int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **out_model);
+
+/* ---- networks in the spec ----------------------------------------------
+ * The [network] section of a spec (ncopt/spec.h), one node a line, torch.nn
+ * names and keys, inputs by node name:
+ *     input  = input(1, 28, 28)
+ *     c1     = conv2d(input, out_channels=16, kernel_size=3, padding=1, bias=false)
+ *     r1     = relu(c1)
+ *     p1     = maxpool2d(r1, kernel_size=2)
+ *     f      = flatten(p1)
+ *     fc     = linear(f, out_features=10)
+ *     output = fc
+ * Ops: input(C, H, W | D), linear(out_features, bias), conv2d(out_channels,
+ * kernel_size, stride = 1, padding = 0, bias = true), maxpool2d /
+ * avgpool2d(kernel_size, stride = kernel_size), flatten, dropout(p = 0.5),
+ * identity, sigmoid, tanh, softplus, relu, leaky_relu(negative_slope =
+ * 0.01), elu(alpha = 1); the first argument names the input node, keys
+ * may also be given positionally in that order. Lines may come in any
+ * order (executed in a topological order that keeps the line order where
+ * it can: parameters are in line order when every line names earlier
+ * nodes). Parameter slices are named after the nodes ("fc.weight").
+ * data_ndim/data_shape: the features' per-sample shape (data_ndim = 0:
+ * unchecked); the input's declared shape must match it (or its size, for
+ * a flat input). Every error names FILE:LINE: an unknown op or key (with a
+ * suggestion), a bad value, a shape mismatch (both shapes), an unknown,
+ * duplicate or unused node, a cycle, a missing output. */
+struct nco_spec;
+int nco_nn_graph_from_spec(const struct nco_spec *spec, size_t data_ndim, const size_t *data_shape,
+                           nco_nn_model **out);
+/* A table like torchinfo's summary: node, op, inputs, output shape,
+ * parameters, and the totals. */
+int nco_nn_summary(const nco_nn_model *m, FILE *fp);
 
 /* ---- problems ---------------------------------------------------------- */
 

@@ -1,7 +1,9 @@
-/* The workspace of a network problem: every buffer the passes of
- * kernels.inc use, for chunks of at most `cap` samples, allocated once.
- * Buffers of the tangent and R-backward passes are calloc'ed and only
- * touched (made resident) when JVP / HVP are called. */
+/* The workspace of a network problem: every buffer the passes of run.inc
+ * use, for chunks of at most `cap` samples, allocated once, and the static
+ * backward plan (which levels carry a tangent and a δ, which nodes reach
+ * the output, and the δ buffers assigned by liveness). Buffers of the
+ * tangent and R-backward passes are calloc'ed and only touched (made
+ * resident) when JVP / HVP are called. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,104 +12,174 @@
 #include "ncopt/vec.h"
 #include "nn/internal.h"
 
-static size_t level_size(const nco_nn_model *m, size_t i) {
-  return i == 0 ? nco_nn_in_size(m) : m->layers[i - 1].out_size;
+static void plan_free(nn_plan *p) {
+  free(p->grad), free(p->live), free(p->dbuf), free(p->dadd);
+  memset(p, 0, sizeof *p);
+}
+
+/* grad: level depends on θ; live: node output reaches the output level. */
+static void plan_flags(nn_plan *p, const nco_nn_model *m, size_t out) {
+  const size_t nin = m->nin;
+  for (size_t i = 0; i < m->nl; i++) {
+    const nn_layer *l = &m->layers[i];
+    int g = l->nw + l->nb > 0;
+    for (size_t j = 0; j < l->nin; j++) g |= p->grad[l->in[j]];
+    p->grad[nin + i] = (unsigned char)g;
+  }
+  if (out >= nin) p->live[out - nin] = 1;
+  for (size_t i = m->nl; i-- > 0;) {
+    if (!p->live[i]) continue;
+    for (size_t j = 0; j < m->layers[i].nin; j++)
+      if (m->layers[i].in[j] >= nin) p->live[m->layers[i].in[j] - nin] = 1;
+  }
+}
+
+/* Live consumers of level v (edges). */
+static size_t consumers(const nn_plan *p, const nco_nn_model *m, size_t v) {
+  size_t k = 0;
+  for (size_t i = 0; i < m->nl; i++)
+    for (size_t j = 0; j < m->layers[i].nin; j++) k += p->live[i] && m->layers[i].in[j] == v;
+  return k;
+}
+
+/* δ buffers by liveness, simulating the reverse pass: the output's δ is
+ * taken first (the loss seed); a node's VJP takes a buffer for each input
+ * not yet written (a flatten passes its own on when it is the only
+ * consumer), marks later writers of a written one as adders (a fork), and
+ * releases its own δ. A chain needs two buffers (today's ping-pong). */
+static int plan_buffers(nn_plan *p, const nco_nn_model *m, size_t out, int *pool) {
+  const size_t nin = m->nin;
+  size_t nfree = 0;
+  p->dbuf[out] = (int)p->nbuf++;
+  for (size_t i = m->nl; i-- > 0;) {
+    const nn_layer *l = &m->layers[i];
+    const size_t L = nin + i;
+    if (!p->live[i] || !p->grad[L]) continue;
+    int pass_on = 0;
+    for (size_t j = 0; j < l->nin; j++) {
+      size_t v = l->in[j];
+      if (!p->grad[v]) continue;
+      if (p->dbuf[v] >= 0) {
+        p->dadd[i * NN_MAX_IN + j] = 1, p->fork = 1;
+      } else if ((l->op->flags & NN_OPF_ALIAS) && !pass_on && consumers(p, m, v) == 1) {
+        p->dbuf[v] = p->dbuf[L], pass_on = 1;
+      } else {
+        p->dbuf[v] = nfree ? pool[--nfree] : (int)p->nbuf++;
+      }
+    }
+    if (!pass_on) pool[nfree++] = p->dbuf[L];
+  }
+  return NCO_OK;
+}
+
+static int plan_build(nn_plan *p, const nco_nn_model *m, size_t out) {
+  const size_t nlev = m->nin + m->nl;
+  int *pool = NULL;
+  memset(p, 0, sizeof *p);
+  p->grad = calloc(nlev, 1);
+  p->live = calloc(m->nl ? m->nl : 1, 1);
+  p->dbuf = calloc(nlev, sizeof *p->dbuf);
+  p->dadd = calloc((m->nl ? m->nl : 1) * NN_MAX_IN, 1);
+  pool = calloc(nlev, sizeof *pool);
+  if (!p->grad || !p->live || !p->dbuf || !p->dadd || !pool) {
+    free(pool);
+    plan_free(p);
+    return nco_error(NCO_ERR_NOMEM, "nn: out of memory planning the graph");
+  }
+  for (size_t v = 0; v < nlev; v++) p->dbuf[v] = -1;
+  plan_flags(p, m, out);
+  plan_buffers(p, m, out, pool);
+  free(pool);
+  return NCO_OK;
 }
 
 void nn_exec_free(nn_exec *e, const nco_nn_model *m) {
   if (!e) return;
-  size_t nl = m ? m->nl : 0;
-  if (e->a) {
-    for (size_t i = 0; i <= nl; i++)
-      if (e->a[i] && (i == 0 || m->layers[i - 1].kind != NCO_NN_FLATTEN)) free(e->a[i]);
-    free(e->a);
+  const size_t nin = m ? m->nin : 0, nl = m ? m->nl : 0;
+  for (size_t v = 0; v < e->nlev && v < nin + nl; v++) {
+    int alias = v >= nin && (m->layers[v - nin].op->flags & NN_OPF_ALIAS);
+    if (alias) continue;
+    if (e->a) free(e->a[v]);
+    if (e->ra) free(e->ra[v]);
   }
-  if (e->ra) {
-    for (size_t i = 1; i <= nl; i++)
-      if (e->ra[i] && m->layers[i - 1].kind != NCO_NN_FLATTEN) free(e->ra[i]);
-    free(e->ra);
+  free(e->a), free(e->ra);
+  if (e->aux)
+    for (size_t i = 0; i < nl; i++) free(e->aux[i]);
+  free(e->aux);
+  for (size_t k = 0; k < e->plan.nbuf; k++) {
+    if (e->d) free(e->d[k]);
+    if (e->rd) free(e->rd[k]);
   }
-  if (e->argmax) {
-    for (size_t i = 0; i < nl; i++) free(e->argmax[i]);
-    free(e->argmax);
-  }
-  if (e->mask) {
-    for (size_t i = 0; i < nl; i++) free(e->mask[i]);
-    free(e->mask);
-  }
-  free(e->d[0]), free(e->d[1]), free(e->rd[0]), free(e->rd[1]);
-  free(e->tx), free(e->tw), free(e->ws);
-  free(e->gacc), free(e->gtmp), free(e->wres);
-  free(e->lsum), free(e->dacc);
+  free(e->d), free(e->rd), free(e->dtmp), free(e->rdtmp), free(e->dl), free(e->rdl);
+  free(e->sc.tx), free(e->sc.tw), free(e->sc.ws), free(e->sc.dacc);
+  free(e->gacc), free(e->gtmp), free(e->wres), free(e->lsum);
+  plan_free(&e->plan);
   memset(e, 0, sizeof *e);
 }
 
 /* calloc of count·esz bytes with overflow check (count ≥ 1). */
 static void *buf(size_t count, size_t esz) { return nco_calloc(count ? count : 1, esz); }
 
-int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t cap, int f64) {
-  memset(e, 0, sizeof *e);
-  const size_t nl = m->nl, esz = f64 ? sizeof(double) : sizeof(float);
-  size_t max_size = 0, max_par = 1, max_dense = 1, ws = 1, t;
-  e->f64 = f64;
-  e->esz = esz;
-  e->cap = cap;
-  e->first_param = nl;
-  for (size_t i = 0; i < nl; i++)
-    if (m->layers[i].nw + m->layers[i].nb) {
-      e->first_param = i;
-      break;
+/* Activation, tangent and per-node buffers. */
+static int alloc_levels(nn_exec *e, const nco_nn_model *m) {
+  const size_t nin = m->nin, cap = e->cap, esz = e->esz;
+  for (size_t v = 0; v < e->nlev; v++) {
+    const nn_layer *l = v >= nin ? &m->layers[v - nin] : NULL;
+    if (l && (l->op->flags & NN_OPF_ALIAS)) {
+      e->a[v] = e->a[l->in[0]];
+      e->ra[v] = e->ra[l->in[0]];
+      continue;
     }
-  for (size_t i = 0; i <= nl; i++) {
-    size_t s = level_size(m, i);
-    if (s > max_size) max_size = s;
+    size_t cnt = cap * nn_level_size(m, v); /* checked by the caller */
+    if (!(e->a[v] = buf(cnt, esz))) return NCO_ERR_NOMEM;
+    if (e->plan.grad[v] && !(e->ra[v] = buf(cnt, esz))) return NCO_ERR_NOMEM;
   }
+  for (size_t i = 0; i < m->nl; i++) {
+    const nn_layer *l = &m->layers[i];
+    size_t bytes = l->op->aux_bytes ? l->op->aux_bytes(l, cap, esz) : 0;
+    if (bytes && !(e->aux[i] = buf(bytes, 1))) return NCO_ERR_NOMEM;
+  }
+  return NCO_OK;
+}
+
+int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t cap, int f64) {
+  int st;
+  memset(e, 0, sizeof *e);
+  const size_t esz = f64 ? sizeof(double) : sizeof(float);
+  size_t max_size = 0, max_par = 1, max_out = 1, ws = 1, t;
+  e->f64 = f64, e->esz = esz, e->cap = cap, e->nlev = m->nin + m->nl;
+  for (size_t v = 0; v < e->nlev; v++)
+    if (nn_level_size(m, v) > max_size) max_size = nn_level_size(m, v);
   /* GEMM dimensions are ints: the chunk times any level size must fit. */
   if (nco_mul_size(cap, max_size, &t) || t > (size_t)INT_MAX)
     return nco_error(NCO_ERR_OVERFLOW, "nn: a chunk of %zu samples of %zu values is too large (max_batch too big)", cap,
                      max_size);
-  for (size_t i = 0; i < nl; i++) {
+  for (size_t i = 0; i < m->nl; i++) {
     const nn_layer *l = &m->layers[i];
     if (l->nw + l->nb > max_par) max_par = l->nw + l->nb;
-    if (l->kind == NCO_NN_DENSE && l->oc > max_dense) max_dense = l->oc;
-    if (l->kind == NCO_NN_CONV2D) {
-      nco_conv_shape s;
-      int st = nco_conv_shape_init(&s, cap, l->ic, l->ih, l->iw, l->oc, l->kh, l->kw, l->stride, l->pad);
-      if (st) return nco_error_context(st, "nn: layer %s", l->name);
-      size_t w = nco_conv_workspace(&s);
-      if (w > ws) ws = w;
-    }
+    if (l->oc > max_out) max_out = l->oc;
+    size_t w = l->op->ws_elems ? l->op->ws_elems(l, cap) : 0;
+    if (w > ws) ws = w;
   }
   e->max_size = max_size;
-  e->a = calloc(nl + 1, sizeof *e->a);
-  e->ra = calloc(nl + 1, sizeof *e->ra);
-  e->argmax = calloc(nl ? nl : 1, sizeof *e->argmax);
-  e->mask = calloc(nl ? nl : 1, sizeof *e->mask);
-  if (!e->a || !e->ra || !e->argmax || !e->mask) goto nomem;
-  for (size_t i = 0; i <= nl; i++) {
-    if (i > 0 && m->layers[i - 1].kind == NCO_NN_FLATTEN) {
-      e->a[i] = e->a[i - 1];
-      e->ra[i] = e->ra[i - 1];
-      continue;
-    }
-    size_t cnt = cap * level_size(m, i); /* checked above */
-    if (!(e->a[i] = buf(cnt, esz))) goto nomem;
-    if (i > e->first_param && !(e->ra[i] = buf(cnt, esz))) goto nomem;
-  }
-  for (size_t i = 0; i < nl; i++) {
-    const nn_layer *l = &m->layers[i];
-    size_t cnt = cap * l->out_size;
-    if (l->kind == NCO_NN_MAXPOOL2D && !(e->argmax[i] = buf(cnt, sizeof(int32_t)))) goto nomem;
-    if (l->kind == NCO_NN_DROPOUT && !(e->mask[i] = buf(cnt, esz))) goto nomem;
-  }
-  size_t big = cap * max_size, dim = m->dim;
-  for (int k = 0; k < 2; k++)
+  if ((st = plan_build(&e->plan, m, out_level))) return st;
+  const size_t nbuf = e->plan.nbuf, big = cap * max_size;
+  e->a = calloc(e->nlev, sizeof *e->a);
+  e->ra = calloc(e->nlev, sizeof *e->ra);
+  e->aux = calloc(m->nl ? m->nl : 1, sizeof *e->aux);
+  e->d = calloc(nbuf, sizeof *e->d);
+  e->rd = calloc(nbuf, sizeof *e->rd);
+  e->dl = calloc(e->nlev, sizeof *e->dl);
+  e->rdl = calloc(e->nlev, sizeof *e->rdl);
+  if (!e->a || !e->ra || !e->aux || !e->d || !e->rd || !e->dl || !e->rdl || alloc_levels(e, m)) goto nomem;
+  for (size_t k = 0; k < nbuf; k++)
     if (!(e->d[k] = buf(big, esz)) || !(e->rd[k] = buf(big, esz))) goto nomem;
-  if (!(e->tx = buf(big, esz)) || !(e->tw = buf(max_par, esz)) || !(e->ws = buf(ws, esz)) ||
-      !(e->gacc = buf(dim, esz)) || !(e->gtmp = buf(dim, esz)) || !(e->lsum = buf(cap, sizeof(double))) ||
-      !(e->dacc = buf(max_dense, sizeof(double))))
+  if (e->plan.fork && (!(e->dtmp = buf(big, esz)) || !(e->rdtmp = buf(big, esz)))) goto nomem;
+  if (!(e->sc.tx = buf(big, esz)) || !(e->sc.tw = buf(max_par, esz)) || !(e->sc.ws = buf(ws, esz)) ||
+      !(e->sc.dacc = buf(max_out, sizeof(double))) || !(e->gacc = buf(m->dim, esz)) ||
+      !(e->gtmp = buf(m->dim, esz)) || !(e->lsum = buf(cap, sizeof(double))))
     goto nomem;
-  if (f64 && !(e->wres = buf(cap * nco_nn_out_size(m), esz))) goto nomem;
+  if (f64 && !(e->wres = buf(cap * nn_level_size(m, out_level), esz))) goto nomem;
   return NCO_OK;
 nomem:
   nn_exec_free(e, m);

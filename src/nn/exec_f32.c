@@ -1,4 +1,4 @@
-/* The network passes in float (kernels.inc compiled with REAL = float). */
+/* The network passes in float (run.inc compiled with REAL = float). */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -11,4 +11,4 @@
 #define SFX f32
 #define GEMM cblas_sgemm
 #define IS_F64 0
-#include "nn/kernels.inc"
+#include "nn/run.inc"

@@ -1,4 +1,4 @@
-/* The network passes in double (kernels.inc compiled with REAL = double). */
+/* The network passes in double (run.inc compiled with REAL = double). */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -11,4 +11,4 @@
 #define SFX f64
 #define GEMM cblas_dgemm
 #define IS_F64 1
-#include "nn/kernels.inc"
+#include "nn/run.inc"

@@ -1,10 +1,17 @@
 /* src/nn/internal.h — the network engine's private structures.
  *
- * model.c builds models (shapes, names, parameter offsets, init);
- * exec.c allocates the per-problem workspace; kernels.inc holds every
- * numerical pass (forward, tangent, backward, R-backward, losses) written
- * once over REAL and compiled by exec_f32.c and exec_f64.c; problem.c is
- * the nco_problem glue. See ncopt/nn.h for the design.
+ * A model is a static DAG (graph.c): named inputs (levels 0 .. nin) and
+ * nodes in execution order (node i produces level nin + i; its inputs are
+ * earlier levels, so insertion order is a topological order). Each node's
+ * op is a `static const nn_op_vt` (op_dense.c, op_conv.c, op_pool.c,
+ * op_act.c, op_dropout.c, op_flatten.c) whose passes are written once over
+ * REAL and compiled for float and double (twice.h). exec.c allocates the
+ * per-thread workspace and the static backward plan (δ buffers by
+ * liveness); run.inc (compiled by exec_f32.c / exec_f64.c) drives the
+ * passes node by node; loss.c holds the loss heads; problem.c the
+ * nco_problem glue; model.c the sequential builders, parameter slices and
+ * initialisation; netspec.c the [network] spec parser and the summary.
+ * See ncopt/nn.h for the design.
  */
 #ifndef NCO_NN_INTERNAL_H
 #define NCO_NN_INTERNAL_H
@@ -15,58 +22,186 @@
 #include "ncopt/nn.h"
 #include "nn/conv.h"
 
+#define NN_MAX_IN 4   /* inputs per node */
+
+typedef struct nn_op_vt nn_op_vt;
+
+/* One node. The shape fields keep the sequential engine's names: input 0
+ * is (ic, ih, iw) (flat ⇒ ih = iw = 1), the output (oc, oh, ow). */
 typedef struct nn_layer {
+  const nn_op_vt *op;
   nco_nn_layer_kind kind;
-  char name[32];          /* "fc1", "conv2", "relu", ... (prefix of its slices) */
-  int named;              /* 1 for layers with parameters (unique names) */
-  /* per-sample input and output shapes: (c, h, w), flat ⇒ h = w = 1 */
+  char name[32];          /* "fc1", "conv2", "relu", or the spec's node name */
+  int named;              /* 1 for nodes with parameters (unique names) */
+  size_t nin;             /* inputs */
+  size_t in[NN_MAX_IN];   /* their levels */
   size_t ic, ih, iw, oc, oh, ow;
   int in_flat, out_flat;
   size_t in_size, out_size;
   /* parameters: weight at θ[poff .. poff + nw), bias at θ[poff + nw .. + nb) */
   size_t poff, nw, nb;
   size_t fan_in, fan_out;
-  /* conv (kh, kw, stride, pad) and pooling (k = kh, stride) */
+  /* non-trainable state at state[soff .. soff + ns) (none yet: batch norm) */
+  size_t soff, ns;
+  /* hyper-parameters: conv (kh, kw, stride, pad), pooling (k = kh, stride) */
   size_t kh, kw, stride, pad;
-  nco_act act;            /* NCO_NN_ACT */
-  double p;               /* NCO_NN_DROPOUT */
+  nco_act act;            /* activations */
+  double p;               /* dropout */
 } nn_layer;
 
+/* A named graph input: its kind and per-sample shape. */
+typedef struct nn_input {
+  char name[32];
+  nco_nn_input_kind kind;
+  size_t c, h, w, size;
+  int flat;
+} nn_input;
+
 struct nco_nn_model {
-  size_t in_ndim, in_shape[3];
-  nn_layer *layers;
+  size_t in_ndim, in_shape[3]; /* input 0 (the data), as created */
+  nn_input *inputs;
+  size_t nin, in_cap;
+  nn_layer *layers;            /* nodes, in execution order */
   size_t nl, cap;
-  size_t dim;
-  size_t n_dense, n_conv;  /* counters for automatic names */
+  size_t dim;                  /* parameters */
+  size_t sdim;                 /* non-trainable state entries (0 today) */
+  size_t out_level;            /* the output level (default: the last node) */
+  int out_set;                 /* 1 once nco_nn_set_output named it */
+  size_t n_dense, n_conv;      /* counters for automatic names */
 };
 
-/* The workspace of one problem: buffers for chunks of ≤ cap samples, in
- * the working precision (float or double: void pointers, elem bytes). */
+/* Per-level shape (level < nin: an input; else node level − nin). */
+size_t nn_level_size(const nco_nn_model *m, size_t level);
+size_t nn_out_level(const nco_nn_model *m);
+
+/* ---- op vtable ------------------------------------------------------------ */
+
+typedef struct nn_scratch {
+  void *tx;               /* cap·max_size (conv R-ops) */
+  void *tw;               /* max node parameter count (conv R-ops) */
+  void *ws;               /* conv workspace (max over nodes) */
+  double *dacc;           /* bias-gradient accumulator (max outputs) */
+} nn_scratch;
+
+/* Arguments of one pass of one node on one chunk (void: REAL buffers). */
+typedef struct nn_call {
+  const nn_layer *l;
+  size_t li;              /* node index (dropout streams) */
+  size_t nb, s0;          /* chunk samples, global position of the first */
+  const void *x[NN_MAX_IN], *rx[NN_MAX_IN]; /* inputs, their tangents (NULL: 0) */
+  void *y, *ry;           /* output, its tangent */
+  const void *W, *V;      /* θ and the direction at the node's slice */
+  const void *dy, *rdy;   /* δ and Rδ at the output (rdy NULL: no R-pass) */
+  void *dx[NN_MAX_IN], *rdx[NN_MAX_IN]; /* δ, Rδ of the inputs (NULL: not needed), overwritten */
+  void *gW, *hW;          /* ∇θ, R{∇θ} at the node's slice (NULL: not wanted), overwritten */
+  void *aux;              /* the node's per-sample buffer (argmax, mask) */
+  void *state;            /* the node's non-trainable state (NULL: none) */
+  nn_scratch *sc;
+  const nco_rng *step_rng;
+  int drop_on;            /* training-mode behaviour (dropout masks) */
+} nn_call;
+
+typedef void (*nn_pass)(nn_call *c);
+
+enum {
+  NN_OPF_ALIAS = 1,       /* output is the input's memory (flatten) */
+  NN_OPF_TRAIN = 2,       /* training and evaluation differ (dropout) */
+  NN_OPF_BATCH = 4        /* couples the samples of a minibatch (none yet) */
+};
+
+struct nn_op_vt {
+  const char *name;       /* the spec's op name ("linear", "conv2d", ...) */
+  nco_nn_layer_kind kind;
+  unsigned flags;
+  size_t min_in, max_in;  /* inputs */
+  /* Output shape and parameter counts from the input shapes (l->ic.. set
+   * from input 0) and the hyper-parameters; NCO_ERR_SHAPE naming both. */
+  int (*infer)(nn_layer *l);
+  /* PyTorch-default (or the chosen) initialisation of the node's slice
+   * from rng (NULL: no parameters). */
+  void (*init)(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta);
+  size_t (*aux_bytes)(const nn_layer *l, size_t cap, size_t esz); /* NULL: 0 */
+  size_t (*ws_elems)(const nn_layer *l, size_t cap);              /* NULL: 0 */
+  size_t (*state_size)(const nn_layer *l);                        /* NULL: 0 */
+  nn_pass fwd[2], rop[2], vjp[2];      /* [f64] */
+  double (*margin[2])(nn_call *c);     /* NULL: smooth */
+  /* torch's module repr (*mixed = 1: no torch module), and the short
+   * description of nco_nn_describe (appended to buf). */
+  int (*repr)(const nn_layer *l, char *buf, size_t len, int *mixed);
+  void (*describe)(const nn_layer *l, char *buf, size_t len);
+};
+
+extern const nn_op_vt nn_op_linear, nn_op_conv2d, nn_op_maxpool2d, nn_op_avgpool2d, nn_op_flatten,
+    nn_op_act, nn_op_dropout;
+
+/* The weight/bias initialisation shared by linear and conv2d (model.c). */
+void nn_init_affine(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta);
+/* Python's repr of a double (layermap.c). */
+void nn_py_float(double v, char *out, size_t len);
+
+/* ---- loss heads (loss.c) -------------------------------------------------- */
+
+typedef struct nn_prob nn_prob;
+
+typedef struct nn_loss_vt {
+  const char *name;
+  /* Per-sample losses of a chunk into lsum[s]; d ← c·∂ℓ/∂y if d; rd ←
+   * c·∇²ℓ·Ry if rd (needs ry). REAL buffers. */
+  void (*sample[2])(const nn_prob *P, const size_t *idx, size_t nb, const void *y, const void *ry,
+                    double c, void *d, void *rd, double *lsum);
+} nn_loss_vt;
+
+extern const nn_loss_vt nn_loss_ce, nn_loss_ls;
+
+/* A loss on a named output level. */
+typedef struct nn_head {
+  const nn_loss_vt *vt;
+  size_t level;
+} nn_head;
+
+/* ---- the workspace -------------------------------------------------------- */
+
+/* The static backward plan: per level whether it depends on θ (has a
+ * tangent and a δ), per node whether its output reaches the loss, and the
+ * δ buffer of every level (assigned by liveness over the reverse pass:
+ * taken when the last consumer writes it, released after its producer's
+ * VJP; a fork's later consumers add into it). */
+typedef struct nn_plan {
+  unsigned char *grad;    /* [nlev] */
+  unsigned char *live;    /* [nl] reaches the output in the reverse pass */
+  int *dbuf;              /* [nlev] δ buffer index, −1: none */
+  unsigned char *dadd;    /* [nl·NN_MAX_IN] input j's δ is added (fork), not written */
+  size_t nbuf;            /* δ buffers needed */
+  int fork;               /* any dadd */
+} nn_plan;
+
+/* The workspace of one thread: buffers for chunks of ≤ cap samples, in the
+ * working precision (float or double: void pointers, elem bytes). */
 typedef struct nn_exec {
   int f64;
   size_t esz;             /* sizeof(REAL) */
   size_t cap;             /* samples per chunk */
-  size_t first_param;     /* first layer with parameters (nl if none) */
-  void **a;               /* [nl+1] activations (a[0] = input chunk); flatten aliases */
-  void **ra;              /* [nl+1] tangents R{a}; NULL below first_param+1 */
-  void *d[2], *rd[2];     /* backward ping-pong buffers (cap·max_size) */
-  void *tx;               /* cap·max_size scratch (conv R-ops) */
-  void *tw;               /* max layer parameter count (conv R-ops) */
-  void *ws;               /* conv workspace (max over layers) */
-  int32_t **argmax;       /* [nl] per maxpool layer (cap·out_size), else NULL */
-  void **mask;            /* [nl] per dropout layer (cap·out_size), else NULL */
+  size_t nlev;            /* levels: inputs + nodes */
+  void **a;               /* [nlev] activations (a[0] = input chunk); aliases shared */
+  void **ra;              /* [nlev] tangents R{a}; NULL where no θ dependence */
+  void **d, **rd;         /* [plan.nbuf] δ, Rδ buffers (cap·max_size) */
+  void *dtmp, *rdtmp;     /* fork scratch (cap·max_size), when plan.fork */
+  void **dl, **rdl;       /* [nlev] the δ, Rδ of each level during a reverse pass */
+  void **aux;             /* [nl] per node (argmax, mask), or NULL */
+  nn_scratch sc;
   void *gacc;             /* this thread's gradient / HVP (dim), REAL */
   void *gtmp;             /* one chunk's gradient / HVP (dim), REAL */
   void *wres;             /* f64: per-chunk conversion of w/v (cap·out) */
   double *lsum;           /* per-sample losses of a chunk (cap) */
-  double *dacc;           /* bias-gradient accumulator (max dense outputs) */
   int drop_on;            /* dropout masks active in the current call */
   size_t max_size;        /* max activation size per sample over all levels */
+  nn_plan plan;
 } nn_exec;
 
-typedef struct nn_prob {
+struct nn_prob {
   nco_nn_model *m;        /* owned copy */
   nco_nn_loss loss;
+  nn_head head;
   size_t n, in_size, out;
   const float *X;         /* (n, in_size) */
   float *X_own;           /* owned copy, or NULL when borrowed */
@@ -75,14 +210,15 @@ typedef struct nn_prob {
   nn_exec *ex;            /* [nthreads] one workspace per thread */
   size_t nthreads;        /* batch ranges evaluated in parallel (OpenMP) */
   void *theta64, *vdir64; /* f64: θ and the direction converted (dim) */
+  float *state;           /* non-trainable state (sdim), NULL when empty */
   nco_rng drop_rng;       /* seeded by opts.dropout_seed */
   uint64_t step;
   int training, auto_step, has_dropout;
   nco_nn_init_kind init;
   double init_sigma;
-} nn_prob;
+};
 
-typedef enum nn_op {
+typedef enum nn_opk {
   NN_OP_EVAL,      /* loss, grad (grad may be NULL) */
   NN_OP_RESIDUAL,  /* r64 */
   NN_OP_JVP,       /* u → out (nb·m) */
@@ -92,7 +228,7 @@ typedef enum nn_op {
   NN_OP_FORWARD,   /* out (nb·outputs) */
   NN_OP_METRICS,   /* met */
   NN_OP_MARGIN     /* margin */
-} nn_op;
+} nn_opk;
 
 typedef struct nn_args {
   const float *x;
@@ -110,19 +246,32 @@ typedef struct nn_args {
 
 /* Threads: a batch of nb samples is split into T = min(nthreads,
  * nb / NN_MIN_PER_THREAD) contiguous ranges, one per OpenMP thread, each
- * with its own workspace and gradient buffer (summed in thread order). */
+ * with its own workspace and gradient buffer (summed in thread order).
+ * Every op today is per-sample, so a range is evaluated independently; an
+ * op with NN_OPF_BATCH (batch norm) couples the samples of the minibatch
+ * and will need the whole batch at its node: its forward statistics (and
+ * the VJP's sums) reduced over the T ranges at a barrier of the team, in
+ * range order, before any range proceeds past the node — chunking inside
+ * a range then stays a memory optimisation only if the statistics are
+ * accumulated over the range's chunks first (two passes). Until then
+ * nco_nn_problem_create refuses such ops. */
 #define NN_MIN_PER_THREAD 8
 #define NN_MAX_THREADS 64
 
 /* exec.c */
-int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t cap, int f64);
+int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t cap, int f64);
 void nn_exec_free(nn_exec *e, const nco_nn_model *m);
 
 /* exec_f32.c / exec_f64.c */
-int nn_run_f32(nn_prob *P, nn_op op, nn_args *a);
-int nn_run_f64(nn_prob *P, nn_op op, nn_args *a);
+int nn_run_f32(nn_prob *P, nn_opk op, nn_args *a);
+int nn_run_f64(nn_prob *P, nn_opk op, nn_args *a);
 
-/* model.c */
+/* graph.c */
 int nn_act_has_kink(const nco_act *a);
+/* Appends node `l` (op, hyper-parameters and name filled, in[] levels)
+ * after shape inference; assigns its parameter and state slices. */
+int nn_graph_push(nco_nn_model *m, nn_layer *l);
+/* The level of a node or input named `name`, or −1. */
+long nn_find_level(const nco_nn_model *m, const char *name);
 
 #endif

@@ -93,7 +93,7 @@ static void jstr(jbuf *b, const char *s) {
 /* Python's repr of a finite double (shortest round-trip digits; fixed
  * notation with at least one decimal for exponents −4 ≤ e < 16, else
  * 1.5e-07), as torch's module reprs print floats. */
-static void py_float(double v, char *out, size_t len) {
+void nn_py_float(double v, char *out, size_t len) {
   char e[40];
   int prec = 1;
   for (; prec <= 17; prec++) {
@@ -115,72 +115,13 @@ static void py_float(double v, char *out, size_t len) {
   }
 }
 
-/* torch's repr of the module for an activation (mix = 0), or NULL. */
-static const char *act_repr(const nco_act *a, char *buf, size_t len) {
-  char f[40];
-  switch (a->kind) {
-    case NCO_ACT_IDENTITY: return "Identity()";
-    case NCO_ACT_SIGMOID: return "Sigmoid()";
-    case NCO_ACT_TANH: return "Tanh()";
-    case NCO_ACT_SOFTPLUS: return "Softplus(beta=1, threshold=20)";
-    case NCO_ACT_RELU: return "ReLU()";
-    case NCO_ACT_LEAKY_RELU:
-      py_float(a->slope, f, sizeof f);
-      snprintf(buf, len, "LeakyReLU(negative_slope=%s)", f);
-      return buf;
-    case NCO_ACT_ELU:
-      py_float(a->slope, f, sizeof f);
-      snprintf(buf, len, "ELU(alpha=%s)", f);
-      return buf;
-  }
-  return NULL;
+/* The repr of node l's module into buf (the op's vtable); *mixed = 1 for
+ * an activation with mix > 0 (no torch module: MixedActivation(φ, mix=γ)). */
+static int layer_repr(const nn_layer *l, char *buf, size_t len, int *mixed) {
+  return l->op->repr(l, buf, len, mixed);
 }
 
 #define FLATTEN_REPR "Flatten(start_dim=1, end_dim=-1)"
-
-/* The repr of layer l's module into buf; *mixed = 1 for an activation with
- * mix > 0 (no torch module: written as MixedActivation(φ, mix=γ)). */
-static int layer_repr(const nn_layer *l, char *buf, size_t len, int *mixed) {
-  char f[40], a[96];
-  const char *r;
-  switch (l->kind) {
-    case NCO_NN_DENSE:
-      snprintf(buf, len, "Linear(in_features=%zu, out_features=%zu, bias=%s)", l->in_size, l->oc,
-               l->nb ? "True" : "False");
-      return NCO_OK;
-    case NCO_NN_CONV2D: {
-      char pad[64] = "";
-      if (l->pad) snprintf(pad, sizeof pad, ", padding=(%zu, %zu)", l->pad, l->pad);
-      snprintf(buf, len, "Conv2d(%zu, %zu, kernel_size=(%zu, %zu), stride=(%zu, %zu)%s%s)", l->ic, l->oc, l->kh,
-               l->kw, l->stride, l->stride, pad, l->nb ? "" : ", bias=False");
-      return NCO_OK;
-    }
-    case NCO_NN_MAXPOOL2D:
-      snprintf(buf, len, "MaxPool2d(kernel_size=%zu, stride=%zu, padding=0, dilation=1, ceil_mode=False)", l->kh,
-               l->stride);
-      return NCO_OK;
-    case NCO_NN_AVGPOOL2D:
-      snprintf(buf, len, "AvgPool2d(kernel_size=%zu, stride=%zu, padding=0)", l->kh, l->stride);
-      return NCO_OK;
-    case NCO_NN_FLATTEN: snprintf(buf, len, "%s", FLATTEN_REPR); return NCO_OK;
-    case NCO_NN_DROPOUT:
-      py_float(l->p, f, sizeof f);
-      snprintf(buf, len, "Dropout(p=%s, inplace=False)", f);
-      return NCO_OK;
-    case NCO_NN_ACT:
-      if (!(r = act_repr(&l->act, a, sizeof a)))
-        return nco_error(NCO_ERR_INVALID, "layer map: activation kind %d has no torch module", (int)l->act.kind);
-      if (l->act.mix != 0) {
-        py_float(l->act.mix, f, sizeof f);
-        snprintf(buf, len, "MixedActivation(%s, mix=%s)", r, f);
-        *mixed = 1;
-      } else {
-        snprintf(buf, len, "%s", r);
-      }
-      return NCO_OK;
-  }
-  return nco_error(NCO_ERR_INVALID, "layer map: layer kind %d is unknown", (int)l->kind);
-}
 
 /* Module index in the equivalent Sequential of every layer (idx[nl]), the
  * implicit flattens counted. */
@@ -191,6 +132,15 @@ static void module_indices(const nco_nn_model *m, size_t *idx) {
     if (l->kind == NCO_NN_DENSE && !l->in_flat) t++; /* nn.Flatten() first */
     idx[i] = t++;
   }
+}
+
+/* 1 if every node reads the previous level and the last one is the output
+ * (one input): a torch.nn.Sequential. */
+static int is_chain(const nco_nn_model *m) {
+  if (m->nin != 1 || nn_out_level(m) != m->nl) return 0;
+  for (size_t i = 0; i < m->nl; i++)
+    if (m->layers[i].nin != 1 || m->layers[i].in[0] != i) return 0;
+  return 1;
 }
 
 static void shape_list(jbuf *b, size_t ndim, const size_t *shape) {
@@ -226,6 +176,7 @@ static int network_part(jbuf *b, const nco_nn_model *m) {
   jput(&mod, ")", 1);
   jputf(b, "\n  ],\n  \"module\": ");
   if (mod.oom) b->oom = 1;
+  else if (!is_chain(m)) jputf(b, "null, \"module_note\": \"the graph is not a chain: no torch.nn.Sequential; the modules are listed in execution order (which is the parameter order)\"");
   else jstr(b, mod.p);
   free(mod.p);
   if (!st && mixed)

@@ -1,5 +1,7 @@
-/* Network models: layer shapes, parameter layout and names, initialisation,
- * and the MLP / LeNet-5 builders. No numerics here (see kernels.inc). */
+/* Network models through the graph API (graph.c): nco_nn_add_node and
+ * the chain builders on it (each layer fed by the last node), the MLP and
+ * LeNet-5 builders, names, parameter slices, initialisation, describe.
+ * No numerics here (the op files and run.inc). */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,208 +12,130 @@
 #include "ncopt/vec.h"
 #include "nn/internal.h"
 
-int nn_act_has_kink(const nco_act *a) {
-  return a->kind == NCO_ACT_RELU || a->kind == NCO_ACT_LEAKY_RELU || a->kind == NCO_ACT_ELU;
-}
-
-int nco_nn_model_create(size_t ndim, const size_t *in_shape, nco_nn_model **out) {
-  if (!out) return nco_error(NCO_ERR_INVALID, "nn model: output pointer is NULL");
-  *out = NULL;
-  if (!in_shape || (ndim != 1 && ndim != 3))
-    return nco_error(NCO_ERR_SHAPE, "nn model: input shape must have 1 (features) or 3 (channels, height, width) dimensions, got %zu",
-                     ndim);
-  size_t sz = 1;
-  for (size_t i = 0; i < ndim; i++) {
-    if (in_shape[i] == 0)
-      return nco_error(NCO_ERR_SHAPE, "nn model: input dimension %zu is 0", i);
-    if (nco_mul_size(sz, in_shape[i], &sz))
-      return nco_error(NCO_ERR_OVERFLOW, "nn model: input size overflows");
+static const nn_op_vt *op_of(nco_nn_layer_kind kind) {
+  switch (kind) {
+    case NCO_NN_DENSE: return &nn_op_linear;
+    case NCO_NN_CONV2D: return &nn_op_conv2d;
+    case NCO_NN_MAXPOOL2D: return &nn_op_maxpool2d;
+    case NCO_NN_AVGPOOL2D: return &nn_op_avgpool2d;
+    case NCO_NN_FLATTEN: return &nn_op_flatten;
+    case NCO_NN_ACT: return &nn_op_act;
+    case NCO_NN_DROPOUT: return &nn_op_dropout;
   }
-  nco_nn_model *m = calloc(1, sizeof *m);
-  if (!m) return nco_error(NCO_ERR_NOMEM, "nn model: out of memory");
-  m->in_ndim = ndim;
-  for (size_t i = 0; i < ndim; i++) m->in_shape[i] = in_shape[i];
-  *out = m;
-  return NCO_OK;
+  return NULL;
 }
 
-void nco_nn_model_free(nco_nn_model *m) {
-  if (!m) return;
-  free(m->layers);
-  free(m);
-}
-
-int nco_nn_model_clone(const nco_nn_model *m, nco_nn_model **out) {
-  if (!m || !out) return nco_error(NCO_ERR_INVALID, "nn model: clone of NULL");
-  *out = NULL;
-  nco_nn_model *c = calloc(1, sizeof *c);
-  if (!c) return nco_error(NCO_ERR_NOMEM, "nn model: out of memory");
-  *c = *m;
-  c->layers = NULL;
-  c->cap = m->nl;
-  if (m->nl) {
-    c->layers = nco_calloc(m->nl, sizeof *c->layers);
-    if (!c->layers) {
-      free(c);
-      return nco_error(NCO_ERR_NOMEM, "nn model: out of memory");
-    }
-    memcpy(c->layers, m->layers, m->nl * sizeof *c->layers);
+/* Automatic names: fc1, fc2, ... for linear, conv1, ... for conv2d, the
+ * op's name otherwise (repeated). */
+static void auto_name(nco_nn_model *m, nn_layer *l) {
+  switch (l->kind) {
+    case NCO_NN_DENSE: snprintf(l->name, sizeof l->name, "fc%zu", m->n_dense + 1); break;
+    case NCO_NN_CONV2D: snprintf(l->name, sizeof l->name, "conv%zu", m->n_conv + 1); break;
+    case NCO_NN_MAXPOOL2D: snprintf(l->name, sizeof l->name, "maxpool"); break;
+    case NCO_NN_AVGPOOL2D: snprintf(l->name, sizeof l->name, "avgpool"); break;
+    case NCO_NN_ACT: snprintf(l->name, sizeof l->name, "%s", nco_act_name(l->act.kind)); break;
+    default: snprintf(l->name, sizeof l->name, "%s", l->op->name); break;
   }
-  *out = c;
-  return NCO_OK;
 }
 
-/* The current output shape (that of the input when there is no layer). */
-static void cur_shape(const nco_nn_model *m, size_t *c, size_t *h, size_t *w, int *flat,
-                      size_t *size) {
-  if (m->nl) {
-    const nn_layer *L = &m->layers[m->nl - 1];
-    *c = L->oc, *h = L->oh, *w = L->ow, *flat = L->out_flat, *size = L->out_size;
-  } else if (m->in_ndim == 1) {
-    *c = m->in_shape[0], *h = *w = 1, *flat = 1, *size = m->in_shape[0];
+/* Node `name` (NULL: automatic) applying op to levels in[0..nin). */
+static int add_levels(nco_nn_model *m, const char *name, const nco_nn_node_spec *op, size_t nin, const size_t *in) {
+  int st;
+  nn_layer l;
+  memset(&l, 0, sizeof l);
+  if (!(l.op = op_of(op->kind))) return nco_error(NCO_ERR_INVALID, "nn model: unknown op kind %d", (int)op->kind);
+  l.kind = op->kind;
+  if (nin > NN_MAX_IN) return nco_error(NCO_ERR_INVALID, "nn model: %s: %zu inputs (at most %d)", l.op->name, nin, NN_MAX_IN);
+  for (size_t j = 0; j < nin; j++) l.in[j] = in[j];
+  l.nin = nin;
+  l.oc = op->out, l.kh = op->kh, l.kw = op->kw, l.stride = op->stride, l.pad = op->pad;
+  l.nb = op->bias ? 1 : 0; /* a flag until infer sets the count */
+  l.act = op->act, l.p = op->p;
+  if (name) {
+    size_t len = strlen(name);
+    if (len == 0 || len >= sizeof l.name)
+      return nco_error(NCO_ERR_INVALID, "nn model: node name \"%s\" must have 1 to %zu characters", name, sizeof l.name - 1);
+    for (size_t i = 0; i < len; i++)
+      if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+        return nco_error(NCO_ERR_INVALID, "nn model: node name \"%s\": only letters, digits and '_'", name);
+    if (nn_find_level(m, name) >= 0) return nco_error(NCO_ERR_INVALID, "nn model: name \"%s\" is already used", name);
+    snprintf(l.name, sizeof l.name, "%s", name);
   } else {
-    *c = m->in_shape[0], *h = m->in_shape[1], *w = m->in_shape[2], *flat = 0;
-    *size = *c * *h * *w;
+    auto_name(m, &l);
+    /* a node named by the caller may hold the next automatic name: skip it */
+    while ((l.kind == NCO_NN_DENSE || l.kind == NCO_NN_CONV2D) && nn_find_level(m, l.name) >= 0) {
+      if (l.kind == NCO_NN_DENSE) m->n_dense++;
+      else m->n_conv++;
+      auto_name(m, &l);
+    }
   }
-}
-
-/* Appends a layer with the current output as its input; the caller fills
- * the output shape and parameters. */
-static int push(nco_nn_model *m, nco_nn_layer_kind kind, nn_layer **L) {
-  if (m->nl == m->cap) {
-    size_t nc = m->cap ? 2 * m->cap : 8;
-    nn_layer *nl = realloc(m->layers, nc * sizeof *nl);
-    if (!nl) return nco_error(NCO_ERR_NOMEM, "nn model: out of memory adding a layer");
-    m->layers = nl;
-    m->cap = nc;
-  }
-  nn_layer *l = &m->layers[m->nl];
-  memset(l, 0, sizeof *l);
-  l->kind = kind;
-  cur_shape(m, &l->ic, &l->ih, &l->iw, &l->in_flat, &l->in_size);
-  l->poff = m->dim;
-  *L = l;
+  if ((st = nn_graph_push(m, &l))) return st;
+  if (l.kind == NCO_NN_DENSE) m->n_dense++;
+  if (l.kind == NCO_NN_CONV2D) m->n_conv++;
+  nn_layer *p = &m->layers[m->nl - 1];
+  p->named = p->nw + p->nb > 0 || name != NULL;
   return NCO_OK;
 }
 
-/* Commits the pushed layer after its output shape and parameter counts
- * were set; checks the sizes. */
-static int commit(nco_nn_model *m, nn_layer *l, const char *what) {
-  size_t sz, np, dim;
-  if (nco_mul_size(l->oc, l->oh, &sz) || nco_mul_size(sz, l->ow, &sz) ||
-      nco_add_size(l->nw, l->nb, &np) || nco_add_size(m->dim, np, &dim))
-    return nco_error(NCO_ERR_OVERFLOW, "nn model: %s: sizes overflow", what);
-  l->out_size = sz;
-  if (sz == 0) return nco_error(NCO_ERR_SHAPE, "nn model: %s has an empty output", what);
-  m->dim = dim;
-  m->nl++;
-  return NCO_OK;
+int nco_nn_add_node(nco_nn_model *m, const char *name, const nco_nn_node_spec *op, size_t nin,
+                    const char *const *inputs) {
+  size_t in[NN_MAX_IN];
+  if (!m || !op || (nin && !inputs)) return nco_error(NCO_ERR_INVALID, "nn model: NULL argument");
+  if (!m->nin) return nco_error(NCO_ERR_STATE, "nn model: add an input before the first node");
+  if (nin > NN_MAX_IN) return nco_error(NCO_ERR_INVALID, "nn model: %zu inputs (at most %d)", nin, NN_MAX_IN);
+  for (size_t j = 0; j < nin; j++) {
+    long lev = inputs[j] ? nn_find_level(m, inputs[j]) : -1;
+    if (lev < 0)
+      return nco_error(NCO_ERR_RANGE, "nn model: no input or node is named \"%s\"", inputs[j] ? inputs[j] : "(null)");
+    in[j] = (size_t)lev;
+  }
+  return add_levels(m, name, op, nin, in);
+}
+
+/* Appends op fed by the last node (or the first input). */
+static int chain(nco_nn_model *m, const nco_nn_node_spec *op) {
+  if (!m) return nco_error(NCO_ERR_INVALID, "nn model: NULL model");
+  if (!m->nin) return nco_error(NCO_ERR_STATE, "nn model: no input");
+  size_t lev = m->nl ? m->nin + m->nl - 1 : 0;
+  return add_levels(m, NULL, op, 1, &lev);
 }
 
 int nco_nn_add_dense(nco_nn_model *m, size_t out_features, int bias) {
-  nn_layer *l;
-  int st;
-  if (!m) return nco_error(NCO_ERR_INVALID, "nn model: NULL model");
-  if (out_features == 0) return nco_error(NCO_ERR_SHAPE, "nn model: dense layer with 0 outputs");
-  if ((st = push(m, NCO_NN_DENSE, &l))) return st;
-  l->oc = out_features, l->oh = l->ow = 1, l->out_flat = 1;
-  if (nco_mul_size(out_features, l->in_size, &l->nw))
-    return nco_error(NCO_ERR_OVERFLOW, "nn model: dense %zu -> %zu overflows", l->in_size, out_features);
-  l->nb = bias ? out_features : 0;
-  l->fan_in = l->in_size, l->fan_out = out_features;
-  l->named = 1;
-  snprintf(l->name, sizeof l->name, "fc%zu", ++m->n_dense);
-  return commit(m, l, "dense");
+  nco_nn_node_spec op = {.kind = NCO_NN_DENSE, .out = out_features, .bias = bias};
+  return chain(m, &op);
 }
 
 int nco_nn_add_conv2d(nco_nn_model *m, size_t out_channels, size_t kh, size_t kw, size_t stride,
                       size_t pad, int bias) {
-  nn_layer *l;
-  int st;
-  nco_conv_shape s;
-  if (!m) return nco_error(NCO_ERR_INVALID, "nn model: NULL model");
-  size_t c, h, w, sz;
-  int flat;
-  cur_shape(m, &c, &h, &w, &flat, &sz);
-  if (flat)
-    return nco_error(NCO_ERR_SHAPE, "nn model: conv2d layer %zu needs a (channels, height, width) input, got %zu flat features",
-                     m->nl, sz);
-  if ((st = nco_conv_shape_init(&s, 1, c, h, w, out_channels, kh, kw, stride, pad)))
-    return nco_error_context(st, "nn model: layer %zu", m->nl);
-  if ((st = push(m, NCO_NN_CONV2D, &l))) return st;
-  l->oc = out_channels, l->oh = s.OH, l->ow = s.OW, l->out_flat = 0;
-  l->kh = kh, l->kw = kw, l->stride = stride, l->pad = pad;
-  size_t taps;
-  if (nco_mul_size(c, kh * kw, &taps) || nco_mul_size(taps, out_channels, &l->nw))
-    return nco_error(NCO_ERR_OVERFLOW, "nn model: conv2d weights overflow");
-  l->nb = bias ? out_channels : 0;
-  l->fan_in = taps, l->fan_out = out_channels * kh * kw;
-  l->named = 1;
-  snprintf(l->name, sizeof l->name, "conv%zu", ++m->n_conv);
-  return commit(m, l, "conv2d");
-}
-
-static int add_pool(nco_nn_model *m, nco_nn_layer_kind kind, size_t k, size_t stride) {
-  nn_layer *l;
-  int st;
-  const char *what = kind == NCO_NN_MAXPOOL2D ? "maxpool2d" : "avgpool2d";
-  if (!m) return nco_error(NCO_ERR_INVALID, "nn model: NULL model");
-  if (stride == 0) stride = k;
-  size_t c, h, w, sz, OH, OW;
-  int flat;
-  cur_shape(m, &c, &h, &w, &flat, &sz);
-  if (flat)
-    return nco_error(NCO_ERR_SHAPE, "nn model: %s layer %zu needs a (channels, height, width) input, got %zu flat features",
-                     what, m->nl, sz);
-  if ((st = nco_pool_shape_init(1, c, h, w, k, stride, &OH, &OW)))
-    return nco_error_context(st, "nn model: %s layer %zu", what, m->nl);
-  if ((st = push(m, kind, &l))) return st;
-  l->oc = c, l->oh = OH, l->ow = OW, l->out_flat = 0;
-  l->kh = l->kw = k, l->stride = stride;
-  snprintf(l->name, sizeof l->name, "%s", kind == NCO_NN_MAXPOOL2D ? "maxpool" : "avgpool");
-  return commit(m, l, what);
+  nco_nn_node_spec op = {.kind = NCO_NN_CONV2D, .out = out_channels, .kh = kh, .kw = kw, .stride = stride,
+                         .pad = pad, .bias = bias};
+  return chain(m, &op);
 }
 
 int nco_nn_add_maxpool2d(nco_nn_model *m, size_t k, size_t stride) {
-  return add_pool(m, NCO_NN_MAXPOOL2D, k, stride);
+  nco_nn_node_spec op = {.kind = NCO_NN_MAXPOOL2D, .kh = k, .kw = k, .stride = stride};
+  return chain(m, &op);
 }
+
 int nco_nn_add_avgpool2d(nco_nn_model *m, size_t k, size_t stride) {
-  return add_pool(m, NCO_NN_AVGPOOL2D, k, stride);
+  nco_nn_node_spec op = {.kind = NCO_NN_AVGPOOL2D, .kh = k, .kw = k, .stride = stride};
+  return chain(m, &op);
 }
 
 int nco_nn_add_flatten(nco_nn_model *m) {
-  nn_layer *l;
-  int st;
-  if (!m) return nco_error(NCO_ERR_INVALID, "nn model: NULL model");
-  if ((st = push(m, NCO_NN_FLATTEN, &l))) return st;
-  l->oc = l->in_size, l->oh = l->ow = 1, l->out_flat = 1;
-  snprintf(l->name, sizeof l->name, "flatten");
-  return commit(m, l, "flatten");
+  nco_nn_node_spec op = {.kind = NCO_NN_FLATTEN};
+  return chain(m, &op);
 }
 
 int nco_nn_add_act(nco_nn_model *m, const nco_act *a) {
-  nn_layer *l;
-  int st;
   if (!m || !a) return nco_error(NCO_ERR_INVALID, "nn model: NULL argument");
-  if ((st = nco_act_validate(a))) return nco_error_context(st, "nn model: activation layer %zu", m->nl);
-  if ((st = push(m, NCO_NN_ACT, &l))) return st;
-  l->oc = l->ic, l->oh = l->ih, l->ow = l->iw, l->out_flat = l->in_flat;
-  l->act = *a;
-  snprintf(l->name, sizeof l->name, "%s", nco_act_name(a->kind));
-  return commit(m, l, "activation");
+  nco_nn_node_spec op = {.kind = NCO_NN_ACT, .act = *a};
+  return chain(m, &op);
 }
 
 int nco_nn_add_dropout(nco_nn_model *m, double p) {
-  nn_layer *l;
-  int st;
-  if (!m) return nco_error(NCO_ERR_INVALID, "nn model: NULL model");
-  if (!(p >= 0 && p < 1))
-    return nco_error(NCO_ERR_RANGE, "nn model: dropout probability %g is not in [0, 1)", p);
-  if ((st = push(m, NCO_NN_DROPOUT, &l))) return st;
-  l->oc = l->ic, l->oh = l->ih, l->ow = l->iw, l->out_flat = l->in_flat;
-  l->p = p;
-  snprintf(l->name, sizeof l->name, "dropout");
-  return commit(m, l, "dropout");
+  nco_nn_node_spec op = {.kind = NCO_NN_DROPOUT, .p = p};
+  return chain(m, &op);
 }
 
 int nco_nn_rename_last(nco_nn_model *m, const char *name) {
@@ -227,65 +151,39 @@ int nco_nn_rename_last(nco_nn_model *m, const char *name) {
   for (size_t i = 0; i + 1 < m->nl; i++)
     if (m->layers[i].named && !strcmp(m->layers[i].name, name))
       return nco_error(NCO_ERR_INVALID, "nn model: layer name \"%s\" is already used by layer %zu", name, i);
+  for (size_t i = 0; i < m->nin; i++)
+    if (!strcmp(m->inputs[i].name, name))
+      return nco_error(NCO_ERR_INVALID, "nn model: layer name \"%s\" is already used by an input", name);
   snprintf(m->layers[m->nl - 1].name, sizeof m->layers[0].name, "%s", name);
   return NCO_OK;
-}
-
-size_t nco_nn_dim(const nco_nn_model *m) { return m ? m->dim : 0; }
-size_t nco_nn_num_layers(const nco_nn_model *m) { return m ? m->nl : 0; }
-size_t nco_nn_in_size(const nco_nn_model *m) {
-  size_t c, h, w, sz;
-  int flat;
-  if (!m) return 0;
-  nco_nn_model tmp = *m;
-  tmp.nl = 0;
-  cur_shape(&tmp, &c, &h, &w, &flat, &sz);
-  return sz;
-}
-size_t nco_nn_out_size(const nco_nn_model *m) {
-  size_t c, h, w, sz;
-  int flat;
-  if (!m) return 0;
-  cur_shape(m, &c, &h, &w, &flat, &sz);
-  return sz;
 }
 
 const char *nco_nn_describe(const nco_nn_model *m, char *buf, size_t len) {
   if (!buf || len == 0) return buf;
   buf[0] = 0;
-  if (!m) return buf;
+  if (!m || !m->nin) return buf;
   size_t k = 0;
-#define APPEND(...)                                                      \
-  do {                                                                   \
-    if (k < len) {                                                       \
-      int r_ = snprintf(buf + k, len - k, __VA_ARGS__);                  \
-      if (r_ < 0) return buf;                                            \
-      k += (size_t)r_;                                                   \
-    }                                                                    \
-  } while (0)
+  int r;
   if (m->in_ndim == 1)
-    APPEND("in(%zu)", m->in_shape[0]);
+    r = snprintf(buf, len, "in(%zu)", m->in_shape[0]);
   else
-    APPEND("in(%zux%zux%zu)", m->in_shape[0], m->in_shape[1], m->in_shape[2]);
-  for (size_t i = 0; i < m->nl; i++) {
+    r = snprintf(buf, len, "in(%zux%zux%zu)", m->in_shape[0], m->in_shape[1], m->in_shape[2]);
+  if (r < 0) return buf;
+  k = (size_t)r;
+  for (size_t i = 0; i < m->nl && k < len; i++) {
     const nn_layer *l = &m->layers[i];
-    switch (l->kind) {
-      case NCO_NN_DENSE: APPEND(" %s(%zu->%zu%s)", l->name, l->in_size, l->oc, l->nb ? "" : " nobias"); break;
-      case NCO_NN_CONV2D:
-        APPEND(" %s(%zu->%zu %zux%zu s%zu p%zu%s)", l->name, l->ic, l->oc, l->kh, l->kw, l->stride, l->pad,
-               l->nb ? "" : " nobias");
-        break;
-      case NCO_NN_MAXPOOL2D: APPEND(" maxpool(%zu,%zu)", l->kh, l->stride); break;
-      case NCO_NN_AVGPOOL2D: APPEND(" avgpool(%zu,%zu)", l->kh, l->stride); break;
-      case NCO_NN_FLATTEN: APPEND(" flatten"); break;
-      case NCO_NN_ACT:
-        APPEND(" %s", nco_act_name(l->act.kind));
-        if (l->act.mix > 0) APPEND("(mix=%g)", l->act.mix);
-        break;
-      case NCO_NN_DROPOUT: APPEND(" dropout(%g)", l->p); break;
+    l->op->describe(l, buf + k, len - k);
+    k += strlen(buf + k);
+    /* a node not fed by the previous level names its inputs */
+    for (size_t j = 0; j < l->nin && k < len; j++) {
+      size_t lev = l->in[j];
+      if (l->nin == 1 && lev + 1 == m->nin + i && (lev >= m->nin || lev == 0)) break;
+      const char *nm = lev < m->nin ? m->inputs[lev].name : m->layers[lev - m->nin].name;
+      r = snprintf(buf + k, len - k, "%s%s", j ? "," : "<", nm);
+      if (r < 0) return buf;
+      k += (size_t)r;
     }
   }
-#undef APPEND
   return buf;
 }
 
@@ -343,6 +241,32 @@ int nco_nn_param_find(const nco_nn_model *m, const char *name, nco_nn_param *p) 
  * gain = √(2/(1 + a²)) = √(1/3), i.e. U(±1/√fan_in); the bias is
  * U(±1/√fan_in). Glorot & Bengio (2010) eq. 16: U(±√(6/(fan_in+fan_out))).
  * He et al. (2015) §2.2: N(0, 2/fan_in). */
+void nn_init_affine(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta) {
+  float *w = theta + l->poff, *b = w + l->nw;
+  double fi = (double)l->fan_in, fo = (double)l->fan_out, bound;
+  switch (kind) {
+    case NCO_NN_INIT_TORCH:
+      bound = 1 / sqrt(fi);
+      nco_rng_uniform_fill(rng, w, l->nw, -bound, bound);
+      if (l->nb) nco_rng_uniform_fill(rng, b, l->nb, -bound, bound);
+      break;
+    case NCO_NN_INIT_XAVIER_UNIFORM:
+      bound = sqrt(6 / (fi + fo));
+      nco_rng_uniform_fill(rng, w, l->nw, -bound, bound);
+      nco_fill(l->nb, 0, b);
+      break;
+    case NCO_NN_INIT_KAIMING_NORMAL:
+      nco_rng_normal_fill(rng, w, l->nw, 0, sqrt(2 / fi));
+      nco_fill(l->nb, 0, b);
+      break;
+    case NCO_NN_INIT_NORMAL:
+      nco_rng_normal_fill(rng, w, l->nw, 0, sigma);
+      nco_fill(l->nb, 0, b);
+      break;
+  }
+}
+
+/* Node after node (the parameter order), each from the same rng. */
 int nco_nn_init(const nco_nn_model *m, nco_nn_init_kind kind, double sigma, nco_rng *rng,
                 float *theta) {
   if (!m || !rng || !theta) return nco_error(NCO_ERR_INVALID, "nn init: NULL argument");
@@ -352,29 +276,7 @@ int nco_nn_init(const nco_nn_model *m, nco_nn_init_kind kind, double sigma, nco_
     return nco_error(NCO_ERR_INVALID, "nn init: unknown init kind %d", (int)kind);
   for (size_t i = 0; i < m->nl; i++) {
     const nn_layer *l = &m->layers[i];
-    if (!l->nw && !l->nb) continue;
-    float *w = theta + l->poff, *b = w + l->nw;
-    double fi = (double)l->fan_in, fo = (double)l->fan_out, bound;
-    switch (kind) {
-      case NCO_NN_INIT_TORCH:
-        bound = 1 / sqrt(fi);
-        nco_rng_uniform_fill(rng, w, l->nw, -bound, bound);
-        if (l->nb) nco_rng_uniform_fill(rng, b, l->nb, -bound, bound);
-        break;
-      case NCO_NN_INIT_XAVIER_UNIFORM:
-        bound = sqrt(6 / (fi + fo));
-        nco_rng_uniform_fill(rng, w, l->nw, -bound, bound);
-        nco_fill(l->nb, 0, b);
-        break;
-      case NCO_NN_INIT_KAIMING_NORMAL:
-        nco_rng_normal_fill(rng, w, l->nw, 0, sqrt(2 / fi));
-        nco_fill(l->nb, 0, b);
-        break;
-      case NCO_NN_INIT_NORMAL:
-        nco_rng_normal_fill(rng, w, l->nw, 0, sigma);
-        nco_fill(l->nb, 0, b);
-        break;
-    }
+    if ((l->nw || l->nb) && l->op->init) l->op->init(l, kind, sigma, rng, theta);
   }
   return NCO_OK;
 }

@@ -27,6 +27,7 @@ static void prob_destroy(void *impl) {
     free(P->ex);
   }
   free(P->theta64);
+  free(P->state);
   free(P->vdir64);
   nco_nn_model_free(P->m);
   free(P->X_own);
@@ -35,7 +36,7 @@ static void prob_destroy(void *impl) {
   free(P);
 }
 
-static int run(nco_problem *pb, nn_op op, nn_args *a) {
+static int run(nco_problem *pb, nn_opk op, nn_args *a) {
   nn_prob *P = pb->impl;
   return P->ex[0].f64 ? nn_run_f64(P, op, a) : nn_run_f32(P, op, a);
 }
@@ -211,6 +212,22 @@ static int take_targets(nn_prob *P, const nco_array *Y) {
   return NCO_OK;
 }
 
+/* What today's runs can evaluate: one data input (the first input, the
+ * features), per-sample ops only. */
+static int check_graph(const nco_nn_model *m) {
+  static const char *kinds[] = {"data", "targets", "noise", "graph"};
+  if (!m->nin || m->inputs[0].kind != NCO_NN_IN_DATA)
+    return nco_error(NCO_ERR_INVALID, "nn: the model's first input must be the data");
+  for (size_t i = 1; i < m->nin; i++)
+    return nco_error(NCO_ERR_INVALID, "nn: input \"%s\" (%s): only one input (the data) can be fed today",
+                     m->inputs[i].name, kinds[m->inputs[i].kind]);
+  for (size_t i = 0; i < m->nl; i++)
+    if (m->layers[i].op->flags & NN_OPF_BATCH)
+      return nco_error(NCO_ERR_INVALID, "nn: node %s (%s) couples the samples of a batch: not supported yet",
+                       m->layers[i].name, m->layers[i].op->name);
+  return NCO_OK;
+}
+
 int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const nco_array *targets,
                           const nco_nn_opts *opts, nco_problem **out) {
   int st;
@@ -245,8 +262,15 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   P->init = o.init;
   P->init_sigma = o.init_sigma;
   nco_rng_seed(&P->drop_rng, o.dropout_seed);
+  P->head.vt = o.loss == NCO_NN_LOSS_LEAST_SQUARES ? &nn_loss_ls : &nn_loss_ce;
+  P->head.level = nn_out_level(P->m);
+  if ((st = check_graph(P->m))) goto fail;
   for (size_t i = 0; i < P->m->nl; i++)
-    if (P->m->layers[i].kind == NCO_NN_DROPOUT && P->m->layers[i].p > 0) P->has_dropout = 1;
+    if ((P->m->layers[i].op->flags & NN_OPF_TRAIN) && P->m->layers[i].p > 0) P->has_dropout = 1;
+  if (P->m->sdim && !(P->state = nco_calloc(P->m->sdim, sizeof *P->state))) {
+    st = nco_error(NCO_ERR_NOMEM, "nn: out of memory");
+    goto fail;
+  }
   if ((st = take_inputs(P, X, o.borrow)) || (st = take_targets(P, targets))) goto fail;
   size_t cap = o.max_batch ? o.max_batch : 256;
   if (cap > P->n) cap = P->n;
@@ -267,7 +291,7 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   }
   P->nthreads = T;
   for (size_t t = 0; t < T; t++)
-    if ((st = nn_exec_alloc(&P->ex[t], P->m, (cap + T - 1) / T, f64))) goto fail;
+    if ((st = nn_exec_alloc(&P->ex[t], P->m, P->head.level, (cap + T - 1) / T, f64))) goto fail;
   if (f64 && (!(P->theta64 = nco_calloc(P->m->dim, sizeof(double))) ||
               !(P->vdir64 = nco_calloc(P->m->dim, sizeof(double))))) {
     st = nco_error(NCO_ERR_NOMEM, "nn: out of memory");
