@@ -40,6 +40,18 @@ forged rng zero "an invalid minibatch generator state"
 forged t 1000 "the run would be 30 steps long, it is already at step 1000"
 forged n 12 "inconsistent checkpoint"
 
+# L-BFGS's ring counters index its history: a forged ring position or count
+# is refused (it made two_loop write past its arrays)
+printf '[data]\nn = 30\nd = 5\n[problem]\ntype = linear_ls\n[optimizer]\ntype = lbfgs\nhistory_size = 4\n[run]\niterations = 3\n' >lb.ini
+"$N" train lb.ini --out lbref --quiet || bad "lbfgs reference run"
+for forge in "tail16 1e9" "tail16 -1" "tail8 5" "tail16 1.5"; do
+  rm -rf lbf && cp -r lbref lbf && rm -f lbf/checkpoint.prev.bin
+  "$T" ckpt-set lbf/checkpoint.bin $forge || bad "ckpt-set $forge"
+  run lbr resume lbf --quiet --set run.iterations=6
+  expect_rc 1 "$RC" "lbfgs ring forged ($forge): resume refused"
+  check "lbfgs ring forged ($forge): says so" grep -q "ring position .* and count .* are not within the history of 4" lbr.err
+done
+
 # ---- the data change shape between train and resume ----------------------------
 "$T" npy-write X.npy f4 "6,3" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 || bad "npy-write X"
 "$T" npy-write y.npy f4 "6" 1 2 3 4 5 6 || bad "npy-write y"
@@ -114,6 +126,13 @@ check "huge spec: says the limit" grep -q "a spec is at most 1048575" huge.err
 run grid train grid.ini --out grid --quiet
 expect_rc 2 "$RC" "a grid of 8000 runs"
 check "grid: located at the key that overflows it" grep -q "^grid.ini:15: sweep.optimizer.lr: the grid has more than 4096 runs" grid.err
+
+# ---- a CSV header of 80 000 columns: the duplicate check is a hash set ----------------
+awk 'BEGIN { for (i = 0; i < 80000; i++) printf "%sc%d", i ? "," : "", i; print ",c7"; for (i = 0; i <= 80000; i++) printf "%s1", i ? "," : ""; print "" }' >wide.csv
+printf '[data]\nsource = csv\npath = wide.csv\nlabel = c0\n[problem]\ntype = mlp\nwidths = 2\n[run]\niterations = 1\n' >wide.ini
+run wide train wide.ini --out wide --quiet
+expect_rc 1 "$RC" "a CSV with a duplicate column name among 80 001"
+check "wide CSV: the duplicate named with both columns" grep -q 'duplicate column name "c7" (columns 8 and 80001)' wide.err
 
 # ---- a data file that is not a regular file (a FIFO would block open) -------------------
 mkfifo fifo.npy

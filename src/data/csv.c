@@ -130,6 +130,7 @@ int nco_csv_read(const char *path, const char *label, nco_array *features, nco_a
   char *buf = NULL;
   size_t len = 0;
   span *names = NULL;
+  size_t *seen = NULL;
   int st = slurp(path, &buf, &len);
   if (st) return st;
 
@@ -154,10 +155,16 @@ int nco_csv_read(const char *path, const char *label, nco_array *features, nco_a
   header_line = lineno;
   size_t ncols = count_cells(line), label_col = (size_t)-1;
   names = calloc(ncols, sizeof *names);
-  if (!names) {
+  /* duplicate names by an open-addressing hash set of column indices (a
+   * pairwise check is O(columns²): 80 000 columns took 3 s) */
+  size_t hcap = 16;
+  while (hcap < 2 * ncols) hcap *= 2;
+  seen = malloc(hcap * sizeof *seen);
+  if (!names || !seen) {
     st = nco_error(NCO_ERR_NOMEM, "%s: cannot allocate %zu column names", path, ncols);
     goto done;
   }
+  memset(seen, 0xff, hcap * sizeof *seen);
   {
     const char *s = line.s, *end = line.s + line.n;
     for (size_t j = 0; j < ncols; j++) {
@@ -171,7 +178,11 @@ int nco_csv_read(const char *path, const char *label, nco_array *features, nco_a
                        lineno, col, j + 1);
         goto done;
       }
-      for (size_t k = 0; k < j; k++) {
+      uint64_t h = 1469598103934665603ull; /* FNV-1a */
+      for (size_t b = 0; b < c.n; b++) h = (h ^ (unsigned char)c.s[b]) * 1099511628211ull;
+      size_t slot = (size_t)h & (hcap - 1);
+      for (; seen[slot] != (size_t)-1; slot = (slot + 1) & (hcap - 1)) {
+        size_t k = seen[slot];
         if (names[k].n == c.n && memcmp(names[k].s, c.s, c.n) == 0) {
           st = nco_error(NCO_ERR_FORMAT,
                          "%s:%zu:%zu: header: duplicate column name \"%s\" (columns %zu and %zu)",
@@ -179,6 +190,7 @@ int nco_csv_read(const char *path, const char *label, nco_array *features, nco_a
           goto done;
         }
       }
+      seen[slot] = j;
       names[j] = c;
       if (label && strlen(label) == c.n && memcmp(label, c.s, c.n) == 0) label_col = j;
       s = e + 1;
@@ -285,7 +297,7 @@ done:
     nco_array_free(features);
     if (labels) nco_array_free(labels);
   }
-  free(names);
+  free(names), free(seen);
   free(buf);
   return st;
 }

@@ -49,6 +49,11 @@ struct nco_optim_type {
    * every successful step (idempotent). With a type->iterate the method
    * handles the projection itself. */
   int projects;
+  /* A loaded state is untrusted input (optional): checks the method's own
+   * state, d[nd] doubles copied out of the buffer (f is not needed by any
+   * method so far), before anything of o changes; nco_error naming what
+   * is wrong. */
+  int (*check_state)(const nco_optim *o, const double *d);
 };
 
 /* Who does what. nco_optim_create validates the common keys (lr,

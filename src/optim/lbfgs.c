@@ -482,6 +482,20 @@ static int lb_iterate(nco_optim *o, nco_problem *pb, const size_t *idx, size_t n
   return nco_optim_counted(o, lb_torch_step(o, pb, idx, nb, loss, grad));
 }
 
+/* A checkpoint's ring counters index the s/y arrays: they must be whole
+ * numbers inside the ring (two_loop reads (head + k) % h for k < count). */
+static int lb_check_state(const nco_optim *o, const double *d) {
+  size_t h = o->hp.history_size;
+  const double *sc = d + h;
+  double head = sc[LB_HEAD], cnt = sc[LB_COUNT];
+  if (!(head >= 0 && head < (double)h && head == floor(head)) || !(cnt >= 0 && cnt <= (double)h && cnt == floor(cnt)))
+    return nco_error(NCO_ERR_FORMAT, "optimizer lbfgs: load: ring position %g and count %g are not within the history of %zu",
+                     head, cnt, h);
+  for (int i = LB_T; i < LB_NSCALARS; i++)
+    if (isnan(sc[i])) return nco_error(NCO_ERR_FORMAT, "optimizer lbfgs: load: scalar %d of the state is NaN", i);
+  return NCO_OK;
+}
+
 const nco_optim_type nco_optim_lbfgs_type = {
     .name = "lbfgs",
     .help =
@@ -497,6 +511,7 @@ const nco_optim_type nco_optim_lbfgs_type = {
     .step = NULL,
     .projects = 1, /* projection refused in validate */
     .iterate = lb_iterate,
+    .check_state = lb_check_state,
 };
 
 const nco_optim_type *const nco_optim_lbfgs = &nco_optim_lbfgs_type;

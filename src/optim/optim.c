@@ -547,6 +547,15 @@ int nco_optim_load(nco_optim *o, const void *buf, size_t len) {
                          part ? "x0" : "x", i, (double)v);
     }
   }
+  if (o->type->check_state && o->nd) {
+    /* the method's own state, copied out of the untrusted bytes */
+    double *d = malloc(o->nd * sizeof *d);
+    if (!d) return nco_error(NCO_ERR_NOMEM, "optimizer %s: load: out of memory", tn);
+    memcpy(d, p + 4 * db + o->nf * sizeof(float), o->nd * sizeof *d);
+    int cst = o->type->check_state(o, d);
+    free(d);
+    if (cst) return cst;
+  }
   o->lr = lr;
   o->k = k;
   memcpy(o->rng.s, s, sizeof s);

@@ -13,8 +13,10 @@
  *                                          count, and the first field strictly increases
  *   nco_testtool ckpt-set FILE FIELD V     forge a checkpoint (version 3) as an attacker would: set
  *                                          t | samples | pos | n | perm0 | best_iter | flags to the
- *                                          integer V, or rng to "zero", and fix the CRC-32 so that
- *                                          only ncopt's field validation can catch it
+ *                                          integer V, rng to "zero", or tailK (the double K bytes
+ *                                          before the end: the optimiser's last state doubles) to
+ *                                          the number V, and fix the CRC-32 so that only ncopt's
+ *                                          field validation can catch it
  */
 #include <ctype.h>
 #include <math.h>
@@ -269,10 +271,16 @@ static int cmd_ckpt_set(const char *path, const char *field, const char *val) {
   else if (!strcmp(field, "best_iter")) off = at_best_iter;
   else if (!strcmp(field, "flags")) off = at_best_iter + 8;
   else if (!strcmp(field, "rng")) off = at_rng;
+  else if (!strncmp(field, "tail", 4) && strtoul(field + 4, NULL, 10) >= 8 && strtoul(field + 4, NULL, 10) < len)
+    off = len - strtoul(field + 4, NULL, 10);
   else return fprintf(stderr, "ckpt-set: unknown field %s\n", field), 2;
-  if (off + sizeof(nco_rng) > len) return fprintf(stderr, "ckpt-set: %s is past the end\n", field), 1;
+  if (off + (strncmp(field, "tail", 4) ? sizeof(nco_rng) : 8) > len)
+    return fprintf(stderr, "ckpt-set: %s is past the end\n", field), 1;
   if (!strcmp(field, "rng")) {
     memset(b + off, 0, 32); /* the four xoshiro words */
+  } else if (!strncmp(field, "tail", 4)) {
+    double v = strtod(val, NULL);
+    memcpy(b + off, &v, 8);
   } else {
     uint64_t v = strtoull(val, NULL, 10);
     memcpy(b + off, &v, 8);
