@@ -27,6 +27,15 @@ extern "C" {
 #define NCO_PATH_MAX 1024
 #define NCO_CONFIG_MAX_KEYS 192
 #define NCO_NN_MAX_WIDTHS 16
+#define NCO_NET_MAX_LINES 128
+
+/* One line of a [network] section (problem.type = network), kept in the
+ * config (which is copied by value) so that the run rebuilds the graph. */
+typedef struct nco_net_line {
+  char key[48];
+  char value[200];
+  int line;
+} nco_net_line;
 
 typedef enum nco_sampling { NCO_SAMPLE_RESHUFFLE = 0, NCO_SAMPLE_REPLACEMENT, NCO_SAMPLE_CYCLIC } nco_sampling;
 typedef enum nco_reg_kind { NCO_REG_NONE = 0, NCO_REG_L2, NCO_REG_INVEX } nco_reg_kind;
@@ -99,6 +108,8 @@ typedef struct nco_config {
   int nn_loss;                    /* 0 cross_entropy, 1 least_squares */
   int nn_init;                    /* 0 default (PyTorch), 1 xavier, 2 kaiming_normal, 3 normal */
   double init_sigma, dropout;
+  nco_net_line net[NCO_NET_MAX_LINES]; /* problem.type = network: the [network] lines in file order */
+  size_t nnet;
   /* [regularizer] */
   nco_reg_kind reg;
   double reg_lambda;
@@ -212,6 +223,12 @@ int nco_config_is_network(const nco_config *cfg);
  * ("FILE:LINE: run.init: ..."); *spec_error (may be NULL) is set for a
  * file of the wrong size. */
 int nco_config_initial_point(const nco_config *cfg, nco_problem *pb, float *theta0, int *spec_error);
+
+/* problem.type = network: the graph of cfg's [network] lines, checked
+ * against the data's per-sample shape (data_ndim = 0: unchecked). Errors
+ * name FILE:LINE. */
+struct nco_nn_model;
+int nco_config_network(const nco_config *cfg, size_t data_ndim, const size_t *data_shape, struct nco_nn_model **out);
 
 /* Lanczos options from the [lanczos] section. */
 nco_lanczos_opts nco_config_lanczos(const nco_config *cfg);

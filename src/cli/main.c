@@ -209,7 +209,7 @@ static int on_progress(void *ctx, const nco_progress *p) {
   c->last = now;
   double sps = p->seconds > 0 ? (double)p->iter / p->seconds : 0;
   double eta = sps > 0 ? (double)(p->total - p->iter) / sps : 0;
-  char line[256], etas[32];
+  char line[768], etas[32];
   if (sps > 0 && eta < 1e7) snprintf(etas, sizeof etas, "%.0fs", eta);
   else snprintf(etas, sizeof etas, "--");
   char point[200] = "", loss[48] = "";
@@ -447,6 +447,28 @@ static int cmd_resume(int argc, char **argv) {
   return finish_run(st, &res, a.spec, a.quiet, sweep);
 }
 
+/* The graph of a [network] spec as comment lines after the spec (so that
+ * the output still reads back as the same spec): node, op, output shape,
+ * parameters, as torchinfo's summary. */
+static void show_network(const nco_config *cfg) {
+  nco_nn_model *m = NULL;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (!mem || nco_config_network(cfg, 0, NULL, &m) || nco_nn_summary(m, mem)) {
+    if (mem) fclose(mem);
+    free(text), nco_nn_model_free(m);
+    return;
+  }
+  fclose(mem);
+  printf("\n");
+  for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+    nl = strchr(line, '\n');
+    printf("; %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+  }
+  free(text), nco_nn_model_free(m);
+}
+
 static int cmd_show(int argc, char **argv) {
   args a;
   int rc = parse_args("show", "set", argc, argv, &a, 1);
@@ -465,6 +487,7 @@ static int cmd_show(int argc, char **argv) {
   for (size_t i = 0; i < np; i++) {
     if (sweep) printf("%s# sweep point %zu/%zu: %s\n", i ? "\n" : "", i + 1, np, pts[i].name);
     nco_config_write(&pts[i].cfg, stdout);
+    if (pts[i].cfg.nnet) show_network(&pts[i].cfg);
   }
   nco_sweep_free(pts, np);
   nco_spec_free(spec);

@@ -162,9 +162,40 @@ static int nn_data(const nco_config *cfg, int *se, int want_test, nco_array *X, 
   return NCO_OK;
 }
 
+/* problem.type = network: the graph of the spec's [network] lines, on the
+ * data's per-sample shape, with as many outputs as classes. */
+int nco_config_network(const nco_config *cfg, size_t data_ndim, const size_t *data_shape, nco_nn_model **out) {
+  nco_spec *s = NULL;
+  *out = NULL;
+  int st = nco_spec_new(&s);
+  for (size_t i = 0; !st && i < cfg->nnet; i++)
+    st = nco_spec_put(s, "network", cfg->net[i].key, cfg->net[i].value, cfg->spec_path, cfg->net[i].line);
+  if (!st) st = nco_nn_graph_from_spec(s, data_ndim, data_shape, out);
+  nco_spec_free(s);
+  return st;
+}
+
+static int net_model(const nco_config *cfg, int *se, const nco_array *X, size_t classes, nco_nn_model **out) {
+  int st = nco_config_network(cfg, X->ndim - 1, X->shape + 1, out);
+  if (st) {
+    *se = 1; /* its message names FILE:LINE */
+    return st;
+  }
+  if (nco_nn_out_size(*out) != classes) {
+    char m[300];
+    snprintf(m, sizeof m, "the network's output has %zu values per sample; the data have %zu classes (or target columns)",
+             nco_nn_out_size(*out), classes);
+    nco_nn_model_free(*out);
+    *out = NULL;
+    return located(cfg, se, NCO_ERR_SHAPE, "problem", "type", m);
+  }
+  return NCO_OK;
+}
+
 static int nn_model(const nco_config *cfg, int *se, const nco_array *X, size_t classes, nco_nn_model **out) {
   nco_nn_model *m = NULL;
   int st;
+  if (!strcmp(cfg->problem_type, "network")) return net_model(cfg, se, X, classes, out);
   size_t in_shape[3];
   int lenet = !strcmp(cfg->problem_type, "lenet");
   *out = NULL;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ncopt/data.h"
+#include "ncopt/nn.h"
 #include "ncopt/status.h"
 
 /* T_PAIR: two doubles at off (torch's `betas = 0.9, 0.999`); T_NOOP: a
@@ -46,9 +47,10 @@ typedef struct key {
 #define S(f) IN_SCHED, offsetof(nco_schedule, f)
 #define INF HUGE_VAL
 
-static const char *const PROBLEM_TYPES = "linear_ls glm lowrank pca matcomp matcomp_asym tensor shallow mlp lenet";
+static const char *const PROBLEM_TYPES = "linear_ls glm lowrank pca matcomp matcomp_asym tensor shallow mlp lenet network";
 static const char *const DATA_SOURCES = "synthetic npy idx csv fashion-mnist mnist";
-#define NETS "mlp lenet"
+#define NETS "mlp lenet network"
+#define BUILDERS "mlp lenet" /* the networks whose layers the [problem] keys choose */
 #define NN_SOURCES "npy idx csv fashion-mnist mnist"
 
 static const key keys[] = {
@@ -106,12 +108,12 @@ static const key keys[] = {
      "classes (outputs) for label targets, 0 = inferred (max label + 1)", NN_SOURCES, 0, NULL},
     /* [problem] */
     {"problem", "type", T_STR, C(problem_type), "glm", 0, 0, NULL, NULL,
-     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet", NULL, 0, NULL},
-    {"problem", "activation", T_ACT, C(act), NULL, 0, 0, NULL, "glm shallow " NETS,
+     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet | network ([network] section)", NULL, 0, NULL},
+    {"problem", "activation", T_ACT, C(act), NULL, 0, 0, NULL, "glm shallow " BUILDERS,
      "identity | sigmoid | tanh | softplus | relu | leaky_relu | elu (default sigmoid; mlp, lenet: relu)", NULL, 0, NULL},
-    {"problem", "slope", T_DOUBLE, C(act.slope), NULL, 0, INF, NULL, "glm shallow " NETS,
+    {"problem", "slope", T_DOUBLE, C(act.slope), NULL, 0, INF, NULL, "glm shallow " BUILDERS,
      "leaky ReLU slope / ELU alpha (default 0.01 / 1)", NULL, 0, NULL},
-    {"problem", "mix", T_DOUBLE, C(act.mix), "0", 0, 1, NULL, "glm shallow " NETS,
+    {"problem", "mix", T_DOUBLE, C(act.mix), "0", 0, 1, NULL, "glm shallow " BUILDERS,
      "γ in φ̃ = (1−γ)φ + γ·z (Oymak §4.3)", NULL, 0, NULL},
     {"problem", "rank", T_SIZE, C(problem_rank), "1", 1, 1e6, NULL, "lowrank pca matcomp matcomp_asym",
      "rank r of the factor (parameters d×r)", NULL, 0, NULL},
@@ -121,10 +123,10 @@ static const key keys[] = {
      "hidden layer widths, comma-separated (empty: a linear model)", NULL, 0, NULL},
     {"problem", "loss", T_ENUM, C(nn_loss), "cross_entropy", 0, 0, "cross_entropy least_squares", NETS,
      "cross_entropy (softmax) | least_squares (½‖output − one-hot‖², no softmax: Oymak §5.1)", NULL, 0, NULL},
-    {"problem", "init", T_ENUM, C(nn_init), "default", 0, 0, "default xavier kaiming_normal normal", NETS,
+    {"problem", "init", T_ENUM, C(nn_init), "default", 0, 0, "default xavier kaiming_normal normal", BUILDERS,
      "default (PyTorch's) | xavier (uniform) | kaiming_normal | normal (N(0, init_sigma²))", NULL, 0, NULL},
-    {"problem", "init_sigma", T_DOUBLE, C(init_sigma), "0.01", 0, INF, NULL, NETS, "σ of init = normal", NULL, LO_OPEN, NULL},
-    {"problem", "dropout", T_DOUBLE, C(dropout), "0", 0, 0.99, NULL, NETS,
+    {"problem", "init_sigma", T_DOUBLE, C(init_sigma), "0.01", 0, INF, NULL, BUILDERS, "σ of init = normal", NULL, LO_OPEN, NULL},
+    {"problem", "dropout", T_DOUBLE, C(dropout), "0", 0, 0.99, NULL, BUILDERS,
      "dropout probability after every hidden dense layer's activation (seeded; off in evaluation)", NULL, 0, NULL},
     {"problem", "reduction", T_ENUM, C(reduction), NULL, 0, 0, "sum mean", NULL,
      "sum (the papers' ½‖g‖²) or mean over the batch (default sum; networks with cross_entropy: mean)", NULL, 0, NULL},
@@ -243,7 +245,7 @@ static const key keys[] = {
 _Static_assert(sizeof keys / sizeof keys[0] <= NCO_CONFIG_MAX_KEYS, "nco_config.key_line has a line per key");
 
 static const char *const sections[] = {"data",     "problem", "regularizer", "optimizer", "schedule",
-                                       "run",      "lanczos", "probes",      "sweep"};
+                                       "run",      "lanczos", "probes",      "sweep",     "network"};
 #define NSECTIONS (sizeof sections / sizeof *sections)
 
 const char *nco_probe_name(nco_probe_id id) {
@@ -777,6 +779,41 @@ static int note(errs *el, int st) {
   return st;
 }
 
+/* [network]: kept line by line in cfg (the run rebuilds the graph from
+ * them, with the data's shape) and checked now as a graph without data. */
+static void network_lines(const nco_spec *spec, nco_config *cfg, errs *el) {
+  int net = !strcmp(cfg->problem_type, "network");
+  cfg->nnet = 0;
+  for (size_t i = 0; i < spec->n; i++) {
+    nco_spec_entry *e = &spec->e[i];
+    if (strcmp(e->section, "network")) continue;
+    e->used = 1;
+    if (!net) {
+      char where[1200];
+      nco_spec_where(e, where, sizeof where);
+      note(el, nco_error(NCO_ERR_INVALID, "%s: network.%s: a [network] section needs problem.type = network", where, e->key));
+      return;
+    }
+    if (cfg->nnet == NCO_NET_MAX_LINES || strlen(e->key) >= sizeof cfg->net[0].key ||
+        strlen(e->value) >= sizeof cfg->net[0].value) {
+      char where[1200];
+      nco_spec_where(e, where, sizeof where);
+      note(el, nco_error(NCO_ERR_RANGE, "%s: network.%s: at most %d nodes, names of %zu bytes", where, e->key,
+                         NCO_NET_MAX_LINES, sizeof cfg->net[0].key - 1));
+      return;
+    }
+    nco_net_line *l = &cfg->net[cfg->nnet++];
+    snprintf(l->key, sizeof l->key, "%s", e->key);
+    snprintf(l->value, sizeof l->value, "%s", e->value);
+    l->line = e->line;
+  }
+  if (!net) return;
+  nco_nn_model *m = NULL;
+  int st = nco_nn_graph_from_spec(spec, 0, NULL, &m);
+  nco_nn_model_free(m);
+  if (st) note(el, st);
+}
+
 /* One status whose message holds every error, one a line, in file order
  * (the file's lines, then the --set overrides); the first one's status. */
 static int report(errs *el) {
@@ -897,7 +934,7 @@ static void unknown_entries(const nco_spec *spec, errs *el) {
         if (dd < bd && dd < strlen(sections[s])) bd = dd, best = sections[s];
       }
       if (best) snprintf(m, sizeof m, " (did you mean [%s]?)", best);
-      else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run lanczos probes sweep)");
+      else snprintf(m, sizeof m, " (sections: data problem regularizer optimizer schedule run lanczos probes sweep network)");
       note(el, nco_error(NCO_ERR_INVALID, "%s: %s.%s: unknown section [%s]%s", where, u->section, u->key, u->section, m));
       continue;
     }
@@ -1022,6 +1059,9 @@ static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el) {
       note(el, kerr(spec, e, "probes", nco_probe_name(p), NCO_ERR_INVALID,
                     "'%s' is not true, false or a step count K in [1, 1e18]", e->value, NULL));
   }
+
+  /* 3b. the graph of problem.type = network */
+  network_lines(spec, cfg, el);
 
   /* 4. anything left is unknown */
   unknown_entries(spec, el);
@@ -1295,6 +1335,8 @@ int nco_config_write(const nco_config *cfg, FILE *fp) {
     else
       fprintf(fp, "%s = %lld\n", nco_probe_name(p), (long long)cfg->probe_every[p]);
   }
+  if (cfg->nnet) fprintf(fp, "\n[network]\n");
+  for (size_t i = 0; i < cfg->nnet; i++) write_wrapped(fp, cfg->net[i].key, cfg->net[i].value);
   return ferror(fp) ? nco_error(NCO_ERR_IO, "cannot write the resolved spec") : NCO_OK;
 }
 
@@ -1547,7 +1589,8 @@ int nco_config_list(const char *what, FILE *fp) {
         {"tensor", "max ⟨T, x^⊗4⟩ on the sphere (Ma §5); loss = −f"},
         {"shallow", "x ↦ vᵀφ̃(Wx), v fixed (Oymak §4.3)"},
         {"mlp", "dense network in → widths → classes, activation after each hidden layer"},
-        {"lenet", "LeNet-5: conv 6@5×5 pad 2, pool, conv 16@5×5, pool, dense 120, 84, classes (Oymak §5.1)"}};
+        {"lenet", "LeNet-5: conv 6@5×5 pad 2, pool, conv 16@5×5, pool, dense 120, 84, classes (Oymak §5.1)"},
+        {"network", "the graph of the [network] section, one node a line (torch.nn names: docs/SPEC.md)"}};
     if (!what) fprintf(fp, "problems:\n");
     for (size_t i = 0; i < sizeof help / sizeof *help; i++) {
       fprintf(fp, "  %-13s %s; keys: problem.", help[i][0], help[i][1]);

@@ -1,0 +1,61 @@
+# problem.type = network: a [network] section, one node a line, builds the
+# same graph as the builders: written like `problem.type = mlp` it gives the
+# byte-identical run (issue "Architecture step" acceptance); `ncopt show`
+# prints the graph's summary as comments; errors name FILE:LINE; resume
+# rebuilds the graph from spec.ini.
+. "$(dirname "$0")/cli_lib.sh" || exit 1
+cd "$TMP" || exit 1
+"$T" npy-write X.npy f4 "12,6" $(seq 1 72 | awk '{ printf "%s ", sin($1) }') || bad "npy X"
+"$T" npy-write y.npy f4 12 0 1 2 0 1 2 0 1 2 0 1 2 || bad "npy y"
+common='[data]
+source = npy
+features = X.npy
+targets = y.npy
+[optimizer]
+type = sgd
+lr = 0.1
+momentum = 0.9
+batch = 4
+[run]
+epochs = 3
+seed = 5
+log_every = 1
+checkpoint_every = 3'
+printf '%s\n[problem]\ntype = mlp\nwidths = 5, 4\ndropout = 0\n' "$common" >mlp.ini
+printf '%s\n[problem]\ntype = network\n[network]\ninput = input(6)\nfc1 = linear(input, out_features=5)\nr1 = relu(fc1)\nfc2 = linear(r1, out_features=4)\nr2 = relu(fc2)\nfc3 = linear(r2, out_features=3)\noutput = fc3\n' "$common" >net.ini
+run m train mlp.ini --out m --quiet
+expect_rc 0 "$RC" "problem.type = mlp"
+run n train net.ini --out n --quiet
+expect_rc 0 "$RC" "problem.type = network"
+check "[network] = mlp: trace and params.npy byte-identical" same_run m n
+check "[network] = mlp: summary.json identical but for timing" cmp -s <(grep -v -e seconds -e versions m/summary.json) <(grep -v -e seconds -e versions n/summary.json)
+check "spec.ini keeps the [network] section" grep -q '^fc2 = linear(r1, out_features=4)$' n/spec.ini
+run ns show net.ini
+check "show: the summary as comments" grep -q '^; fc3 .*linear .*r2 .*\[-1, 3\] .*15  (output)$' ns.out
+check "show: the total (6·5+5 + 5·4+4 + 4·3+3)" grep -q '^; Total params: 74$' ns.out
+grep -v '^;' ns.out >shown.ini
+run ns2 show shown.ini
+check "show of the shown spec: the same spec" cmp -s <(grep -v '^;' ns2.out) shown.ini
+# resume rebuilds the graph from the checkpointed spec
+run nr resume n --quiet --set run.epochs=5
+expect_rc 0 "$RC" "resume of a [network] run"
+run m5 train mlp.ini --out m5 --quiet --set run.epochs=5
+cmp -s m5/params.npy n/params.npy && ok || bad "[network] run extended by resume = mlp run of 5 epochs"
+# errors, located
+sed 's/^r1 = relu(fc1)$/r1 = rellu(fc1)/' net.ini >typo.ini
+run ty train typo.ini --out ty --quiet
+expect_rc 2 "$RC" "an unknown op"
+check "unknown op: located, did you mean" grep -q "^typo.ini:[0-9]*: .*rellu.*relu" ty.err
+sed 's/out_features=3)/out_features=4)/' net.ini >wide.ini
+run wd train wide.ini --out wd --quiet
+expect_rc 2 "$RC" "a network with 4 outputs for 3 classes"
+check "outputs vs classes: says both" grep -q "has 4 values per sample; the data have 3 classes" wd.err
+sed 's/^type = network$/type = mlp/' net.ini >wrongtype.ini
+run wt train wrongtype.ini --out wt --quiet
+expect_rc 2 "$RC" "[network] with problem.type = mlp"
+check "[network] needs type = network: located" grep -q "^wrongtype.ini:[0-9]*: network.input: a \[network\] section needs problem.type = network" wt.err
+sed 's/input(6)/input(7)/' net.ini >shape.ini
+run sh train shape.ini --out sh --quiet
+expect_rc 2 "$RC" "input shape that is not the data's"
+check "input shape: located at the input line" grep -q "^shape.ini:[0-9]*: " sh.err
+finish
