@@ -134,6 +134,20 @@ run wide train wide.ini --out wide --quiet
 expect_rc 1 "$RC" "a CSV with a duplicate column name among 80 001"
 check "wide CSV: the duplicate named with both columns" grep -q 'duplicate column name "c7" (columns 8 and 80001)' wide.err
 
+# ---- a sweep folder's points.txt is input too --------------------------------------
+{ cat base.ini; printf '[sweep]\noptimizer.betas = (0.9, 0.99), (0.5, 0.9)\n'; } | sed 's/^type = sgd$/type = adam/' >betas.ini
+run bt train betas.ini --out bt --quiet
+expect_rc 0 "$RC" "a sweep over tuples (betas)"
+expect_eq 2 "$(wc -l <bt/points.txt)" "commas inside parentheses do not split: 2 points"
+cp -r bt bt2 && printf '../../escape\tx\n' >bt2/points.txt
+run bt2r resume bt2 --quiet
+expect_rc 1 "$RC" "resume of a sweep whose points.txt names ../../escape"
+check "points.txt: a name that leaves the folder is refused" grep -q "points.txt:1: '../../escape' is not a point's folder name" bt2r.err
+printf 'no tab here\n' >bt2/points.txt
+run bt3 resume bt2 --quiet
+expect_rc 1 "$RC" "resume of a sweep with a malformed points.txt"
+check "points.txt: NAME<TAB>LABEL expected" grep -q "points.txt:1: expected NAME<TAB>LABEL" bt3.err
+
 # ---- a data file that is not a regular file (a FIFO would block open) -------------------
 mkfifo fifo.npy
 printf '[data]\nsource = npy\nfeatures = fifo.npy\ntargets = y.npy\n[problem]\ntype = linear_ls\n[run]\niterations = 2\n' >fifo.ini

@@ -520,6 +520,12 @@ static int read_index(const char *dir, char ***names_out, char ***labels_out, si
       break;
     }
     *tab = *nl = '\0';
+    /* a point is a folder inside the sweep's: a name from the file must
+     * not lead elsewhere (points.txt is input like any other) */
+    if (!line[0] || strchr(line, '/') || !strcmp(line, ".") || !strcmp(line, "..")) {
+      st = nco_error(NCO_ERR_FORMAT, "%s:%zu: '%.200s' is not a point's folder name", path, count + 1, line);
+      break;
+    }
     if (count == cap) {
       cap = cap ? 2 * cap : 16;
       char **a = realloc(names, cap * sizeof *a), **b = a ? realloc(labels, cap * sizeof *b) : NULL;
