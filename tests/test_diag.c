@@ -695,6 +695,44 @@ static void test_certificate_holds(void) {
   nco_array_free(&A), nco_array_free(&b);
 }
 
+/* Theorem 2.1's step bound where the theorem applies to a non-linear
+ * model (L > 0): a sigmoid GLM started near its targets, so that the ball
+ * of radius 4‖r₀‖/α is small and α > 0 on it. The bound must be Oymak &
+ * Soltanolkotabi's (1/(2β²))·min(1, α²/(L‖r₀‖)) (with the erratum noted in
+ * test_certificate_holds), recomputed here from the reported α, β, L, ‖r₀‖. */
+static void test_certificate_step_bound(void) {
+  enum { N = 5, D = 20 };
+  nco_rng rng;
+  nco_rng_seed(&rng, 43);
+  nco_array A = {0}, b = {0};
+  REQUIRE_OK(nco_linear_ls_generate(N, D, 0, &rng, &A, &b));
+  float x0[D];
+  nco_rng_normal_fill(&rng, x0, D, 0, 0.3);
+  /* targets σ(Ax₀) + 0.01: a small residual at x₀ */
+  float *bf = b.data;
+  const float *Af = A.data;
+  for (size_t i = 0; i < N; i++) {
+    double z = 0;
+    for (size_t j = 0; j < D; j++) z += (double)Af[i * D + j] * x0[j];
+    bf[i] = (float)(1 / (1 + exp(-z)) + 0.01);
+  }
+  nco_act act = nco_act_make(NCO_ACT_SIGMOID);
+  nco_problem *pb = NULL;
+  REQUIRE_OK(nco_glm_create(&A, &b, &act, &pb));
+  nco_certificate c;
+  REQUIRE_OK(nco_certify(pb, x0, NULL, N, NULL, &c));
+  printf("certificate (GLM near its targets): α = %.4g, β = %.4g, L = %.4g, ‖r₀‖ = %.4g, η_max = %.6g\n", c.alpha, c.beta,
+         c.L, c.r0, c.eta_max21);
+  CHECK(c.applies21 && c.alpha > 0 && c.L > 0);
+  CHECK(c.alpha * c.alpha < c.L * c.r0); /* the α²/(L‖r₀‖) factor binds: the case of the min() */
+  double want = fmin(1, c.alpha * c.alpha / (c.L * c.r0)) / (2 * c.beta * c.beta);
+  CHECK_CLOSE(c.eta_max21, want, 0, 1e-15);
+  CHECK(c.eta_max21 <= 1 / (2 * c.beta * c.beta));
+  check_reports(&c);
+  nco_problem_free(pb);
+  nco_array_free(&A), nco_array_free(&b);
+}
+
 /* A sigmoid GLM that cannot interpolate: targets 5 (outside (0, 1)), so
  * ‖r₀‖ ≥ 4√N, and x₀ of norm ~√d·1.5 so that σ'(a_iᵀx₀) is small and
  * α = σ_min(J) with it: (2.6) fails by orders of magnitude. */
@@ -910,6 +948,7 @@ int main(void) {
   RUN(test_slq);
   RUN(test_lipschitz);
   RUN(test_certificate_holds);
+  RUN(test_certificate_step_bound);
   RUN(test_certificate_fails);
   RUN(test_certificate_invex);
   RUN(test_regularity);
