@@ -101,6 +101,12 @@ typedef struct nco_problem_type {
   int (*init)(nco_problem *pb, nco_rng *rng, float *x);
   /* frees impl (the problem struct itself is freed by nco_problem_free) */
   void (*destroy)(void *impl);
+  /* regularising wrappers (reg.h): their λ, so that callers ask the
+   * interface instead of comparing names; NULL for every other problem */
+  double (*reg_lambda)(const nco_problem *pb);
+  /* 1 for the invex lifting ½‖g(x) + λp‖² (Crane & Roosta eq. 2): the
+   * certificate and the PL probe read its guarantees through this */
+  int invex_lifting;
 } nco_problem_type;
 
 struct nco_problem {

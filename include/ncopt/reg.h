@@ -35,6 +35,8 @@ int nco_invex_wrap(nco_problem *base, double lambda, int owns, nco_problem **out
 
 /* λ of an l2 or invex wrapper; NAN for other problems. */
 double nco_reg_lambda(const nco_problem *pb);
+/* 1 if pb is the invex lifting (Crane & Roosta's PL guarantee applies). */
+int nco_reg_is_invex(const nco_problem *pb);
 
 #ifdef __cplusplus
 }

@@ -272,7 +272,7 @@ int nco_certify(nco_problem *pb, const float *theta0, const size_t *idx, size_t 
     note(c, "α, β and L are sampled (%zu points, %zu pairs): optimistic estimates of the extremes over the ball",
          c->points, c->L_pairs);
   /* invex lifting (Crane & Roosta Theorem 2(ii), Assumption 1) */
-  if (pb->type && pb->type->name && strcmp(pb->type->name, "invex") == 0) {
+  if (nco_reg_is_invex(pb)) {
     c->invex = 1;
     c->lambda = nco_reg_lambda(pb);
     c->pl_const = c->scale * c->lambda * c->lambda;

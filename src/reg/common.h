@@ -1,13 +1,12 @@
-/* src/reg/common.h — what the two wrappers (l2.c, invex.c) share (private:
- * not installed, not part of the API). */
+/* src/reg/common.h — what the two wrappers (l2.c, invex.c) share, defined
+ * in common.c (private: not installed, not part of the API). Neither
+ * wrapper calls the other: what the rest of ncopt asks of a wrapper goes
+ * through the problem interface (nco_problem_type.reg_lambda,
+ * .invex_lifting). */
 #ifndef NCO_REG_COMMON_H
 #define NCO_REG_COMMON_H
 
 #include "ncopt/problem.h"
-
-/* λ of an invex wrapper, NAN for any other problem (invex.c; nco_reg_lambda
- * in l2.c asks it). */
-double nco_reg_invex_lambda_(const nco_problem *pb);
 
 /* The argument checks a wrap starts with, once base is known not NULL: out
  * is not NULL, λ is finite and λ ≥ 0 (λ > 0 if `positive`). NCO_OK, or the

@@ -112,24 +112,27 @@ static int invex_init(nco_problem *pb, nco_rng *rng, float *x) {
   return NCO_OK;
 }
 
+static double invex_lambda(const nco_problem *pb) { return ((const invex_impl *)pb->impl)->lambda; }
+
 static const nco_problem_type invex_type = {.name = "invex",
                                             .residual64 = invex_residual64,
                                             .jvp = invex_jvp,
                                             .vjp = invex_vjp,
                                             .init = invex_init,
-                                            .destroy = invex_destroy};
+                                            .destroy = invex_destroy,
+    .reg_lambda = invex_lambda,
+    .invex_lifting = 1};
 static const nco_problem_type invex_type_rhvp = {.name = "invex",
                                                  .residual64 = invex_residual64,
                                                  .jvp = invex_jvp,
                                                  .vjp = invex_vjp,
                                                  .rhvp = invex_rhvp,
                                                  .init = invex_init,
-                                                 .destroy = invex_destroy};
+                                                 .destroy = invex_destroy,
+    .reg_lambda = invex_lambda,
+    .invex_lifting = 1};
 
-double nco_reg_invex_lambda_(const nco_problem *pb) {
-  if (!pb || (pb->type != &invex_type && pb->type != &invex_type_rhvp)) return NAN;
-  return ((const invex_impl *)pb->impl)->lambda;
-}
+
 
 int nco_invex_wrap(nco_problem *base, double lambda, int owns, nco_problem **out) {
   int st = NCO_OK;

@@ -114,20 +114,22 @@ static int l2_rhvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb
 
 static int l2_init(nco_problem *pb, nco_rng *rng, float *x) { return nco_problem_init(pb->base, rng, x); }
 
+static double l2_lambda(const nco_problem *pb) { return ((const l2_impl *)pb->impl)->lambda; }
+
 /* One type per combination of base capabilities, so that a NULL slot keeps
  * meaning "not provided": LS slots only for a least-squares base, hvp only
  * when the base HVP is exact, rhvp only when the base has one. */
 static const nco_problem_type l2_plain = {
-    .name = "l2", .eval = l2_eval, .init = l2_init, .destroy = l2_destroy};
+    .name = "l2", .eval = l2_eval, .init = l2_init, .destroy = l2_destroy, .reg_lambda = l2_lambda};
 static const nco_problem_type l2_plain_hvp = {
-    .name = "l2", .eval = l2_eval, .hvp = l2_hvp, .init = l2_init, .destroy = l2_destroy};
+    .name = "l2", .eval = l2_eval, .hvp = l2_hvp, .init = l2_init, .destroy = l2_destroy, .reg_lambda = l2_lambda};
 static const nco_problem_type l2_ls = {.name = "l2",
                                        .eval = l2_eval,
                                        .residual64 = l2_residual64,
                                        .jvp = l2_jvp,
                                        .vjp = l2_vjp,
                                        .init = l2_init,
-                                       .destroy = l2_destroy};
+                                       .destroy = l2_destroy, .reg_lambda = l2_lambda};
 static const nco_problem_type l2_ls_hvp = {.name = "l2",
                                            .eval = l2_eval,
                                            .residual64 = l2_residual64,
@@ -135,7 +137,7 @@ static const nco_problem_type l2_ls_hvp = {.name = "l2",
                                            .vjp = l2_vjp,
                                            .hvp = l2_hvp,
                                            .init = l2_init,
-                                           .destroy = l2_destroy};
+                                           .destroy = l2_destroy, .reg_lambda = l2_lambda};
 static const nco_problem_type l2_ls_rhvp = {.name = "l2",
                                             .eval = l2_eval,
                                             .residual64 = l2_residual64,
@@ -144,12 +146,8 @@ static const nco_problem_type l2_ls_rhvp = {.name = "l2",
                                             .rhvp = l2_rhvp,
                                             .hvp = l2_hvp,
                                             .init = l2_init,
-                                            .destroy = l2_destroy};
+                                            .destroy = l2_destroy, .reg_lambda = l2_lambda};
 
-static int is_l2(const nco_problem *pb) {
-  const nco_problem_type *t = pb->type;
-  return t == &l2_plain || t == &l2_plain_hvp || t == &l2_ls || t == &l2_ls_hvp || t == &l2_ls_rhvp;
-}
 
 int nco_l2_wrap(nco_problem *base, double lambda, int owns, nco_problem **out) {
   int st = NCO_OK;
@@ -192,30 +190,4 @@ fail:
   free(L);
   if (owns) nco_problem_free(base);
   return st;
-}
-
-int nco_reg_check_wrap_(const char *who, const nco_problem *base, double lambda, int positive,
-                        nco_problem **out) {
-  if (!out)
-    return nco_error(NCO_ERR_INVALID, "%s: output pointer is NULL (base %s)", who, base->label);
-  if (!isfinite(lambda))
-    return nco_error(NCO_ERR_RANGE, "%s: lambda must be finite, got %g (base %s)", who, lambda,
-                     base->label);
-  if (positive ? !(lambda > 0) : lambda < 0)
-    return nco_error(NCO_ERR_RANGE, "%s: lambda must be %s, got %g (base %s)", who,
-                     positive ? "> 0" : ">= 0", lambda, base->label);
-  return NCO_OK;
-}
-
-void nco_reg_attach_(nco_problem *pb, nco_problem *base, int owns, const char *who, double lambda) {
-  pb->base = base;
-  pb->owns_base = owns ? 1 : 0;
-  pb->reduction = base->reduction; /* copied once; the wrapper's own from now on */
-  snprintf(pb->label, sizeof pb->label, "%s(λ=%g) ∘ %.100s", who, lambda, base->label);
-}
-
-double nco_reg_lambda(const nco_problem *pb) {
-  if (!pb) return NAN;
-  if (is_l2(pb)) return ((const l2_impl *)pb->impl)->lambda;
-  return nco_reg_invex_lambda_(pb);
 }
