@@ -1,0 +1,177 @@
+/* src/run/run_state.h — the state of one run and what the files of the run
+ * loop share (private to src/run/: run.c the loop, setup, trace and resume;
+ * checkpoint.c the checkpoint format; summary.c summary.json and the final
+ * outputs; replay.c the regularity replay; files.c atomic files, locks and
+ * the run folder; buf.c byte buffers and the shortest number text). */
+#ifndef NCO_RUN_STATE_H
+#define NCO_RUN_STATE_H
+
+#include "ncopt/run.h"
+
+#include <cblas.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <plplot.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ncopt/data.h"
+#include "ncopt/diag.h"
+#include "ncopt/nn.h"
+#include "ncopt/npy.h"
+#include "ncopt/reg.h"
+#include "ncopt/status.h"
+#include "ncopt/vec.h"
+#include "ncopt/version.h"
+#include "run_internal.h"
+
+/* internal to the library: not exported by libncopt.so */
+#define NCO_HIDDEN __attribute__((visibility("hidden")))
+
+/* growable byte buffer */
+typedef struct {
+  unsigned char *p;
+  size_t n, cap;
+  int oom;
+} buf_t;
+
+/* A trace column after batch_loss: a probe, one layer's distance, or a
+ * test-set metric. */
+enum { COL_PROBE = 0, COL_LAYER, COL_TEST_LOSS, COL_TEST_ACC };
+typedef struct column {
+  char name[80];
+  int kind;
+  int probe;        /* COL_PROBE: the nco_probe_id */
+  size_t layer;     /* COL_LAYER: index into layers */
+  int64_t every;    /* 0 off, NCO_PROBE_AT_LOG, or K */
+} column;
+
+#define MAX_LAYERS 64
+
+typedef struct run {
+  nco_config cfg;
+  char dir[4096];
+  char *spec_text;            /* resolved spec (INI) */
+  nco_problem *pb;
+  nco_problem *test;          /* networks: the held-out set (run.eval_every), or NULL */
+  nco_optim *o;
+  size_t dim, dim_x;          /* all parameters; the x part (invex: without p) */
+  size_t n, batch;
+  uint64_t total;             /* steps planned */
+  int fused;                  /* the step's evaluation is the full-batch one at x_t */
+  int net;                    /* a network: its dropout step follows t */
+  int path_on;                /* accumulate the path length (a probe or the certificate needs it) */
+  uint64_t per_epoch;         /* steps per epoch */
+  uint64_t log_k, full_k;     /* run.log_every, run.full_loss_every resolved to steps (0: never) */
+  int full_at_0;              /* full_loss_every asks for step 0 too (not `auto`) */
+  uint64_t ckpt_k;            /* run.checkpoint_every in steps (0: by time or at the end only) */
+  int ckpt_auto;              /* checkpoint_every = auto: by wall time */
+  double ckpt_wall, ckpt_cost; /* auto: when the last checkpoint ended, how long it took */
+  double win_sum;             /* minibatch runs: Σ of the step losses since the last row (checkpointed) */
+  uint64_t win_n;             /* and their count */
+  double ep_sum;              /* the progress line: Σ of the step losses of the current epoch (not checkpointed) */
+  uint64_t ep_n, ep_cur;      /* their count; the epoch they belong to */
+  /* loop state (checkpointed) */
+  uint64_t t, samples, pos;
+  size_t *perm;               /* [n] current epoch order */
+  nco_rng batch_rng;
+  double path_length, best_loss, train_seconds;
+  uint64_t best_iter;
+  double last_loss;           /* the latest known full-batch loss */
+  int have_loss, have_grad;   /* cur_loss / gfull hold the full-batch values at x_t */
+  double cur_loss;
+  int optim_converged;        /* the method reported convergence in the last step */
+  uint64_t last_ckpt;         /* step of the last checkpoint written (UINT64_MAX: none) */
+  float *theta0;              /* [dim] */
+  float *gfull;               /* [dim] full-batch gradient at x_t (have_grad) */
+  /* probes */
+  column *cols;
+  size_t ncols;
+  nco_slice layers[MAX_LAYERS];
+  char layer_names[MAX_LAYERS][48];
+  size_t nlayers;
+  float *xstar;               /* [dim] run.x_star (p = 0 when only x was given), or NULL */
+  float *rgrad;               /* [dim] Riemannian gradient scratch (sphere problems) */
+  uint64_t rgrad_t;           /* rgrad holds P_x gfull of step rgrad_t (UINT64_MAX: none) */
+  double r0;                  /* misfit: ‖r(θ_0)‖ */
+  nco_misfit *misfit;         /* residual-based misfit where the loss is not c·½‖r‖² (ℓ2 under MEAN), else NULL */
+  double theta0_norm;
+  nco_lanczos_opts lz;
+  /* per-row caches (valid for step *_t) */
+  uint64_t hess_t, jac_t, test_t, layer_t, d0_t;
+  double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc, d0;
+  double layer_rel[MAX_LAYERS], layer_norm0[MAX_LAYERS];
+  /* regularity (after the run) */
+  int reg_done;
+  nco_regularity reg;
+  double reg_seconds;
+  size_t reg_skipped;
+  int reg_identical;
+  char reg_error[600];
+  /* scratch */
+  float *prev;                /* [dim] */
+  size_t *idx;                /* [batch] */
+  buf_t row;                  /* trace rows not yet written (whole rows; flushed by rs_trace_flush) */
+  double flush_wall;          /* when the rows were last written */
+  double lr_val;              /* the lr last formatted, and its text (a constant schedule formats once) */
+  char lr_text[40];
+  int trace_fd;
+  int lock_fd;                /* flock on DIR/.ncopt.lock while the run writes there (-1: none) */
+  uint32_t data_crc;          /* fingerprint of the data files the run reads (checkpointed) */
+  char data_files[1024];      /* their names, for messages */
+} run;
+
+/* A checkpoint as read (checkpoint.c). */
+typedef struct ckpt {
+  char *spec_text;
+  uint64_t t, samples, pos, n, best_iter, flags;
+  size_t *perm;
+  nco_rng batch_rng;
+  double path_length, best_loss, train_seconds, last_loss, cur_loss, win_sum;
+  uint64_t win_n;
+  nco_problem_counters counters;
+  uint64_t data_crc, dim;
+  float *theta0, *gfull;
+  unsigned char *optim;
+  size_t optim_len;
+} ckpt;
+
+/* buf.c */
+NCO_HIDDEN void rs_put(buf_t *b, const void *data, size_t len);
+NCO_HIDDEN void rs_put_u64(buf_t *b, uint64_t v);
+NCO_HIDDEN void rs_put_f64(buf_t *b, double v);
+NCO_HIDDEN void rs_putf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* the shortest text that reads back to the same double */
+NCO_HIDDEN void rs_fmt_num(char t[40], double v);
+NCO_HIDDEN void rs_put_num(buf_t *b, double v);
+NCO_HIDDEN double rs_now(void);
+/* files.c */
+NCO_HIDDEN int rs_write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t cap);
+/* run.c */
+NCO_HIDDEN int rs_is_full_batch(const run *r);
+NCO_HIDDEN int rs_state_init(run *r);
+NCO_HIDDEN int rs_do_step(run *r, double *batch_loss);
+NCO_HIDDEN int rs_full_eval(run *r, int want_grad);
+NCO_HIDDEN const float *rs_landscape_grad(run *r, const float *x);
+NCO_HIDDEN double rs_dist_fast(size_t n, const float *x, const float *y);
+NCO_HIDDEN int rs_trace_flush(run *r);
+/* checkpoint.c */
+NCO_HIDDEN int rs_checkpoint_write(run *r);
+NCO_HIDDEN int rs_checkpoint_read(const char *path, ckpt *c);
+NCO_HIDDEN int rs_ckpt_validate(const ckpt *c, const run *r, const char *path);
+NCO_HIDDEN void rs_ckpt_free(ckpt *c);
+/* summary.c */
+NCO_HIDDEN int rs_write_outputs(run *r, int stop, const char *message);
+/* replay.c */
+NCO_HIDDEN int rs_regularity_replay(run *r, const nco_run_hooks *hooks);
+
+#endif
