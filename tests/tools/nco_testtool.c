@@ -27,30 +27,8 @@
 #include <zlib.h>
 
 #include "ncopt/ncopt.h"
+#include "testlib.h"
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap + 1);
-  size_t r;
-  while (b && (r = fread(b + n, 1, cap - n, fp)) > 0) {
-    n += r;
-    if (n == cap) {
-      char *nb = realloc(b, 2 * cap + 1);
-      if (!nb) {
-        free(b);
-        b = NULL;
-        break;
-      }
-      b = nb, cap *= 2;
-    }
-  }
-  fclose(fp);
-  if (b) b[n] = '\0';
-  if (len) *len = n;
-  return b;
-}
 
 /* ---- minimal JSON: skip or descend ---- */
 static const char *ws(const char *p) {
@@ -97,7 +75,7 @@ static const char *find_key(const char *p, const char *key, size_t k) {
 }
 
 static int cmd_json(const char *file, const char *path) {
-  char *b = slurp(file, NULL);
+  char *b = nco_test_slurp(file, NULL);
   if (!b) return fprintf(stderr, "json: cannot read %s\n", file), 2;
   const char *p = b;
   while (p && *path) {
@@ -215,7 +193,7 @@ static int cmd_csv_col(const char *file, const char *name) {
 
 static int cmd_complete_rows(const char *file) {
   size_t n;
-  char *b = slurp(file, &n);
+  char *b = nco_test_slurp(file, &n);
   if (!b) return fprintf(stderr, "complete-rows: cannot read %s\n", file), 2;
   int rc = 0;
   if (!n || b[n - 1] != '\n') {
@@ -253,7 +231,7 @@ static int cmd_complete_rows(const char *file) {
 /* The payload layout of src/run/run.c checkpoint_write (version 3). */
 static int cmd_ckpt_set(const char *path, const char *field, const char *val) {
   size_t len;
-  unsigned char *b = (unsigned char *)slurp(path, &len);
+  unsigned char *b = (unsigned char *)nco_test_slurp(path, &len);
   if (!b || len < 32) return fprintf(stderr, "ckpt-set: cannot read %s\n", path), 1;
   uint64_t sl, n;
   size_t o = 24;
