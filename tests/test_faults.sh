@@ -67,15 +67,6 @@ if ldd "$N" 2>/dev/null | grep -q 'libasan\|libubsan'; then
   echo "test_faults: skipped: $N is a sanitizer build (ASan owns malloc; the shim needs the Release build)"
   exit 0
 fi
-# A gcov build (scripts/coverage) links libgcov into the binary: its own
-# allocations at exit are "ncopt's code" to the shim, and failing them
-# crashes libgcov. There the allocation loops are skipped (said below);
-# the I/O and crash loops still run.
-NO_ALLOC=
-if nm "$N" 2>/dev/null | grep -q ' __gcov_'; then
-  NO_ALLOC=1
-  echo "test_faults: a coverage build: the allocation loops are skipped (libgcov allocates at exit)"
-fi
 SHIM=${NCO_FAULT_LIB:-}
 if [ -z "$SHIM" ] && [ -n "${NCO_BUILD_DIR:-}" ] && [ -f "$NCO_BUILD_DIR/tests/fault/nco_fault.so" ]; then
   SHIM=$NCO_BUILD_DIR/tests/fault/nco_fault.so
@@ -136,7 +127,6 @@ sites() { awk '$1 == "alloc" { print $3 " " $4 }' "$1" | sort -u; }
 loop() {
   local name=$1 n=$2 all=$3 w t0=$SECONDS
   shift 3
-  case $name in alloc-* | getline-*) [ -z "$NO_ALLOC" ] || return 0 ;; esac
   for ((w = 0; w < JOBS; w++)); do
     (
       R=$TMP/res.$name.$w
