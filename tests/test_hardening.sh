@@ -40,6 +40,37 @@ forged rng zero "an invalid minibatch generator state"
 forged t 1000 "the run would be 30 steps long, it is already at step 1000"
 forged n 12 "inconsistent checkpoint"
 
+# the checkpoint file format: every way a file can be cut, padded, from
+# another version or corrupted is refused with its reason (no fallback:
+# checkpoint.prev.bin removed), and with a good previous checkpoint resume
+# falls back to it and says so
+ckfmt() { # ckfmt NAME WHAT: resume of copy NAME of ref refused with WHAT
+  run "ckf_$1" resume "$1" --quiet
+  expect_rc 1 "$RC" "checkpoint $1: resume refused"
+  check "checkpoint $1: $2" grep -q "$2" "ckf_$1.err"
+}
+fresh() { rm -rf "$1" && cp -r ref "$1" && rm -f "$1/checkpoint.prev.bin"; }
+fresh ck_short && head -c 10 ref/checkpoint.bin >ck_short/checkpoint.bin
+ckfmt ck_short "truncated checkpoint (10 bytes, no complete header)"
+fresh ck_magic && printf 'NOTACKPT' | dd of=ck_magic/checkpoint.bin conv=notrunc status=none
+ckfmt ck_magic "not an ncopt checkpoint (bad magic number)"
+fresh ck_ver && printf '\x63' | dd of=ck_ver/checkpoint.bin bs=1 seek=8 conv=notrunc status=none
+ckfmt ck_ver "checkpoint version 99, this ncopt reads"
+fresh ck_cut && head -c -100 ref/checkpoint.bin >ck_cut/checkpoint.bin
+ckfmt ck_cut "truncated or padded checkpoint"
+fresh ck_pad && cat ref/checkpoint.bin <(printf 'xx') >ck_pad/checkpoint.bin
+ckfmt ck_pad "truncated or padded checkpoint"
+fresh ck_crc && printf '\xff' | dd of=ck_crc/checkpoint.bin bs=1 seek=40 conv=notrunc status=none
+ckfmt ck_crc "checksum mismatch (corrupted checkpoint)"
+fresh ck_sl && "$T" ckpt-set ck_sl/checkpoint.bin sl 99999999 && ckfmt ck_sl "inconsistent checkpoint contents"
+fresh ck_n && "$T" ckpt-set ck_n/checkpoint.bin n 1099511627776 && ckfmt ck_n "inconsistent checkpoint contents"
+fresh ck_none && rm ck_none/checkpoint.bin
+ckfmt ck_none "no checkpoint to resume from"
+rm -rf ck_fb && cp -r ref ck_fb && cp ref/checkpoint.bin ck_fb/checkpoint.prev.bin && head -c 10 ref/checkpoint.bin >ck_fb/checkpoint.bin
+run ckfb resume ck_fb --quiet --set run.iterations=31
+expect_rc 0 "$RC" "a damaged checkpoint.bin with a good previous one: resumes"
+check "fallback: says which and why" grep -q "note: .*truncated checkpoint.*resuming from .*checkpoint.prev.bin" ckfb.err
+
 # L-BFGS's ring counters index its history: a forged ring position or count
 # is refused (it made two_loop write past its arrays)
 printf '[data]\nn = 30\nd = 5\n[problem]\ntype = linear_ls\n[optimizer]\ntype = lbfgs\nhistory_size = 4\n[run]\niterations = 3\n' >lb.ini
@@ -147,6 +178,22 @@ printf 'no tab here\n' >bt2/points.txt
 run bt3 resume bt2 --quiet
 expect_rc 1 "$RC" "resume of a sweep with a malformed points.txt"
 check "points.txt: NAME<TAB>LABEL expected" grep -q "points.txt:1: expected NAME<TAB>LABEL" bt3.err
+
+# sweep grids that cannot be run: each refused before anything runs, located
+sweepbad() { # sweepbad NAME WHAT SWEEP-LINES...
+  local n=$1 w=$2
+  shift 2
+  { cat base.ini; echo "[sweep]"; printf '%s\n' "$@"; } >"$n.ini"
+  run "$n" train "$n.ini" --out "$n" --quiet
+  expect_rc 2 "$RC" "sweep $n refused"
+  check "sweep $n: $w" grep -q "$w" "$n.err"
+  check "sweep $n: no output folder" test ! -e "$n"
+}
+sweepbad sw_same "points 1 and 2 have the same folder name" "optimizer.lr = 0.1, 0.1"
+sweepbad sw_zip "sweep.zip: 'maybe' is not true or false" "zip = maybe" "optimizer.lr = 0.1, 0.2"
+sweepbad sw_keys "sweep: at most 8 keys" "run.seed = 1, 2" "data.seed = 1, 2" "optimizer.lr = 1, 2" "optimizer.momentum = 0, 0.5" \
+  "optimizer.dampening = 0, 0.1" "data.n = 40, 41" "data.d = 5, 6" "data.noise = 0, 1" "run.iterations = 3, 4"
+sweepbad sw_dot "a sweep key names section.key" "optimizer. = 1, 2"
 
 # ---- a data file that is not a regular file (a FIFO would block open) -------------------
 mkfifo fifo.npy

@@ -12,7 +12,8 @@
  *   nco_testtool complete-rows FILE        exit 0 iff every line ends in \n, has the header's field
  *                                          count, and the first field strictly increases
  *   nco_testtool ckpt-set FILE FIELD V     forge a checkpoint (version 3) as an attacker would: set
- *                                          t | samples | pos | n | perm0 | best_iter | flags to the
+ *                                          sl (the spec's length) | t | samples | pos | n | perm0 |
+ *                                          best_iter | flags to the
  *                                          integer V, rng to "zero", or tailK (the double K bytes
  *                                          before the end: the optimiser's last state doubles) to
  *                                          the number V, and fix the CRC-32 so that only ncopt's
@@ -241,7 +242,8 @@ static int cmd_ckpt_set(const char *path, const char *field, const char *val) {
   memcpy(&n, b + at_n, 8);
   size_t at_perm = at_n + 8, at_rng = at_perm + 8 * n, at_best_iter = at_rng + sizeof(nco_rng) + 32;
   size_t off = 0;
-  if (!strcmp(field, "t")) off = at_t;
+  if (!strcmp(field, "sl")) off = 24;
+  else if (!strcmp(field, "t")) off = at_t;
   else if (!strcmp(field, "samples")) off = at_t + 8;
   else if (!strcmp(field, "pos")) off = at_t + 16;
   else if (!strcmp(field, "n")) off = at_n;
