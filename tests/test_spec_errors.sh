@@ -535,5 +535,49 @@ run nul train nul.ini --out nf
 expect_rc 2 "$RC" "a spec with a NUL byte"
 check "binary spec: one line" one_line nul.err
 
+# combinations that cannot work (found by the coverage report: untested)
+spec_error rgd_regularized "rgd_regularized.ini:4: regularizer.type:" "rgd needs the bare sphere problem" <<'EOF'
+[problem]
+type = tensor
+[regularizer]
+type = l2
+lambda = 0.1
+[optimizer]
+type = rgd
+[run]
+iterations = 2
+EOF
+printf 'a,b,label\n1,2,0\n3,4,1\n' >flat.csv
+spec_error lenet_csv "lenet_csv.ini:2: data.source:" "lenet needs images; a CSV file has flat rows" <<'EOF'
+[data]
+source = csv
+path = flat.csv
+[problem]
+type = lenet
+[run]
+iterations = 2
+EOF
+spec_error init_sigma_alone "init_sigma_alone.ini:6: problem.init_sigma:" "applies only with problem.init = normal" <<'EOF'
+[data]
+source = csv
+path = flat.csv
+[problem]
+type = mlp
+init_sigma = 0.1
+[run]
+iterations = 2
+EOF
+spec_error own_test_fraction "own_test_fraction.ini:5: data.test_fraction:" "this source has its own test set" <<'EOF'
+[data]
+source = csv
+path = flat.csv
+test_path = flat.csv
+test_fraction = 0.1
+[problem]
+type = mlp
+[run]
+iterations = 2
+EOF
+
 echo "($NCASE spec error cases)"
 finish
