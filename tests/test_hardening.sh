@@ -39,6 +39,9 @@ forged best_iter 31 "step counters after the current step"
 forged rng zero "an invalid minibatch generator state"
 forged t 1000 "the run would be 30 steps long, it is already at step 1000"
 forged n 12 "inconsistent checkpoint"
+forged win_n 1000 "step counters after the current step"
+forged path -1 "a negative path length"
+forged theta0 nan "a non-finite starting point"
 
 # the checkpoint file format: every way a file can be cut, padded, from
 # another version or corrupted is refused with its reason (no fallback:

@@ -1324,6 +1324,27 @@ static int same_bytes(const char *path, const unsigned char *want, size_t n) {
   return same;
 }
 
+/* nco_npy_write refuses arrays it cannot describe: more dimensions than
+ * an nco_array holds, and element or byte counts past size_t (found
+ * untested by scripts/coverage). Nothing is written. */
+static void test_write_refusals(void) {
+  float v[1] = {0};
+  nco_array a = {0};
+  a.dtype = NCO_DTYPE_F32, a.data = v, a.size = 1;
+  const char *path = nco_test_tmp_path("refused.npy");
+  a.ndim = NCO_ARRAY_MAX_DIMS + 1;
+  CHECK_ERR(nco_npy_write(path, &a), NCO_ERR_INVALID, "invalid ndim");
+  a.ndim = 2, a.shape[0] = (size_t)-1 / 2, a.shape[1] = 3;
+  CHECK_ERR(nco_npy_write(path, &a), NCO_ERR_OVERFLOW, "element count overflows");
+  a.dtype = NCO_DTYPE_F64, a.ndim = 1, a.shape[0] = a.size = (size_t)-1 / 4;
+  CHECK_ERR(nco_npy_write(path, &a), NCO_ERR_OVERFLOW, "byte count overflows");
+  CHECK_ERR(nco_npy_write("", &a), NCO_ERR_INVALID, "empty path");
+  CHECK(access(path, F_OK) != 0);
+  nco_array r = {0};
+  CHECK_ERR(nco_npy_read(nco_test_tmp_path(""), &r), NCO_ERR_IO, ""); /* a folder is not a file */
+  CHECK(r.data == NULL);
+}
+
 static void test_write_failures(void) {
   float x[4] = {1, 2, 3, 4}, y[2] = {7, 8};
   size_t s4[1] = {4}, s2[1] = {2};
@@ -1400,6 +1421,7 @@ int main(void) {
   RUN(test_header_variants_accepted);
   RUN(test_never_crash);
   RUN(test_read_fifo);
+  RUN(test_write_refusals);
   RUN(test_write_failures);
   return nco_test_summary();
 }

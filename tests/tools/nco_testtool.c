@@ -13,7 +13,9 @@
  *                                          count, and the first field strictly increases
  *   nco_testtool ckpt-set FILE FIELD V     forge a checkpoint (version 3) as an attacker would: set
  *                                          sl (the spec's length) | t | samples | pos | n | perm0 |
- *                                          best_iter | flags to the
+ *                                          best_iter | flags | win_n to the
+ *                                          integer V, path (the path length) to the number V,
+ *                                          theta0 (its first value) to the float V,
  *                                          integer V, rng to "zero", or tailK (the double K bytes
  *                                          before the end: the optimiser's last state doubles) to
  *                                          the number V, and fix the CRC-32 so that only ncopt's
@@ -251,6 +253,9 @@ static int cmd_ckpt_set(const char *path, const char *field, const char *val) {
   else if (!strcmp(field, "best_iter")) off = at_best_iter;
   else if (!strcmp(field, "flags")) off = at_best_iter + 8;
   else if (!strcmp(field, "rng")) off = at_rng;
+  else if (!strcmp(field, "win_n")) off = at_best_iter + 32;
+  else if (!strcmp(field, "path")) off = at_rng + sizeof(nco_rng);
+  else if (!strcmp(field, "theta0")) off = at_best_iter + 112;
   else if (!strncmp(field, "tail", 4) && strtoul(field + 4, NULL, 10) >= 8 && strtoul(field + 4, NULL, 10) < len)
     off = len - strtoul(field + 4, NULL, 10);
   else return fprintf(stderr, "ckpt-set: unknown field %s\n", field), 2;
@@ -258,9 +263,12 @@ static int cmd_ckpt_set(const char *path, const char *field, const char *val) {
     return fprintf(stderr, "ckpt-set: %s is past the end\n", field), 1;
   if (!strcmp(field, "rng")) {
     memset(b + off, 0, 32); /* the four xoshiro words */
-  } else if (!strncmp(field, "tail", 4)) {
+  } else if (!strncmp(field, "tail", 4) || !strcmp(field, "path")) {
     double v = strtod(val, NULL);
     memcpy(b + off, &v, 8);
+  } else if (!strcmp(field, "theta0")) {
+    float v = strtof(val, NULL);
+    memcpy(b + off, &v, 4);
   } else {
     uint64_t v = strtoull(val, NULL, 10);
     memcpy(b + off, &v, 8);
