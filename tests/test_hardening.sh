@@ -41,7 +41,12 @@ forged t 1000 "the run would be 30 steps long, it is already at step 1000"
 forged n 12 "inconsistent checkpoint"
 forged win_n 1000 "step counters after the current step"
 forged path -1 "a negative path length"
-forged theta0 nan "a non-finite starting point"
+# a NaN starting point is refused by the optimiser it would start (exit 3: non-finite)
+rm -rf f_theta0 && cp -r ref f_theta0 && rm -f f_theta0/checkpoint.prev.bin
+"$T" ckpt-set f_theta0/checkpoint.bin theta0 nan || bad "ckpt-set theta0"
+run fr_theta0 resume f_theta0 --quiet
+expect_rc 3 "$RC" "forged theta0 = nan: resume refused"
+check "forged theta0: one line naming it" bash -c "[ \$(wc -l <fr_theta0.err) = 1 ] && grep -q 'x0\[0\] = nan: the starting point must be finite' fr_theta0.err"
 
 # the checkpoint file format: every way a file can be cut, padded, from
 # another version or corrupted is refused with its reason (no fallback:
