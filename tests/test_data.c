@@ -235,6 +235,22 @@ static void test_idx_bad(void) {
   b = build_idx(mx, 1, dl, NULL, 3, &n);
   check_bad_idx("dtype2.idx", b, n, 1, NCO_ERR_FORMAT, "dtype byte 0x42");
   free(b);
+  /* every other IDX type is named in the refusal (IDX format: 0x09 signed
+   * byte, 0x0B int16, 0x0C int32, 0x0E float64) */
+  static const struct { unsigned char t; const char *name; } types[] = {
+      {0x09, "(signed byte)"}, {0x0B, "(int16)"}, {0x0C, "(int32)"}, {0x0E, "(float64)"}};
+  for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+    unsigned char mt[4] = {0, 0, types[i].t, 1};
+    char nm[32];
+    snprintf(nm, sizeof nm, "dtype_%02x.idx", types[i].t);
+    b = build_idx(mt, 1, dl, NULL, 3, &n);
+    check_bad_idx(nm, b, n, 1, NCO_ERR_FORMAT, types[i].name);
+    free(b);
+  }
+  /* more dimensions asked for than an nco_array holds */
+  nco_array many;
+  CHECK_FAIL(nco_idx_read(tmp_path("dtype1.idx"), NCO_ARRAY_MAX_DIMS + 1, &many), NCO_ERR_INVALID, tmp_path("dtype1.idx"),
+             "dimensions requested, at most");
   /* Truncated: empty file, 2 bytes, dimensions cut, data one byte short. */
   check_bad_idx("trunc0.idx", (const unsigned char *)"", 0, 3, NCO_ERR_FORMAT, "truncated");
   check_bad_idx("trunc1.idx", MAGIC_IMAGES, 2, 3, NCO_ERR_FORMAT, "truncated");

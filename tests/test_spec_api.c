@@ -68,6 +68,11 @@ static void test_set(void) {
   big[sizeof big - 1] = '\0';
   memcpy(big, "run.init=", 9);
   CHECK_ERR(nco_spec_set(s, big), NCO_ERR_INVALID, "too long");
+  char longsec[300], longkey[300];
+  memset(longsec, 's', 200), strcpy(longsec + 200, ".k=1");
+  CHECK_ERR(nco_spec_set(s, longsec), NCO_ERR_INVALID, "too long");
+  memcpy(longkey, "run.", 4), memset(longkey + 4, 'k', 200), strcpy(longkey + 204, "=1");
+  CHECK_ERR(nco_spec_set(s, longkey), NCO_ERR_INVALID, "too long");
   CHECK_ERR(nco_spec_set(s, "run.init=a ;b"), NCO_ERR_INVALID, "--set:");
   CHECK_ERR(nco_spec_set(s, "run.init=;b"), NCO_ERR_INVALID, "' ;'");
   nco_spec_free(s);
@@ -103,6 +108,28 @@ static void test_edit_clone_write(void) {
   CHECK(nco_edit_distance("lr", "lr") == 0 && nco_edit_distance("betas", "beta1") == 1 && nco_edit_distance("", "abc") == 3);
 }
 
+/* A spec file larger than the reader's first 64 KiB buffer (comments)
+ * reads whole; one of 1 MiB is refused. */
+static void test_load_sizes(void) {
+  const char *path = nco_test_tmp_path("big.ini");
+  FILE *fp = fopen(path, "w");
+  REQUIRE(fp != NULL);
+  for (int i = 0; i < 2000; i++) fprintf(fp, "; comment line %d of a long spec, padded to about fifty bytes\n", i);
+  fprintf(fp, "[run]\niterations = 7\n");
+  fclose(fp);
+  nco_spec *s = NULL;
+  CHECK_OK(nco_spec_load(path, &s));
+  if (s) CHECK(!strcmp(val(s, "run", "iterations"), "7"));
+  nco_spec_free(s);
+  fp = fopen(path, "w");
+  REQUIRE(fp != NULL);
+  for (int i = 0; i < 24000; i++) fprintf(fp, "; comment line %d of a far too long spec, about fifty\n", i);
+  fclose(fp);
+  s = NULL;
+  CHECK_ERR(nco_spec_load(path, &s), NCO_ERR_FORMAT, "a spec is at most 1048575");
+  CHECK(s == NULL);
+}
+
 static void test_caps(void) {
   nco_spec *s = NULL;
   CHECK_OK(nco_spec_new(&s));
@@ -123,6 +150,7 @@ int main(void) {
   RUN(test_located_errors);
   RUN(test_set);
   RUN(test_edit_clone_write);
+  RUN(test_load_sizes);
   RUN(test_caps);
   return nco_test_summary();
 }
