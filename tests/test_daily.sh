@@ -74,6 +74,51 @@ check "sweep.csv: header" grep -q "^point,type,final_loss,seconds,stop$" sw/swee
 check "sweep.csv: the adam row" grep -Eq "^type=adam,adam,[0-9.e+-]+,[0-9.e+-]+,max_iter$" sw/sweep.csv
 check "the table is printed on stdout" grep -Eq "^adagrad +[0-9.e+-]+ +[0-9.e+-]+ +max_iter" sw.out
 
+# a point that diverges: the table shows '-' for its loss, the others run
+cat >swd.ini <<'EOF'
+[data]
+n = 64
+d = 8
+[problem]
+type = linear_ls
+[optimizer]
+type = sgd
+batch = 16
+[run]
+epochs = 2
+log_every = 1
+[sweep]
+optimizer.lr = 0.001, 1e30
+EOF
+run swd train swd.ini --out swd
+expect_rc 3 "$RC" "a sweep with a diverging point"
+check "diverged point: the table says - for its final loss" grep -Eq "^1e30 +- " swd.out
+check "diverged point: sweep.csv leaves its loss empty" grep -q "^lr=1e30,1e30,,.*,non_finite$" swd/sweep.csv
+check "diverged point: the other point's row has its loss" grep -Eq "^0.001 +[0-9.e+-]+ " swd.out
+# resuming a finished sweep prints its table again
+run swr resume sw
+expect_rc 0 "$RC" "resume of a finished sweep"
+check "resume of a finished sweep: the table" grep -Eq "^adagrad +[0-9.e+-]+ " swr.out
+# keys whose names extend each other (lr, lr_decay) are told apart
+cat >swl.ini <<'EOF'
+[data]
+n = 64
+d = 8
+[problem]
+type = linear_ls
+[optimizer]
+type = adagrad
+batch = 16
+[run]
+epochs = 1
+[sweep]
+optimizer.lr_decay = 0, 0.1
+optimizer.lr = 0.01, 0.02
+EOF
+run swl train swl.ini --out swl --quiet
+expect_rc 0 "$RC" "a sweep over lr and lr_decay"
+check "lr and lr_decay: four points named by both" bash -c '[ $(wc -l <swl/points.txt) = 4 ] && grep -q "lr_decay=0.1,lr=0.02" swl/points.txt'
+
 # the progress line names the point (on a terminal)
 if script -qec true /dev/null >/dev/null 2>&1; then
   script -qec "$N train sw.ini --out swt --set run.epochs=100000" /dev/null >swt.txt 2>&1

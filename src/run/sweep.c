@@ -301,6 +301,10 @@ static void read_row(const char *dir, const char *name, const char *label, row *
   json_lookup(text, "final_test_acc", r->acc, sizeof r->acc);
   json_lookup(text, "train_seconds", r->secs, sizeof r->secs);
   json_lookup(text, "stop", r->stop, sizeof r->stop);
+  /* JSON's null (not computed: a diverged point) is an empty cell */
+  char *cells[3] = {r->loss, r->acc, r->secs};
+  for (int c = 0; c < 3; c++)
+    if (!strcmp(cells[c], "null")) cells[c][0] = '\0';
 }
 
 /* A JSON number's text with `digits` significant digits ("-" if none). */
@@ -398,6 +402,7 @@ static int run_points(const nco_config *cfgs, const char *const *names, const ch
       nonfinite++;
       size_t L = strlen(bad);
       snprintf(bad + L, sizeof bad - L, "%s%s", L ? ", " : "", names[k]);
+      st = NCO_OK; /* the other points run; reported below */
       continue;
     }
     if (st < 0 || st == NCO_CANCELLED) break;
