@@ -283,7 +283,6 @@ static int run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   r->last_ckpt = UINT64_MAX;
   r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = UINT64_MAX;
   if ((st = nco_config_build_problems(cfg, 0, &r->pb, &r->test, spec_error))) return st;
-  if ((st = data_fingerprint(r))) return st;
   r->net = nco_nn_is_nn(r->pb);
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
@@ -928,6 +927,9 @@ int nco_run_train(const nco_config *cfg, const char *out_dir, const nco_run_hook
    * before the output folder is touched */
   if ((st = spec_text_of(cfg, &r->spec_text))) goto done;
   if ((st = run_setup(r, NULL, 0, &spec_error))) goto done;
+  /* the data files' fingerprint: only a run that checkpoints needs it
+   * (nco_run_check, which a sweep calls for every point, does not) */
+  if ((st = data_fingerprint(r))) goto done;
   if ((st = nco_mkdirs(out_dir))) goto done;
   /* one writer per folder: a second process into the same folder is
    * refused before it touches anything */
@@ -1093,7 +1095,7 @@ int nco_run_resume_with(const char *dir, const char *const *sets, size_t nsets, 
     r->spec_text = c.spec_text;
     c.spec_text = NULL;
   }
-  if ((st = run_setup(r, c.theta0, c.dim, &spec_error))) goto done;
+  if ((st = run_setup(r, c.theta0, c.dim, &spec_error)) || (st = data_fingerprint(r))) goto done;
   if (r->total < c.t) {
     spec_error = nsets > 0;
     st = nco_error(NCO_ERR_RANGE, "%s%s: the run would be %llu steps long, it is already at step %llu", nsets ? "--set: " : "",
