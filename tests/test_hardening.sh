@@ -109,7 +109,7 @@ expect_rc 1 "$RC" "resume after the data changed shape"
 check "changed shape: says so" grep -q "the checkpoint holds 3 parameters, the problem built from its spec has 9" npr.err
 
 # ---- one writer per folder -------------------------------------------------------
-printf '[data]\nn = 4000\nd = 50\n[problem]\ntype = glm\n[optimizer]\ntype = sgd\nlr = 0.001\nbatch = 1\n[run]\nepochs = 50\n' >long.ini
+printf '[data]\nn = 4000\nd = 50\n[problem]\ntype = glm\n[optimizer]\ntype = sgd\nlr = 0.001\nbatch = 1\n[run]\nepochs = 50000\n' >long.ini
 start_bg train long.ini --out busy --quiet
 if wait_rows busy/trace.csv 2; then
   run busy2 train base.ini --out busy --quiet --force
@@ -119,7 +119,7 @@ if wait_rows busy/trace.csv 2; then
   expect_rc 1 "$RC" "resume of a folder being written"
   kill -TERM "$PID"
   wait "$PID" 2>/dev/null
-  check "the first run's spec is its own" grep -q '^epochs = 50$' busy/spec.ini
+  check "the first run's spec is its own" grep -q '^epochs = 50000$' busy/spec.ini
   run busy4 resume busy --quiet --set run.epochs=1
   expect_rc 2 "$RC" "after the first process ended its folder is free again (shorter: refused as a spec error, not a lock)"
 else
