@@ -201,6 +201,20 @@ int nco_problem_riemannian_hvp(nco_problem *pb, const float *x, const size_t *id
 /* Reduction factor c for a batch of nb: 1 or 1/nb. */
 double nco_problem_scale(const nco_problem *pb, size_t nb);
 
+/* ---- parameter blocks (the objective of one parameter group) --------- */
+
+/* *out ← the block [off, off + len) of `full`'s parameters as a problem of
+ * len parameters: f_b(y) = f(θ with θ[off..off+len) = y), the rest of θ read
+ * from theta[full->dim], which the caller owns and keeps current (every call
+ * of the block writes y into it first). Its gradient, JVP/VJP and HVP are
+ * the restrictions of full's; it offers least squares and an exact HVP
+ * where full does; its reduction is set on full at each of its calls. The
+ * point y passed to a block call may be theta + off itself; otherwise it
+ * must not overlap theta. `full` and theta must outlive the block. A block of a
+ * sphere problem (other than the whole) is refused: the constraint couples
+ * every coordinate. */
+int nco_problem_block(nco_problem *full, float *theta, size_t off, size_t len, nco_problem **out);
+
 #ifdef __cplusplus
 }
 #endif
