@@ -180,13 +180,66 @@ static void test_errors(void) {
            NCO_ERR_SHAPE, "net.ini:3:", "of shape (1, 4, 5)");
   SPEC_ERR("[network]\nfc = linear(fc, 3)\noutput = fc\n", NCO_ERR_INVALID, "net.ini:2:", "cycle: fc -> fc");
   SPEC_ERR("[run]\nseed = 1\n", NCO_ERR_INVALID, "net.ini", "no [network] section");
+  /* joins */
+  SPEC_ERR("[network]\ninput = input(20)\nfc = linear(input, 3)\nr = add(fc)\noutput = r\n", NCO_ERR_INVALID,
+           "net.ini:4:", "add needs two or more input nodes");
+  SPEC_ERR("[network]\ninput = input(20)\nfc = linear(input, 3)\nr = add(fc, input)\noutput = r\n", NCO_ERR_SHAPE,
+           "net.ini:4:", "add on \"fc\" of shape (3,) and \"input\" of shape (20,): ");
+  SPEC_ERR("[network]\ninput = input(20)\nfc = linear(input, 3)\nr = concat(fc, fc, dim=2)\noutput = r\n",
+           NCO_ERR_RANGE, "net.ini:4:", "dim = 2: concat joins the channels");
+  SPEC_ERR("[network]\ninput = input(20)\nfc = linear(input, 3)\nr = concat(fc, fc, 1)\noutput = r\n",
+           NCO_ERR_INVALID, "net.ini:4:", "concat takes its keys by name");
+  SPEC_ERR("[network]\ninput = input(20)\nfc = linear(input, 3)\nr = add(fc, nope)\noutput = r\n", NCO_ERR_RANGE,
+           "net.ini:4:", "unknown node \"nope\"");
+  SPEC_ERR("[network]\ninput = input(3)\na = relu(b)\nb = add(input, a)\noutput = b\n", NCO_ERR_INVALID,
+           "net.ini:", "cycle: ");
+  SPEC_ERR("[network]\ninput = input(3)\nfc = linear(input, 3)\nx = relu(fc)\nr = add(fc, fc)\noutput = r\n",
+           NCO_ERR_INVALID, "net.ini:4:", "node \"x\" is not used by the output");
+}
+
+/* A residual block and a channel concatenation in the spec syntax equal the
+ * same graph built through the API: the same init, loss and gradient bits. */
+static void test_join_syntax(void) {
+  static const char *text = "[network]\n"
+                            "input = input(2, 4, 4)\n"
+                            "c1 = conv2d(input, out_channels=2, kernel_size=3, padding=1)\n"
+                            "r1 = relu(c1)\n"
+                            "res = add(r1, input)\n"
+                            "c2 = conv2d(res, 3, 3, padding=1)\n"
+                            "cat = concat(c2, res, input, dim=1)\n"
+                            "f = flatten(cat)\n"
+                            "output = linear(f, out_features=3)\n";
+  size_t ds[3] = {2, 4, 4};
+  nco_nn_model *a = NULL, *b = NULL;
+  REQUIRE_OK(from_text(text, 3, ds, &a));
+  REQUIRE_OK(nco_nn_graph_create(&b));
+  REQUIRE_OK(nco_nn_add_input(b, "input", NCO_NN_IN_DATA, 3, ds));
+  nco_nn_node_spec c1 = {.kind = NCO_NN_CONV2D, .out = 2, .kh = 3, .kw = 3, .stride = 1, .pad = 1, .bias = 1};
+  nco_nn_node_spec c2 = c1;
+  c2.out = 3;
+  nco_nn_node_spec relu = {.kind = NCO_NN_ACT, .act = nco_act_make(NCO_ACT_RELU)};
+  nco_nn_node_spec add = {.kind = NCO_NN_ADD}, cat = {.kind = NCO_NN_CONCAT}, flat = {.kind = NCO_NN_FLATTEN};
+  nco_nn_node_spec head = {.kind = NCO_NN_DENSE, .out = 3, .bias = 1};
+  CHECK_OK(nco_nn_add_node(b, "c1", &c1, 1, (const char *[]){"input"}));
+  CHECK_OK(nco_nn_add_node(b, "r1", &relu, 1, (const char *[]){"c1"}));
+  CHECK_OK(nco_nn_add_node(b, "res", &add, 2, (const char *[]){"r1", "input"}));
+  CHECK_OK(nco_nn_add_node(b, "c2", &c2, 1, (const char *[]){"res"}));
+  CHECK_OK(nco_nn_add_node(b, "cat", &cat, 3, (const char *[]){"c2", "res", "input"}));
+  CHECK_OK(nco_nn_add_node(b, "f", &flat, 1, (const char *[]){"cat"}));
+  CHECK_OK(nco_nn_add_node(b, "output", &head, 1, (const char *[]){"f"}));
+  CHECK(nco_nn_out_size(a) == 3 && nco_nn_dim(a) == nco_nn_dim(b));
+  data d;
+  make_data(40, 32, 3, 11, &d);
+  check_same(a, b, &d, NCO_NN_LOSS_CROSS_ENTROPY, NCO_NN_F32);
+  check_same(a, b, &d, NCO_NN_LOSS_LEAST_SQUARES, NCO_NN_F64);
+  nco_array_free(&d.X), nco_array_free(&d.Y);
+  nco_nn_model_free(a), nco_nn_model_free(b);
 }
 
 /* The graph API: named input and nodes, an explicit output, a level (t1)
  * feeding two nodes of which one (fc2b) does not reach the output: it is
- * not evaluated and its slice's gradient is 0. (Both branches of a fork
- * reaching the output needs a join op — add, concat: the deep-models
- * issue; the plan then adds the later branch's δ into the first's.) The
+ * not evaluated and its slice's gradient is 0 (forks whose branches join
+ * again, through add and concat: tests/test_nn_grad.c). The
  * derivative checks of check.h on the float64 graph: gradient, JVP/VJP,
  * exact HVP. */
 static void test_graph_api(void) {
@@ -270,6 +323,7 @@ int main(void) {
   RUN(test_mlp_equal);
   RUN(test_lenet_equal);
   RUN(test_errors);
+  RUN(test_join_syntax);
   RUN(test_graph_api);
   RUN(test_summary);
   return nco_test_summary();

@@ -18,6 +18,7 @@
  * pre-activation moves by at most ~1e-3·‖patch‖₂ ≲ 0.01 < MARGIN, so every
  * evaluation stays on one smooth piece. */
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "ncopt/nn.h"
@@ -333,6 +334,176 @@ static void test_param_free_head(void) {
   nco_nn_model_free(m);
 }
 
+/* ---- joins: add and concat (forks whose branches meet again) -------------- */
+
+/* Node `name` = op(in...) on m (the graph API). */
+static void node(nco_nn_model *m, const char *name, nco_nn_node_spec op, size_t nin, const char *a, const char *b) {
+  const char *in[2] = {a, b};
+  CHECK_OK(nco_nn_add_node(m, name, &op, nin, in));
+}
+
+#define LIN(n) ((nco_nn_node_spec){.kind = NCO_NN_DENSE, .out = (n), .bias = 1})
+#define CONV(c, k, p) ((nco_nn_node_spec){.kind = NCO_NN_CONV2D, .out = (c), .kh = (k), .kw = (k), .stride = 1, .pad = (p), .bias = 1})
+#define ACT(a) ((nco_nn_node_spec){.kind = NCO_NN_ACT, .act = nco_act_make(a)})
+#define ADD ((nco_nn_node_spec){.kind = NCO_NN_ADD})
+#define CAT ((nco_nn_node_spec){.kind = NCO_NN_CONCAT})
+#define FLAT ((nco_nn_node_spec){.kind = NCO_NN_FLATTEN})
+
+/* Residual blocks (He et al. 2016): the identity path forks and joins an
+ * add, so the δ of its input is the sum of two branches; add(t, t) (one
+ * level twice); two levels that both fork into an add and a concat (the
+ * concat's VJP adds two different δ into two written ones at once: one
+ * scratch buffer each); an add with the data input itself (no tangent, no
+ * δ on that side). */
+static void test_add(void) {
+  size_t in = 5;
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m, "fc1", LIN(5), 1, "x", NULL);
+  node(m, "t", ACT(NCO_ACT_TANH), 1, "fc1", NULL);
+  node(m, "fc2", LIN(5), 1, "t", NULL);
+  node(m, "s", ACT(NCO_ACT_SIGMOID), 1, "fc2", NULL);
+  node(m, "r", ADD, 2, "t", "s");
+  node(m, "tt", ADD, 2, "r", "r");
+  node(m, "head", LIN(3), 1, "tt", NULL);
+  check_all("residual add", m, 1.5, 800);
+  nco_nn_model_free(m);
+
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m, "fc1", LIN(4), 1, "x", NULL);
+  node(m, "b", ACT(NCO_ACT_TANH), 1, "fc1", NULL);
+  node(m, "c", ACT(NCO_ACT_SOFTPLUS), 1, "fc1", NULL);
+  node(m, "s1", CAT, 2, "b", "c");
+  node(m, "s2", ADD, 2, "c", "b");
+  node(m, "fc2", LIN(8), 1, "s2", NULL);
+  node(m, "o", ADD, 2, "s1", "fc2");
+  node(m, "head", LIN(3), 1, "o", NULL);
+  check_all("two forks into two joins", m, 1.5, 810);
+  nco_nn_model_free(m);
+
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m, "fc1", LIN(5), 1, "x", NULL);
+  node(m, "r", ADD, 2, "x", "fc1");
+  node(m, "t", ACT(NCO_ACT_TANH), 1, "r", NULL);
+  node(m, "head", LIN(2), 1, "t", NULL);
+  check_all("add with the input", m, 1.5, 820);
+  /* shapes must agree, named in the message */
+  nco_nn_node_spec lin3 = LIN(3);
+  const char *x = "x", *both[2] = {"x", "fc3"};
+  CHECK_OK(nco_nn_add_node(m, "fc3", &lin3, 1, &x));
+  nco_nn_node_spec add = ADD;
+  CHECK_ERR(nco_nn_add_node(m, "bad", &add, 2, both), NCO_ERR_SHAPE, "input 1 is (5), input 2 is (3)");
+  CHECK_ERR(nco_nn_add_node(m, "bad", &add, 1, both), NCO_ERR_INVALID, "add takes 2 inputs");
+  nco_nn_model_free(m);
+}
+
+/* Channel concatenation (a U-Net's skip): two conv branches of one input,
+ * one of them joined with the data input itself, then a conv over the
+ * joined channels; and feature vectors. */
+static void test_concat(void) {
+  size_t shape[3] = {2, 5, 5}, in = 4;
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, shape));
+  node(m, "a", CONV(3, 3, 1), 1, "x", NULL);
+  node(m, "at", ACT(NCO_ACT_TANH), 1, "a", NULL);
+  node(m, "b", CONV(2, 3, 1), 1, "x", NULL);
+  node(m, "ab", CAT, 2, "at", "b");
+  node(m, "abx", CAT, 2, "ab", "x");
+  node(m, "c", CONV(2, 3, 0), 1, "abx", NULL);
+  node(m, "f", FLAT, 1, "c", NULL);
+  node(m, "head", LIN(3), 1, "f", NULL);
+  CHECK(nco_nn_out_size(m) == 3);
+  check_all("concat conv", m, 1, 830);
+  nco_nn_model_free(m);
+
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m, "fc1", LIN(3), 1, "x", NULL);
+  node(m, "t", ACT(NCO_ACT_TANH), 1, "fc1", NULL);
+  node(m, "cat", CAT, 2, "t", "fc1");
+  node(m, "head", LIN(2), 1, "cat", NULL);
+  check_all("concat features", m, 1.5, 840);
+  const char *bad[2] = {"x", "fc1"};
+  nco_nn_node_spec cat = CAT;
+  size_t img[3] = {1, 2, 2};
+  nco_nn_model *m2 = NULL;
+  REQUIRE_OK(nco_nn_graph_create(&m2));
+  REQUIRE_OK(nco_nn_add_input(m2, "x", NCO_NN_IN_DATA, 3, img));
+  node(m2, "fc1", LIN(4), 1, "x", NULL);
+  CHECK_ERR(nco_nn_add_node(m2, "bad", &cat, 2, bad), NCO_ERR_SHAPE, "input 1 is (1, 2, 2), input 2 is (4)");
+  nco_nn_model_free(m2);
+  nco_nn_model_free(m);
+}
+
+/* What the joins compute, against identities that do not use them:
+ * linear(concat(a, b)) with W = [W_a W_b] is linear_a(a) + b's linear
+ * without bias, and (t + t) feeds the same head as 2t. f64 networks, the
+ * loss compared to 1e-12 relative (two summation orders). */
+static void test_join_values(void) {
+  size_t in = 4;
+  nco_nn_model *m1 = NULL, *m2 = NULL;
+  REQUIRE_OK(nco_nn_graph_create(&m1));
+  REQUIRE_OK(nco_nn_add_input(m1, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m1, "fa", LIN(3), 1, "x", NULL);
+  node(m1, "fb", LIN(2), 1, "x", NULL);
+  node(m1, "cat", CAT, 2, "fa", "fb");
+  node(m1, "head", LIN(2), 1, "cat", NULL);
+  REQUIRE_OK(nco_nn_graph_create(&m2));
+  REQUIRE_OK(nco_nn_add_input(m2, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m2, "fa", LIN(3), 1, "x", NULL);
+  node(m2, "fb", LIN(2), 1, "x", NULL);
+  node(m2, "ha", LIN(2), 1, "fa", NULL);
+  nco_nn_node_spec nob = {.kind = NCO_NN_DENSE, .out = 2, .bias = 0};
+  const char *fb = "fb";
+  CHECK_OK(nco_nn_add_node(m2, "hb", &nob, 1, &fb));
+  node(m2, "o", ADD, 2, "ha", "hb");
+  fix a, b;
+  REQUIRE_OK(make(m1, NCO_NN_LOSS_LEAST_SQUARES, 0, 6, 0, NCO_NN_F64, 5, &a));
+  REQUIRE_OK(make(m2, NCO_NN_LOSS_LEAST_SQUARES, 0, 6, 0, NCO_NN_F64, 5, &b));
+  /* θ1 = (fa 15, fb 10, head W 2×5, head b 2); θ2 = (fa, fb, ha W 2×3, ha b 2, hb W 2×2) */
+  REQUIRE(a.pb->dim == 37 && b.pb->dim == 37);
+  float t1[37], t2[37];
+  nco_rng r;
+  nco_rng_seed(&r, 4);
+  nco_rng_normal_fill(&r, t1, 37, 0, 0.7);
+  memcpy(t2, t1, 25 * sizeof(float));
+  for (size_t i = 0; i < 2; i++) {
+    for (size_t k = 0; k < 3; k++) t2[25 + i * 3 + k] = t1[25 + i * 5 + k];
+    t2[31 + i] = t1[35 + i];
+    for (size_t k = 0; k < 2; k++) t2[33 + i * 2 + k] = t1[25 + i * 5 + 3 + k];
+  }
+  double la, lb;
+  CHECK_OK(nco_problem_eval(a.pb, t1, NULL, 6, &la, NULL));
+  CHECK_OK(nco_problem_eval(b.pb, t2, NULL, 6, &lb, NULL));
+  CHECKF(fabs(la - lb) <= 1e-12 * fabs(lb), "concat: %.17g vs %.17g", la, lb);
+  unmake(&a), unmake(&b);
+  nco_nn_model_free(m1), nco_nn_model_free(m2);
+  /* t + t against 2t: the head's weights doubled */
+  REQUIRE_OK(nco_nn_graph_create(&m1));
+  REQUIRE_OK(nco_nn_add_input(m1, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m1, "t", ACT(NCO_ACT_TANH), 1, "x", NULL);
+  node(m1, "tt", ADD, 2, "t", "t");
+  node(m1, "head", LIN(2), 1, "tt", NULL);
+  REQUIRE_OK(nco_nn_graph_create(&m2));
+  REQUIRE_OK(nco_nn_add_input(m2, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m2, "t", ACT(NCO_ACT_TANH), 1, "x", NULL);
+  node(m2, "head", LIN(2), 1, "t", NULL);
+  REQUIRE_OK(make(m1, NCO_NN_LOSS_LEAST_SQUARES, 0, 6, 0, NCO_NN_F64, 6, &a));
+  REQUIRE_OK(make(m2, NCO_NN_LOSS_LEAST_SQUARES, 0, 6, 0, NCO_NN_F64, 6, &b));
+  float u1[10], u2[10];
+  nco_rng_normal_fill(&r, u1, 10, 0, 0.7);
+  for (size_t k = 0; k < 10; k++) u2[k] = k < 8 ? 2 * u1[k] : u1[k];
+  CHECK_OK(nco_problem_eval(a.pb, u1, NULL, 6, &la, NULL));
+  CHECK_OK(nco_problem_eval(b.pb, u2, NULL, 6, &lb, NULL));
+  CHECKF(fabs(la - lb) <= 1e-12 * fabs(lb), "add: %.17g vs %.17g", la, lb);
+  unmake(&a), unmake(&b);
+  nco_nn_model_free(m1), nco_nn_model_free(m2);
+}
+
 /* ---- consistency ---------------------------------------------------------- */
 
 /* The fused HVP equals the least-squares formula c(JᵀJu + Σ r_i∇²g_i u)
@@ -503,6 +674,9 @@ int main(void) {
   RUN(test_mlp);
   RUN(test_cnn);
   RUN(test_param_free_head);
+  RUN(test_add);
+  RUN(test_concat);
+  RUN(test_join_values);
   RUN(test_consistency);
   RUN(test_f32_vs_f64);
   RUN(test_threads);

@@ -147,7 +147,9 @@ typedef enum nco_nn_layer_kind {
   NCO_NN_AVGPOOL2D,
   NCO_NN_FLATTEN,
   NCO_NN_ACT,
-  NCO_NN_DROPOUT
+  NCO_NN_DROPOUT,
+  NCO_NN_ADD,     /* Σ of its inputs (a residual connection), same shapes */
+  NCO_NN_CONCAT   /* its inputs joined along the channels (torch.cat(dim=1)) */
 } nco_nn_layer_kind;
 
 /* Kinds of graph inputs. Only NCO_NN_IN_DATA (the features rows) is
@@ -286,7 +288,10 @@ int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **o
  * kernel_size, stride = 1, padding = 0, bias = true), maxpool2d /
  * avgpool2d(kernel_size, stride = kernel_size), flatten, dropout(p = 0.5),
  * identity, sigmoid, tanh, softplus, relu, leaky_relu(negative_slope =
- * 0.01), elu(alpha = 1); the first argument names the input node, keys
+ * 0.01), elu(alpha = 1); add(A, B, ...) (the sum of inputs of one shape:
+ * a residual connection) and concat(A, B, ..., dim = 1) (channels or
+ * features joined, torch.cat): these name two to four input nodes and take
+ * their keys by name. The first argument names the input node, keys
  * may also be given positionally in that order. Lines may come in any
  * order (executed in a topological order that keeps the line order where
  * it can: parameters are in line order when every line names earlier

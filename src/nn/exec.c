@@ -56,11 +56,13 @@ static int plan_buffers(nn_plan *p, const nco_nn_model *m, size_t out, int *pool
     const size_t L = nin + i;
     if (!p->live[i] || !p->grad[L]) continue;
     int pass_on = 0;
+    size_t nadd = 0;
     for (size_t j = 0; j < l->nin; j++) {
       size_t v = l->in[j];
       if (!p->grad[v]) continue;
       if (p->dbuf[v] >= 0) {
         p->dadd[i * NN_MAX_IN + j] = 1, p->fork = 1;
+        if (++nadd > p->nadd) p->nadd = nadd;
       } else if ((l->op->flags & NN_OPF_ALIAS) && !pass_on && consumers(p, m, v) == 1) {
         p->dbuf[v] = p->dbuf[L], pass_on = 1;
       } else {
@@ -110,7 +112,8 @@ void nn_exec_free(nn_exec *e, const nco_nn_model *m) {
     if (e->d) free(e->d[k]);
     if (e->rd) free(e->rd[k]);
   }
-  free(e->d), free(e->rd), free(e->dtmp), free(e->rdtmp), free(e->dl), free(e->rdl);
+  for (size_t k = 0; k < NN_MAX_IN; k++) free(e->dtmp[k]), free(e->rdtmp[k]);
+  free(e->d), free(e->rd), free(e->dl), free(e->rdl);
   free(e->sc.tx), free(e->sc.tw), free(e->sc.ws), free(e->sc.dacc);
   free(e->gacc), free(e->gtmp), free(e->wres), free(e->lsum);
   plan_free(&e->plan);
@@ -174,7 +177,8 @@ int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t ca
   if (!e->a || !e->ra || !e->aux || !e->d || !e->rd || !e->dl || !e->rdl || alloc_levels(e, m)) goto nomem;
   for (size_t k = 0; k < nbuf; k++)
     if (!(e->d[k] = buf(big, esz)) || !(e->rd[k] = buf(big, esz))) goto nomem;
-  if (e->plan.fork && (!(e->dtmp = buf(big, esz)) || !(e->rdtmp = buf(big, esz)))) goto nomem;
+  for (size_t k = 0; k < e->plan.nadd; k++)
+    if (!(e->dtmp[k] = buf(big, esz)) || !(e->rdtmp[k] = buf(big, esz))) goto nomem;
   if (!(e->sc.tx = buf(big, esz)) || !(e->sc.tw = buf(max_par, esz)) || !(e->sc.ws = buf(ws, esz)) ||
       !(e->sc.dacc = buf(max_out, sizeof(double))) || !(e->gacc = buf(m->dim, esz)) ||
       !(e->gtmp = buf(m->dim, esz)) || !(e->lsum = buf(cap, sizeof(double))))

@@ -133,15 +133,17 @@ int nco_nn_model_create(size_t ndim, const size_t *in_shape, nco_nn_model **out)
   return NCO_OK;
 }
 
-/* Fills l's input shape from level `lev`. */
-static void input_shape(const nco_nn_model *m, size_t lev, nn_layer *l) {
+/* Fills the shape of l's input j (and for j = 0 the ic.. fields) from its level. */
+static void input_shape(const nco_nn_model *m, size_t j, nn_layer *l) {
+  const size_t lev = l->in[j];
   if (lev < m->nin) {
     const nn_input *in = &m->inputs[lev];
-    l->ic = in->c, l->ih = in->h, l->iw = in->w, l->in_flat = in->flat, l->in_size = in->size;
+    l->jc[j] = in->c, l->jh[j] = in->h, l->jw[j] = in->w, l->jflat[j] = in->flat, l->jsize[j] = in->size;
   } else {
     const nn_layer *p = &m->layers[lev - m->nin];
-    l->ic = p->oc, l->ih = p->oh, l->iw = p->ow, l->in_flat = p->out_flat, l->in_size = p->out_size;
+    l->jc[j] = p->oc, l->jh[j] = p->oh, l->jw[j] = p->ow, l->jflat[j] = p->out_flat, l->jsize[j] = p->out_size;
   }
+  if (j == 0) l->ic = l->jc[0], l->ih = l->jh[0], l->iw = l->jw[0], l->in_flat = l->jflat[0], l->in_size = l->jsize[0];
 }
 
 int nn_graph_push(nco_nn_model *m, nn_layer *l) {
@@ -152,7 +154,7 @@ int nn_graph_push(nco_nn_model *m, nn_layer *l) {
                      op->min_in == 1 ? "" : "s", l->nin);
   for (size_t j = 0; j < l->nin; j++)
     if (l->in[j] >= m->nin + m->nl) return nco_error(NCO_ERR_RANGE, "nn model: input level %zu does not exist", l->in[j]);
-  input_shape(m, l->in[0], l);
+  for (size_t j = 0; j < l->nin; j++) input_shape(m, j, l);
   l->kind = op->kind;
   if ((st = op->infer(l))) return nco_error_context(st, "nn model: %s layer %zu (%s)", op->name, m->nl, l->name);
   size_t sz, np, dim, sdim;

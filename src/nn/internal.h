@@ -38,6 +38,9 @@ typedef struct nn_layer {
   size_t ic, ih, iw, oc, oh, ow;
   int in_flat, out_flat;
   size_t in_size, out_size;
+  /* every input's shape (input 0's repeats ic, ih, iw): multi-input ops */
+  size_t jc[NN_MAX_IN], jh[NN_MAX_IN], jw[NN_MAX_IN], jsize[NN_MAX_IN];
+  int jflat[NN_MAX_IN];
   /* parameters: weight at θ[poff .. poff + nw), bias at θ[poff + nw .. + nb) */
   size_t poff, nw, nb;
   size_t fan_in, fan_out;
@@ -132,7 +135,7 @@ struct nn_op_vt {
 };
 
 extern const nn_op_vt nn_op_linear, nn_op_conv2d, nn_op_maxpool2d, nn_op_avgpool2d, nn_op_flatten,
-    nn_op_act, nn_op_dropout;
+    nn_op_act, nn_op_dropout, nn_op_add, nn_op_concat;
 
 /* The weight/bias initialisation shared by linear and conv2d (model.c). */
 void nn_init_affine(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta);
@@ -173,6 +176,7 @@ typedef struct nn_plan {
   unsigned char *dadd;    /* [nl·NN_MAX_IN] input j's δ is added (fork), not written */
   size_t nbuf;            /* δ buffers needed */
   int fork;               /* any dadd */
+  size_t nadd;            /* the most adders of one node (fork scratch buffers) */
 } nn_plan;
 
 /* The workspace of one thread: buffers for chunks of ≤ cap samples, in the
@@ -185,7 +189,8 @@ typedef struct nn_exec {
   void **a;               /* [nlev] activations (a[0] = input chunk); aliases shared */
   void **ra;              /* [nlev] tangents R{a}; NULL where no θ dependence */
   void **d, **rd;         /* [plan.nbuf] δ, Rδ buffers (cap·max_size) */
-  void *dtmp, *rdtmp;     /* fork scratch (cap·max_size), when plan.fork */
+  void *dtmp[NN_MAX_IN];  /* fork scratch (cap·max_size), one per adder of a node (plan.nadd) */
+  void *rdtmp[NN_MAX_IN];
   void **dl, **rdl;       /* [nlev] the δ, Rδ of each level during a reverse pass */
   void **aux;             /* [nl] per node (argmax, mask), or NULL */
   nn_scratch sc;

@@ -21,6 +21,8 @@ static const nn_op_vt *op_of(nco_nn_layer_kind kind) {
     case NCO_NN_FLATTEN: return &nn_op_flatten;
     case NCO_NN_ACT: return &nn_op_act;
     case NCO_NN_DROPOUT: return &nn_op_dropout;
+    case NCO_NN_ADD: return &nn_op_add;
+    case NCO_NN_CONCAT: return &nn_op_concat;
   }
   return NULL;
 }

@@ -26,23 +26,26 @@ typedef struct ns_op {
   int kind;                        /* nco_nn_layer_kind, or −1 for input */
   int act;                         /* nco_activation for NCO_NN_ACT */
   const char *keys[NS_MAX_KEYS];   /* in positional order after the input */
+  int multi;                       /* 1: every positional argument is an input (≥ 2), keys by name */
 } ns_op;
 
 static const ns_op ns_ops[] = {
-    {"input", -1, 0, {"kind"}},
-    {"linear", NCO_NN_DENSE, 0, {"out_features", "bias"}},
-    {"conv2d", NCO_NN_CONV2D, 0, {"out_channels", "kernel_size", "stride", "padding", "bias"}},
-    {"maxpool2d", NCO_NN_MAXPOOL2D, 0, {"kernel_size", "stride"}},
-    {"avgpool2d", NCO_NN_AVGPOOL2D, 0, {"kernel_size", "stride"}},
-    {"flatten", NCO_NN_FLATTEN, 0, {NULL}},
-    {"dropout", NCO_NN_DROPOUT, 0, {"p"}},
-    {"identity", NCO_NN_ACT, NCO_ACT_IDENTITY, {"mix"}},
-    {"sigmoid", NCO_NN_ACT, NCO_ACT_SIGMOID, {"mix"}},
-    {"tanh", NCO_NN_ACT, NCO_ACT_TANH, {"mix"}},
-    {"softplus", NCO_NN_ACT, NCO_ACT_SOFTPLUS, {"mix"}},
-    {"relu", NCO_NN_ACT, NCO_ACT_RELU, {"mix"}},
-    {"leaky_relu", NCO_NN_ACT, NCO_ACT_LEAKY_RELU, {"negative_slope", "mix"}},
-    {"elu", NCO_NN_ACT, NCO_ACT_ELU, {"alpha", "mix"}},
+    {"input", -1, 0, {"kind"}, 0},
+    {"linear", NCO_NN_DENSE, 0, {"out_features", "bias"}, 0},
+    {"conv2d", NCO_NN_CONV2D, 0, {"out_channels", "kernel_size", "stride", "padding", "bias"}, 0},
+    {"maxpool2d", NCO_NN_MAXPOOL2D, 0, {"kernel_size", "stride"}, 0},
+    {"avgpool2d", NCO_NN_AVGPOOL2D, 0, {"kernel_size", "stride"}, 0},
+    {"flatten", NCO_NN_FLATTEN, 0, {NULL}, 0},
+    {"dropout", NCO_NN_DROPOUT, 0, {"p"}, 0},
+    {"identity", NCO_NN_ACT, NCO_ACT_IDENTITY, {"mix"}, 0},
+    {"sigmoid", NCO_NN_ACT, NCO_ACT_SIGMOID, {"mix"}, 0},
+    {"tanh", NCO_NN_ACT, NCO_ACT_TANH, {"mix"}, 0},
+    {"softplus", NCO_NN_ACT, NCO_ACT_SOFTPLUS, {"mix"}, 0},
+    {"relu", NCO_NN_ACT, NCO_ACT_RELU, {"mix"}, 0},
+    {"leaky_relu", NCO_NN_ACT, NCO_ACT_LEAKY_RELU, {"negative_slope", "mix"}, 0},
+    {"elu", NCO_NN_ACT, NCO_ACT_ELU, {"alpha", "mix"}, 0},
+    {"add", NCO_NN_ADD, 0, {NULL}, 1},
+    {"concat", NCO_NN_CONCAT, 0, {"dim"}, 1},
 };
 #define NS_NOPS (sizeof ns_ops / sizeof ns_ops[0])
 
@@ -57,8 +60,9 @@ typedef struct ns_line {
   const ns_op *op;                 /* NULL: `output = NAME` */
   ns_arg a[NS_MAX_ARGS];
   size_t na;
-  char input[32];                  /* the node it reads ("" for input) */
-  long dep;                        /* its line index, −1 for none */
+  char input[NN_MAX_IN][32];       /* the nodes it reads (none for input) */
+  size_t nin;
+  long dep[NN_MAX_IN];             /* their line indices */
   int placed, used;
 } ns_line;
 
@@ -107,7 +111,7 @@ static int find_op(ns_line *L, const char *name) {
   }
   suggest(name, names, NS_NOPS, sg, sizeof sg);
   return ns_err(L, NCO_ERR_INVALID, "unknown op \"%s\"%s (ops: input, linear, conv2d, maxpool2d, avgpool2d, "
-                "flatten, dropout, identity, sigmoid, tanh, softplus, relu, leaky_relu, elu)", name, sg);
+                "flatten, dropout, identity, sigmoid, tanh, softplus, relu, leaky_relu, elu, add, concat)", name, sg);
 }
 
 /* Splits "a, k=v, ..." into L->a. */
@@ -143,8 +147,10 @@ static int parse_line(ns_line *L) {
     if (strcmp(L->e->key, "output"))
       return ns_err(L, NCO_ERR_INVALID, "\"%s\" is not OP(INPUT, key=value, ...) (only `output = NODE` names a node)", s,
                     NULL);
-    if (!is_ident(s) || strlen(s) >= sizeof L->input) return ns_err(L, NCO_ERR_INVALID, "\"%s\" is not a node name", s, NULL);
-    snprintf(L->input, sizeof L->input, "%s", s);
+    if (!is_ident(s) || strlen(s) >= sizeof L->input[0])
+      return ns_err(L, NCO_ERR_INVALID, "\"%s\" is not a node name", s, NULL);
+    snprintf(L->input[0], sizeof L->input[0], "%s", s);
+    L->nin = 1;
     return NCO_OK;
   }
   size_t n = strlen(s);
@@ -155,9 +161,18 @@ static int parse_line(ns_line *L) {
   if (st) return st;
   if ((st = split_args(L, lp + 1))) return st;
   if (L->op->kind < 0) return NCO_OK;
-  if (L->na == 0 || L->a[0].key[0] || !is_ident(L->a[0].val) || strlen(L->a[0].val) >= sizeof L->input)
+  /* the input nodes: the first positional argument, or (multi) all of them */
+  while (L->nin < L->na && !L->a[L->nin].key[0] && (L->nin == 0 || L->op->multi)) {
+    const char *v = L->a[L->nin].val;
+    if (!is_ident(v) || strlen(v) >= sizeof L->input[0]) break;
+    if (L->nin == NN_MAX_IN) return ns_err(L, NCO_ERR_INVALID, "%s takes at most 4 inputs", L->op->name, NULL);
+    memcpy(L->input[L->nin], v, strlen(v) + 1); /* < 32 bytes: checked above */
+    L->nin++;
+  }
+  if (L->nin == 0)
     return ns_err(L, NCO_ERR_INVALID, "%s needs its input node first: %s(NODE, ...)", L->op->name, L->op->name);
-  snprintf(L->input, sizeof L->input, "%.31s", L->a[0].val);
+  if (L->op->multi && L->nin < 2)
+    return ns_err(L, NCO_ERR_INVALID, "%s needs two or more input nodes: %s(NODE, NODE, ...)", L->op->name, L->op->name);
   return NCO_OK;
 }
 
@@ -165,8 +180,8 @@ static int parse_line(ns_line *L) {
 
 /* The value of key (or of its positional slot), or NULL. */
 static const char *get(ns_line *L, const char *key) {
-  size_t pos = 1; /* positional slots after the input (input(...) has only keys) */
-  if (L->op->kind < 0) pos = (size_t)-1;
+  size_t pos = 1; /* positional slots after the input (input(...) and multi-input ops: only keys) */
+  if (L->op->kind < 0 || L->op->multi) pos = (size_t)-1;
   for (size_t k = 0; k < NS_MAX_KEYS && L->op->keys[k]; k++, pos++)
     if (!strcmp(L->op->keys[k], key)) break;
   for (size_t i = 0; i < L->na; i++)
@@ -176,13 +191,15 @@ static const char *get(ns_line *L, const char *key) {
 
 /* Every key known, no key twice, positional arguments within the keys. */
 static int check_keys(ns_line *L) {
-  size_t nk = 0, first = L->op->kind < 0 ? 0 : 1;
+  size_t nk = 0, first = L->op->kind < 0 ? 0 : L->nin;
   while (nk < NS_MAX_KEYS && L->op->keys[nk]) nk++;
   for (size_t i = first; i < L->na; i++) {
     const ns_arg *a = &L->a[i];
     char sg[80];
     if (!a->key[0]) {
       if (L->op->kind < 0) continue; /* input's dimensions */
+      if (L->op->multi)
+        return ns_err(L, NCO_ERR_INVALID, "\"%s\": %s takes its keys by name (key=value)", a->val, L->op->name);
       if (i > nk) return ns_err(L, NCO_ERR_INVALID, "too many arguments for %s", L->op->name, NULL);
       if (i > 1 && L->a[i - 1].key[0])
         return ns_err(L, NCO_ERR_INVALID, "positional argument \"%s\" after a key=value", a->val, NULL);
@@ -268,7 +285,14 @@ static int node_spec(ns_line *L, nco_nn_node_spec *o) {
       if (!st && o->act.kind == NCO_ACT_ELU) st = get_real(L, "alpha", o->act.slope, 0, INFINITY, &o->act.slope);
       if (!st) st = get_real(L, "mix", 0, 0, 1, &o->act.mix);
       break;
-    case NCO_NN_FLATTEN: break;
+    case NCO_NN_CONCAT: {
+      const char *d = get(L, "dim");
+      if (d && strcmp(d, "1")) /* NCHW / (N, F): the channels or features */
+        st = ns_err(L, NCO_ERR_RANGE, "dim = %s: concat joins the channels (dim=1, the default)", d, NULL);
+      break;
+    }
+    case NCO_NN_FLATTEN:
+    case NCO_NN_ADD: break;
   }
   return st;
 }
@@ -349,30 +373,46 @@ static int resolve(ns_line *Ls, size_t n) {
     if (Ls[i].op) names[k++] = Ls[i].e->key;
   for (size_t i = 0; i < n; i++) {
     ns_line *L = &Ls[i];
-    L->dep = -1;
-    if (!L->input[0]) continue;
-    if ((L->dep = find_line(Ls, n, L->input)) < 0) {
-      char sg[80];
-      suggest(L->input, names, k, sg, sizeof sg);
-      return ns_err(L, NCO_ERR_RANGE, "unknown node \"%s\"%s", L->input, sg);
-    }
+    for (size_t j = 0; j < L->nin; j++)
+      if ((L->dep[j] = find_line(Ls, n, L->input[j])) < 0) {
+        char sg[80];
+        suggest(L->input[j], names, k, sg, sizeof sg);
+        return ns_err(L, NCO_ERR_RANGE, "unknown node \"%s\"%s", L->input[j], sg);
+      }
   }
   return NCO_OK;
 }
 
-/* A cycle through line i: "a -> b -> a" into out. */
-static void cycle_text(ns_line *Ls, size_t n, size_t i, char *out, size_t len) {
+/* The first input of line i not yet placed (every unplaced line has one
+ * when the rest form cycles). */
+static size_t unplaced_dep(const ns_line *Ls, size_t i) {
+  for (size_t j = 0; j < Ls[i].nin; j++)
+    if (!Ls[Ls[i].dep[j]].placed) return (size_t)Ls[i].dep[j];
+  return i;
+}
+
+/* A cycle through the unplaced lines from line i: "a -> b -> a" into out
+ * (*at: a line of the cycle itself, where the error is reported). */
+static void cycle_text(ns_line *Ls, size_t n, size_t i, char *out, size_t len, size_t *at) {
   size_t k = 0, cur = i;
-  for (size_t step = 0; step < n; step++) cur = (size_t)Ls[cur].dep; /* into the cycle */
+  for (size_t step = 0; step < n; step++) cur = unplaced_dep(Ls, cur); /* into the cycle */
   size_t start = cur;
+  *at = start;
   out[0] = 0;
   do {
     int r = snprintf(out + k, len - k, "%s -> ", Ls[cur].e->key);
     if (r < 0 || (size_t)r >= len - k) return;
     k += (size_t)r;
-    cur = (size_t)Ls[cur].dep;
+    cur = unplaced_dep(Ls, cur);
   } while (cur != start);
   snprintf(out + k, len - k, "%s", Ls[start].e->key);
+}
+
+static int ready(const ns_line *Ls, size_t i) {
+  if (!Ls[i].op || Ls[i].placed) return 0;
+  for (size_t j = 0; j < Ls[i].nin; j++)
+    if (!Ls[Ls[i].dep[j]].placed) return 0;
+  return 1;
 }
 
 /* order[] ← the node lines in execution order (earliest line first among
@@ -385,8 +425,7 @@ static int topo_order(ns_line *Ls, size_t n, size_t *order, size_t *norder) {
   }
   while (k < total) {
     size_t i = 0;
-    for (; i < n; i++)
-      if (Ls[i].op && !Ls[i].placed && Ls[Ls[i].dep].placed) break;
+    while (i < n && !ready(Ls, i)) i++;
     if (i == n) break;
     Ls[i].placed = 1;
     order[k++] = i;
@@ -396,18 +435,23 @@ static int topo_order(ns_line *Ls, size_t n, size_t *order, size_t *norder) {
   for (size_t i = 0; i < n; i++)
     if (Ls[i].op && !Ls[i].placed) {
       char cyc[400];
-      cycle_text(Ls, n, i, cyc, sizeof cyc);
-      /* report at a line of the cycle itself */
-      size_t c = i;
-      for (size_t s = 0; s < n; s++) c = (size_t)Ls[c].dep;
-      return ns_err(&Ls[c], NCO_ERR_INVALID, "the nodes form a cycle: %s", cyc, NULL);
+      size_t at;
+      cycle_text(Ls, n, i, cyc, sizeof cyc, &at);
+      return ns_err(&Ls[at], NCO_ERR_INVALID, "the nodes form a cycle: %s", cyc, NULL);
     }
   return NCO_OK;
 }
 
-/* Marks the lines the output depends on; an unused node is an error. */
-static int check_used(ns_line *Ls, size_t n, long out) {
-  for (long i = out; i >= 0; i = Ls[i].dep) Ls[i].used = 1;
+/* Marks the lines the output depends on (depth first, an explicit stack
+ * of at most n lines: each is pushed once); an unused node is an error. */
+static int check_used(ns_line *Ls, size_t n, size_t out, size_t *stack) {
+  size_t top = 0;
+  Ls[out].used = 1, stack[top++] = out;
+  while (top) {
+    const ns_line *L = &Ls[stack[--top]];
+    for (size_t j = 0; j < L->nin; j++)
+      if (!Ls[L->dep[j]].used) Ls[L->dep[j]].used = 1, stack[top++] = (size_t)L->dep[j];
+  }
   for (size_t i = 0; i < n; i++)
     if (Ls[i].op && !Ls[i].used)
       return ns_err(&Ls[i], NCO_ERR_INVALID, "node \"%s\" is not used by the output", Ls[i].e->key, NULL);
@@ -416,14 +460,13 @@ static int check_used(ns_line *Ls, size_t n, long out) {
 
 /* ---- the builder ------------------------------------------------------------- */
 
-static int add_line(ns_line *L, nco_nn_model *m) {
-  nco_nn_node_spec o;
-  int st;
-  if ((st = node_spec(L, &o))) return st;
-  const char *in = L->input;
-  if ((st = nco_nn_add_node(m, L->e->key, &o, 1, &in))) {
-    char msg[700], shp[64];
-    long lev = nn_find_level(m, in);
+/* "\"a\" of shape (16, 14, 14)" for each input of L into out */
+static void input_shapes(const ns_line *L, const nco_nn_model *m, char *out, size_t len) {
+  size_t k = 0;
+  out[0] = 0;
+  for (size_t j = 0; j < L->nin && k < len; j++) {
+    char shp[64];
+    long lev = nn_find_level(m, L->input[j]);
     size_t s[3] = {0, 0, 0}, nd = 1;
     if (lev >= 0 && (size_t)lev < m->nin) {
       const nn_input *x = &m->inputs[lev];
@@ -433,7 +476,22 @@ static int add_line(ns_line *L, nco_nn_model *m) {
       s[0] = x->oc, s[1] = x->oh, s[2] = x->ow, nd = x->out_flat ? 1 : 3;
     }
     shape_str(nd, s, shp, sizeof shp);
-    snprintf(msg, sizeof msg, "%s on \"%s\" of shape %s: %.400s", L->op->name, in, shp, nco_last_error());
+    int r = snprintf(out + k, len - k, "%s\"%s\" of shape %s", j ? " and " : "", L->input[j], shp);
+    if (r < 0) return;
+    k += (size_t)r;
+  }
+}
+
+static int add_line(ns_line *L, nco_nn_model *m) {
+  nco_nn_node_spec o;
+  int st;
+  if ((st = node_spec(L, &o))) return st;
+  const char *in[NN_MAX_IN];
+  for (size_t j = 0; j < L->nin; j++) in[j] = L->input[j];
+  if ((st = nco_nn_add_node(m, L->e->key, &o, L->nin, in))) {
+    char msg[900], shp[400];
+    input_shapes(L, m, shp, sizeof shp);
+    snprintf(msg, sizeof msg, "%s on %s: %.400s", L->op->name, shp, nco_last_error());
     return ns_err(L, st, "%s", msg, NULL);
   }
   return NCO_OK;
@@ -449,7 +507,7 @@ static int parse_all(const nco_spec *spec, ns_line *Ls, size_t *n, long *out) {
     memset(L, 0, sizeof *L);
     L->e = e;
     nco_spec_where(e, L->where, sizeof L->where);
-    if (!is_ident(e->key) || strlen(e->key) >= sizeof L->input)
+    if (!is_ident(e->key) || strlen(e->key) >= sizeof L->input[0])
       return ns_err(L, NCO_ERR_INVALID, "\"%s\" is not a node name ([A-Za-z_][A-Za-z0-9_]*, at most 31 characters)",
                     e->key, NULL);
     if ((st = parse_line(L)) || (L->op && (st = check_keys(L)))) return st;
@@ -462,7 +520,7 @@ int nco_nn_graph_from_spec(const nco_spec *spec, size_t data_ndim, const size_t 
                            nco_nn_model **out) {
   int st;
   ns_line *Ls = NULL;
-  size_t n = 0, *order = NULL, norder = 0;
+  size_t n = 0, *order = NULL, *stack = NULL, norder = 0;
   long outl;
   nco_nn_model *m = NULL;
   if (!out) return nco_error(NCO_ERR_INVALID, "network spec: output pointer is NULL");
@@ -483,16 +541,20 @@ int nco_nn_graph_from_spec(const nco_spec *spec, size_t data_ndim, const size_t 
     goto done;
   }
   if ((st = resolve(Ls, n)) || (st = topo_order(Ls, n, order, &norder))) goto done;
-  if (!Ls[outl].op && (st = check_used(Ls, n, Ls[outl].dep))) goto done;
-  if (Ls[outl].op && (st = check_used(Ls, n, outl))) goto done;
+  const size_t outn = Ls[outl].op ? (size_t)outl : (size_t)Ls[outl].dep[0]; /* the output node's line */
+  if (!(stack = calloc(n, sizeof *stack))) {
+    st = nco_error(NCO_ERR_NOMEM, "network spec: out of memory");
+    goto done;
+  }
+  if ((st = check_used(Ls, n, outn, stack))) goto done;
   if ((st = nco_nn_graph_create(&m))) goto done;
   for (size_t i = 0; i < n && !st; i++)
     if (Ls[i].op && Ls[i].op->kind < 0) st = add_input(&Ls[i], m, data_ndim, data_shape);
   if (!st && m->nin == 0) st = ns_err(&Ls[0], NCO_ERR_INVALID, "no input: add e.g. `input = input(1, 28, 28)`", NULL, NULL);
   for (size_t k = 0; k < norder && !st; k++) st = add_line(&Ls[order[k]], m);
   if (st) goto done;
-  const char *oname = Ls[outl].op ? Ls[outl].e->key : Ls[outl].input;
-  if (Ls[Ls[outl].op ? outl : Ls[outl].dep].op->kind < 0) {
+  const char *oname = Ls[outn].e->key;
+  if (Ls[outn].op->kind < 0) {
     st = ns_err(&Ls[outl], NCO_ERR_INVALID, "the output \"%s\" is an input: add a node", oname, NULL);
     goto done;
   }
@@ -503,6 +565,7 @@ done:
   nco_nn_model_free(m);
   free(Ls);
   free(order);
+  free(stack);
   return st;
 }
 
