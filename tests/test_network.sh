@@ -58,4 +58,14 @@ sed 's/input(6)/input(7)/' net.ini >shape.ini
 run sh train shape.ini --out sh --quiet
 expect_rc 2 "$RC" "input shape that is not the data's"
 check "input shape: located at the input line" grep -q "^shape.ini:[0-9]*: " sh.err
+# a residual network trains: full-batch GD with a small step decreases the
+# loss at every step (descent lemma); minibatch SGD resumes bit for bit
+printf '%s\n[problem]\ntype = network\n[network]\ninput = input(6)\nfc1 = linear(input, out_features=6)\nt1 = tanh(fc1)\nres = add(t1, input)\ncat = concat(res, t1)\nfc2 = linear(cat, out_features=3)\noutput = fc2\n' "$common" >res.ini
+run rg train res.ini --out rg --quiet --set optimizer.batch=0 --set optimizer.momentum=0 --set optimizer.lr=0.5 --set run.epochs=0 --set run.iterations=300
+expect_rc 0 "$RC" "a residual network with a concat"
+check "residual network: GD decreases the loss at each of 300 steps" sh -c '"$1" csv-col rg/trace.csv loss | awk "NR > 1 && \$1 >= p { bad++ } { p = \$1 } END { exit !(NR == 301 && bad == 0) }"' _ "$T"
+run rs train res.ini --out rs --quiet --set run.epochs=20
+run rs10 train res.ini --out rs10 --quiet --set run.epochs=10
+run rsr resume rs10 --quiet --set run.epochs=20
+cmp -s rs/params.npy rs10/params.npy && ok || bad "residual network: resumed = uninterrupted"
 finish

@@ -550,12 +550,13 @@ static void test_consistency(void) {
 /* float32 and float64 pipelines agree to float32 accuracy: loss to 1e-5
  * relative, gradient to 1e-4·‖g‖∞ (a few hundred float32 roundings through
  * two layers), on a CNN with conv, pooling and dense layers. */
-static void test_f32_vs_f64(void) {
-  nco_nn_model *m = NULL;
-  REQUIRE_OK(nco_nn_lenet5(1, 12, 12, 4, &m));
+/* The float build of a model against its double build: loss, gradient and
+ * HVP agree to float32 accuracy (the kernels are one template): LeNet-5,
+ * and a graph with a residual add and a channel concat. */
+static void f32_vs_f64(nco_nn_model *m, nco_nn_loss loss, int labels) {
   fix a, b;
-  REQUIRE_OK(make(m, NCO_NN_LOSS_CROSS_ENTROPY, 1, 6, 0, NCO_NN_F32, 9, &a));
-  REQUIRE_OK(make(m, NCO_NN_LOSS_CROSS_ENTROPY, 1, 6, 0, NCO_NN_F64, 9, &b));
+  REQUIRE_OK(make(m, loss, labels, 6, 0, NCO_NN_F32, 9, &a));
+  REQUIRE_OK(make(m, loss, labels, 6, 0, NCO_NN_F64, 9, &b));
   size_t d = a.pb->dim;
   float *x = calloc(d, 4), *ga = calloc(d, 4), *gb = calloc(d, 4), *v = calloc(d, 4), *ha = calloc(d, 4),
         *hb = calloc(d, 4);
@@ -576,6 +577,24 @@ static void test_f32_vs_f64(void) {
   free(x), free(ga), free(gb), free(v), free(ha), free(hb);
   unmake(&a);
   unmake(&b);
+}
+
+static void test_f32_vs_f64(void) {
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_lenet5(1, 12, 12, 4, &m));
+  f32_vs_f64(m, NCO_NN_LOSS_CROSS_ENTROPY, 1);
+  nco_nn_model_free(m);
+  size_t shape[3] = {2, 5, 5};
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, shape));
+  node(m, "a", CONV(2, 3, 1), 1, "x", NULL);
+  node(m, "at", ACT(NCO_ACT_TANH), 1, "a", NULL);
+  node(m, "r", ADD, 2, "at", "x");
+  node(m, "b", CONV(2, 3, 1), 1, "r", NULL);
+  node(m, "cat", CAT, 2, "b", "r");
+  node(m, "f", FLAT, 1, "cat", NULL);
+  node(m, "head", LIN(3), 1, "f", NULL);
+  f32_vs_f64(m, NCO_NN_LOSS_LEAST_SQUARES, 0);
   nco_nn_model_free(m);
 }
 
