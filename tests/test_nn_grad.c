@@ -504,6 +504,34 @@ static void test_join_values(void) {
   nco_nn_model_free(m1), nco_nn_model_free(m2);
 }
 
+/* conv_transpose2d (the VAE's and DCGAN's up-sampling): after a conv (its
+ * input carries a tangent and a δ), stacked twice, as the last layer (the
+ * outputs are the up-sampled map), with and without bias, output_padding. */
+static void test_convt(void) {
+  static const size_t cfg[][4] = {{2, 1, 1, 1}, {1, 0, 0, 0}, {3, 1, 2, 1}}; /* stride, pad, opad, bias */
+  for (size_t k = 0; k < 3; k++) {
+    size_t shape[3] = {2, 3, 3};
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_graph_create(&m));
+    REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, shape));
+    nco_nn_node_spec up = {.kind = NCO_NN_CONV_TRANSPOSE2D, .out = 2, .kh = 2, .kw = 2, .stride = cfg[k][0],
+                           .pad = cfg[k][1], .opad = cfg[k][2], .bias = (int)cfg[k][3]};
+    node(m, "c", CONV(3, 2, 1), 1, "x", NULL);
+    node(m, "t", ACT(NCO_ACT_TANH), 1, "c", NULL);
+    CHECK_OK(nco_nn_add_node(m, "u1", &up, 1, (const char *[]){"t"}));
+    node(m, "t2", ACT(NCO_ACT_SIGMOID), 1, "u1", NULL);
+    CHECK_OK(nco_nn_add_node(m, "u2", &up, 1, (const char *[]){"t2"}));
+    char buf[64];
+    snprintf(buf, sizeof buf, "conv-convt-convt s%zu p%zu op%zu b%zu", cfg[k][0], cfg[k][1], cfg[k][2], cfg[k][3]);
+    check_all(buf, m, 1.5, 900 + k);
+    node(m, "f", FLAT, 1, "u2", NULL);
+    node(m, "head", LIN(3), 1, "f", NULL);
+    snprintf(buf, sizeof buf, "convt head s%zu p%zu op%zu b%zu", cfg[k][0], cfg[k][1], cfg[k][2], cfg[k][3]);
+    check_all(buf, m, 1.5, 910 + k);
+    nco_nn_model_free(m);
+  }
+}
+
 /* ---- consistency ---------------------------------------------------------- */
 
 /* The fused HVP equals the least-squares formula c(JᵀJu + Σ r_i∇²g_i u)
@@ -696,6 +724,7 @@ int main(void) {
   RUN(test_add);
   RUN(test_concat);
   RUN(test_join_values);
+  RUN(test_convt);
   RUN(test_consistency);
   RUN(test_f32_vs_f64);
   RUN(test_threads);

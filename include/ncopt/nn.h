@@ -149,7 +149,8 @@ typedef enum nco_nn_layer_kind {
   NCO_NN_ACT,
   NCO_NN_DROPOUT,
   NCO_NN_ADD,     /* Σ of its inputs (a residual connection), same shapes */
-  NCO_NN_CONCAT   /* its inputs joined along the channels (torch.cat(dim=1)) */
+  NCO_NN_CONCAT,  /* its inputs joined along the channels (torch.cat(dim=1)) */
+  NCO_NN_CONV_TRANSPOSE2D /* nn.ConvTranspose2d: out = out_channels, kh × kw, stride, pad, opad, bias */
 } nco_nn_layer_kind;
 
 /* Kinds of graph inputs. Only NCO_NN_IN_DATA (the features rows) is
@@ -208,6 +209,7 @@ typedef struct nco_nn_node_spec {
   int bias;
   nco_act act;
   double p;
+  size_t opad;      /* conv_transpose2d: output_padding (< stride) */
 } nco_nn_node_spec;
 
 /* A model with no input and no node. */
@@ -286,7 +288,9 @@ int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **o
  *     output = fc
  * Ops: input(C, H, W | D), linear(out_features, bias), conv2d(out_channels,
  * kernel_size, stride = 1, padding = 0, bias = true), maxpool2d /
- * avgpool2d(kernel_size, stride = kernel_size), flatten, dropout(p = 0.5),
+ * avgpool2d(kernel_size, stride = kernel_size), conv_transpose2d(out_channels,
+ * kernel_size, stride = 1, padding = 0, output_padding = 0, bias = true),
+ * flatten, dropout(p = 0.5),
  * identity, sigmoid, tanh, softplus, relu, leaky_relu(negative_slope =
  * 0.01), elu(alpha = 1); add(A, B, ...) (the sum of inputs of one shape:
  * a residual connection) and concat(A, B, ..., dim = 1) (channels or

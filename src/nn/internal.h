@@ -48,6 +48,7 @@ typedef struct nn_layer {
   size_t soff, ns;
   /* hyper-parameters: conv (kh, kw, stride, pad), pooling (k = kh, stride) */
   size_t kh, kw, stride, pad;
+  size_t opad;            /* conv_transpose2d: output_padding */
   nco_act act;            /* activations */
   double p;               /* dropout */
 } nn_layer;
@@ -70,7 +71,7 @@ struct nco_nn_model {
   size_t sdim;                 /* non-trainable state entries (0 today) */
   size_t out_level;            /* the output level (default: the last node) */
   int out_set;                 /* 1 once nco_nn_set_output named it */
-  size_t n_dense, n_conv;      /* counters for automatic names */
+  size_t n_dense, n_conv, n_convt; /* counters for automatic names */
 };
 
 /* Per-level shape (level < nin: an input; else node level − nin). */
@@ -135,7 +136,7 @@ struct nn_op_vt {
 };
 
 extern const nn_op_vt nn_op_linear, nn_op_conv2d, nn_op_maxpool2d, nn_op_avgpool2d, nn_op_flatten,
-    nn_op_act, nn_op_dropout, nn_op_add, nn_op_concat;
+    nn_op_act, nn_op_dropout, nn_op_add, nn_op_concat, nn_op_conv_transpose2d;
 
 /* The weight/bias initialisation shared by linear and conv2d (model.c). */
 void nn_init_affine(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta);

@@ -23,6 +23,7 @@ static const nn_op_vt *op_of(nco_nn_layer_kind kind) {
     case NCO_NN_DROPOUT: return &nn_op_dropout;
     case NCO_NN_ADD: return &nn_op_add;
     case NCO_NN_CONCAT: return &nn_op_concat;
+    case NCO_NN_CONV_TRANSPOSE2D: return &nn_op_conv_transpose2d;
   }
   return NULL;
 }
@@ -33,6 +34,7 @@ static void auto_name(nco_nn_model *m, nn_layer *l) {
   switch (l->kind) {
     case NCO_NN_DENSE: snprintf(l->name, sizeof l->name, "fc%zu", m->n_dense + 1); break;
     case NCO_NN_CONV2D: snprintf(l->name, sizeof l->name, "conv%zu", m->n_conv + 1); break;
+    case NCO_NN_CONV_TRANSPOSE2D: snprintf(l->name, sizeof l->name, "convt%zu", m->n_convt + 1); break;
     case NCO_NN_MAXPOOL2D: snprintf(l->name, sizeof l->name, "maxpool"); break;
     case NCO_NN_AVGPOOL2D: snprintf(l->name, sizeof l->name, "avgpool"); break;
     case NCO_NN_ACT: snprintf(l->name, sizeof l->name, "%s", nco_act_name(l->act.kind)); break;
@@ -52,7 +54,7 @@ static int add_levels(nco_nn_model *m, const char *name, const nco_nn_node_spec 
   l.nin = nin;
   l.oc = op->out, l.kh = op->kh, l.kw = op->kw, l.stride = op->stride, l.pad = op->pad;
   l.nb = op->bias ? 1 : 0; /* a flag until infer sets the count */
-  l.act = op->act, l.p = op->p;
+  l.act = op->act, l.p = op->p, l.opad = op->opad;
   if (name) {
     size_t len = strlen(name);
     if (len == 0 || len >= sizeof l.name)
@@ -65,15 +67,18 @@ static int add_levels(nco_nn_model *m, const char *name, const nco_nn_node_spec 
   } else {
     auto_name(m, &l);
     /* a node named by the caller may hold the next automatic name: skip it */
-    while ((l.kind == NCO_NN_DENSE || l.kind == NCO_NN_CONV2D) && nn_find_level(m, l.name) >= 0) {
+    while ((l.kind == NCO_NN_DENSE || l.kind == NCO_NN_CONV2D || l.kind == NCO_NN_CONV_TRANSPOSE2D) &&
+           nn_find_level(m, l.name) >= 0) {
       if (l.kind == NCO_NN_DENSE) m->n_dense++;
-      else m->n_conv++;
+      else if (l.kind == NCO_NN_CONV2D) m->n_conv++;
+      else m->n_convt++;
       auto_name(m, &l);
     }
   }
   if ((st = nn_graph_push(m, &l))) return st;
   if (l.kind == NCO_NN_DENSE) m->n_dense++;
   if (l.kind == NCO_NN_CONV2D) m->n_conv++;
+  if (l.kind == NCO_NN_CONV_TRANSPOSE2D) m->n_convt++;
   nn_layer *p = &m->layers[m->nl - 1];
   p->named = p->nw + p->nb > 0 || name != NULL;
   return NCO_OK;

@@ -44,6 +44,8 @@ static const ns_op ns_ops[] = {
     {"relu", NCO_NN_ACT, NCO_ACT_RELU, {"mix"}, 0},
     {"leaky_relu", NCO_NN_ACT, NCO_ACT_LEAKY_RELU, {"negative_slope", "mix"}, 0},
     {"elu", NCO_NN_ACT, NCO_ACT_ELU, {"alpha", "mix"}, 0},
+    {"conv_transpose2d", NCO_NN_CONV_TRANSPOSE2D, 0,
+     {"out_channels", "kernel_size", "stride", "padding", "output_padding", "bias"}, 0},
     {"add", NCO_NN_ADD, 0, {NULL}, 1},
     {"concat", NCO_NN_CONCAT, 0, {"dim"}, 1},
 };
@@ -111,7 +113,8 @@ static int find_op(ns_line *L, const char *name) {
   }
   suggest(name, names, NS_NOPS, sg, sizeof sg);
   return ns_err(L, NCO_ERR_INVALID, "unknown op \"%s\"%s (ops: input, linear, conv2d, maxpool2d, avgpool2d, "
-                "flatten, dropout, identity, sigmoid, tanh, softplus, relu, leaky_relu, elu, add, concat)", name, sg);
+                "conv_transpose2d, flatten, dropout, identity, sigmoid, tanh, softplus, relu, leaky_relu, elu, add, concat)",
+                name, sg);
 }
 
 /* Splits "a, k=v, ..." into L->a. */
@@ -270,6 +273,13 @@ static int node_spec(ns_line *L, nco_nn_node_spec *o) {
     case NCO_NN_CONV2D:
       if (!(st = get_size(L, "out_channels", 0, 1, 1, &o->out)) && !(st = get_size(L, "kernel_size", 0, 1, 1, &o->kh)) &&
           !(st = get_size(L, "stride", 1, 0, 1, &o->stride)) && !(st = get_size(L, "padding", 0, 0, 0, &o->pad)))
+        st = get_bool(L, "bias", 1, &o->bias);
+      o->kw = o->kh;
+      break;
+    case NCO_NN_CONV_TRANSPOSE2D:
+      if (!(st = get_size(L, "out_channels", 0, 1, 1, &o->out)) && !(st = get_size(L, "kernel_size", 0, 1, 1, &o->kh)) &&
+          !(st = get_size(L, "stride", 1, 0, 1, &o->stride)) && !(st = get_size(L, "padding", 0, 0, 0, &o->pad)) &&
+          !(st = get_size(L, "output_padding", 0, 0, 0, &o->opad)))
         st = get_bool(L, "bias", 1, &o->bias);
       o->kw = o->kh;
       break;
