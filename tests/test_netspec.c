@@ -10,6 +10,7 @@
 #include "ncopt/check.h"
 #include "ncopt/nn.h"
 #include "ncopt/spec.h"
+#include "nn/internal.h" /* white-box: the nodes' shapes */
 #include "testlib.h"
 
 static int parse(const char *text, nco_spec **s) { return nco_spec_parse_string(text, "net.ini", ".", s); }
@@ -236,6 +237,35 @@ static void test_join_syntax(void) {
   nco_nn_model_free(a), nco_nn_model_free(b);
 }
 
+/* A decoder in the spec syntax: every key of the up-sampling ops parsed,
+ * the shapes as torch's rules give them, and their errors located. */
+static void test_decoder_syntax(void) {
+  static const char *text = "[network]\n"
+                            "input = input(4)\n"
+                            "fc = linear(input, out_features=32)\n"
+                            "u = unflatten(fc, channels=8, height=2, width=2)\n"
+                            "t1 = conv_transpose2d(u, out_channels=4, kernel_size=3, stride=2, padding=1, output_padding=1)\n"
+                            "up = upsample(t1, scale_factor=2, mode=bilinear)\n"
+                            "n = upsample(up, 3)\n"
+                            "c = conv2d(n, out_channels=2, kernel_size=3, padding=1)\n"
+                            "g = global_avgpool(c)\n"
+                            "output = linear(g, 3)\n";
+  size_t ds[1] = {4};
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(from_text(text, 1, ds, &m));
+  CHECK(m->layers[2].oc == 4 && m->layers[2].oh == 4 && m->layers[2].ow == 4); /* (2−1)·2 − 2 + 3 + 1 */
+  CHECK(m->layers[3].oh == 8 && m->layers[3].umode == 1 && m->layers[4].oh == 24 && m->layers[4].umode == 0);
+  CHECK(m->layers[6].oc == 2 && m->layers[6].oh == 1 && nco_nn_out_size(m) == 3);
+  CHECK(nco_nn_dim(m) == 4 * 32 + 32 + 8 * 4 * 9 + 4 + 4 * 2 * 9 + 2 + 2 * 3 + 3);
+  nco_nn_model_free(m);
+  SPEC_ERR("[network]\ninput = input(5, 2, 2)\nu = upsample(input, scale_factor=2, mode=bicubic)\noutput = u\n",
+           NCO_ERR_INVALID, "net.ini:3:", "mode = bicubic: expected nearest or bilinear");
+  SPEC_ERR("[network]\ninput = input(20)\nu = unflatten(input, channels=5, height=2, width=3)\noutput = u\n",
+           NCO_ERR_SHAPE, "net.ini:3:", "(5, 2, 3) holds 30 values, the input 20");
+  SPEC_ERR("[network]\ninput = input(5, 2, 2)\nt = conv_transpose2d(input, 2, 3, stride=2, output_padding=2)\noutput = t\n",
+           NCO_ERR_SHAPE, "net.ini:3:", "output_padding 2 must be smaller than the stride 2");
+}
+
 /* The graph API: named input and nodes, an explicit output, a level (t1)
  * feeding two nodes of which one (fc2b) does not reach the output: it is
  * not evaluated and its slice's gradient is 0 (forks whose branches join
@@ -324,6 +354,7 @@ int main(void) {
   RUN(test_lenet_equal);
   RUN(test_errors);
   RUN(test_join_syntax);
+  RUN(test_decoder_syntax);
   RUN(test_graph_api);
   RUN(test_summary);
   return nco_test_summary();

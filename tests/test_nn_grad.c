@@ -532,6 +532,29 @@ static void test_convt(void) {
   }
 }
 
+/* A decoder-like path: linear → unflatten → upsample (nearest, bilinear) →
+ * tanh → conv → global_avgpool → linear head. */
+static void test_resample(void) {
+  for (int mode = 0; mode < 2; mode++) {
+    size_t in = 5;
+    nco_nn_model *m = NULL;
+    REQUIRE_OK(nco_nn_graph_create(&m));
+    REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 1, &in));
+    node(m, "fc", LIN(12), 1, "x", NULL);
+    nco_nn_node_spec un = {.kind = NCO_NN_UNFLATTEN, .out = 3, .kh = 2, .kw = 2};
+    nco_nn_node_spec up = {.kind = NCO_NN_UPSAMPLE, .stride = 2 + (size_t)mode, .mode = mode};
+    nco_nn_node_spec gap = {.kind = NCO_NN_GLOBAL_AVGPOOL};
+    CHECK_OK(nco_nn_add_node(m, "u", &un, 1, (const char *[]){"fc"}));
+    CHECK_OK(nco_nn_add_node(m, "up", &up, 1, (const char *[]){"u"}));
+    node(m, "t", ACT(NCO_ACT_TANH), 1, "up", NULL);
+    node(m, "c", CONV(2, 3, 1), 1, "t", NULL);
+    CHECK_OK(nco_nn_add_node(m, "g", &gap, 1, (const char *[]){"c"}));
+    node(m, "head", LIN(3), 1, "g", NULL);
+    check_all(mode ? "upsample bilinear x3" : "upsample nearest x2", m, 1.5, 950 + (uint64_t)mode);
+    nco_nn_model_free(m);
+  }
+}
+
 /* ---- consistency ---------------------------------------------------------- */
 
 /* The fused HVP equals the least-squares formula c(JᵀJu + Σ r_i∇²g_i u)
@@ -725,6 +748,7 @@ int main(void) {
   RUN(test_concat);
   RUN(test_join_values);
   RUN(test_convt);
+  RUN(test_resample);
   RUN(test_consistency);
   RUN(test_f32_vs_f64);
   RUN(test_threads);

@@ -150,7 +150,10 @@ typedef enum nco_nn_layer_kind {
   NCO_NN_DROPOUT,
   NCO_NN_ADD,     /* Σ of its inputs (a residual connection), same shapes */
   NCO_NN_CONCAT,  /* its inputs joined along the channels (torch.cat(dim=1)) */
-  NCO_NN_CONV_TRANSPOSE2D /* nn.ConvTranspose2d: out = out_channels, kh × kw, stride, pad, opad, bias */
+  NCO_NN_CONV_TRANSPOSE2D, /* nn.ConvTranspose2d: out = out_channels, kh × kw, stride, pad, opad, bias */
+  NCO_NN_UPSAMPLE,        /* nn.Upsample: scale factor = stride, mode (0 nearest, 1 bilinear) */
+  NCO_NN_GLOBAL_AVGPOOL,  /* nn.AdaptiveAvgPool2d(1): (C, H, W) → (C, 1, 1) */
+  NCO_NN_UNFLATTEN        /* nn.Unflatten: the input seen as (out, kh, kw) = (C, H, W) */
 } nco_nn_layer_kind;
 
 /* Kinds of graph inputs. Only NCO_NN_IN_DATA (the features rows) is
@@ -210,6 +213,7 @@ typedef struct nco_nn_node_spec {
   nco_act act;
   double p;
   size_t opad;      /* conv_transpose2d: output_padding (< stride) */
+  int mode;         /* upsample: 0 nearest, 1 bilinear (align_corners = False) */
 } nco_nn_node_spec;
 
 /* A model with no input and no node. */
@@ -290,7 +294,8 @@ int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **o
  * kernel_size, stride = 1, padding = 0, bias = true), maxpool2d /
  * avgpool2d(kernel_size, stride = kernel_size), conv_transpose2d(out_channels,
  * kernel_size, stride = 1, padding = 0, output_padding = 0, bias = true),
- * flatten, dropout(p = 0.5),
+ * upsample(scale_factor = 2, mode = nearest | bilinear), global_avgpool,
+ * flatten, unflatten(channels, height = 1, width = 1), dropout(p = 0.5),
  * identity, sigmoid, tanh, softplus, relu, leaky_relu(negative_slope =
  * 0.01), elu(alpha = 1); add(A, B, ...) (the sum of inputs of one shape:
  * a residual connection) and concat(A, B, ..., dim = 1) (channels or

@@ -49,6 +49,7 @@ typedef struct nn_layer {
   /* hyper-parameters: conv (kh, kw, stride, pad), pooling (k = kh, stride) */
   size_t kh, kw, stride, pad;
   size_t opad;            /* conv_transpose2d: output_padding */
+  int umode;              /* upsample: 0 nearest, 1 bilinear */
   nco_act act;            /* activations */
   double p;               /* dropout */
 } nn_layer;
@@ -136,7 +137,8 @@ struct nn_op_vt {
 };
 
 extern const nn_op_vt nn_op_linear, nn_op_conv2d, nn_op_maxpool2d, nn_op_avgpool2d, nn_op_flatten,
-    nn_op_act, nn_op_dropout, nn_op_add, nn_op_concat, nn_op_conv_transpose2d;
+    nn_op_act, nn_op_dropout, nn_op_add, nn_op_concat, nn_op_conv_transpose2d, nn_op_upsample, nn_op_global_avgpool,
+    nn_op_unflatten;
 
 /* The weight/bias initialisation shared by linear and conv2d (model.c). */
 void nn_init_affine(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta);

@@ -24,6 +24,9 @@ static const nn_op_vt *op_of(nco_nn_layer_kind kind) {
     case NCO_NN_ADD: return &nn_op_add;
     case NCO_NN_CONCAT: return &nn_op_concat;
     case NCO_NN_CONV_TRANSPOSE2D: return &nn_op_conv_transpose2d;
+    case NCO_NN_UPSAMPLE: return &nn_op_upsample;
+    case NCO_NN_GLOBAL_AVGPOOL: return &nn_op_global_avgpool;
+    case NCO_NN_UNFLATTEN: return &nn_op_unflatten;
   }
   return NULL;
 }
@@ -54,7 +57,7 @@ static int add_levels(nco_nn_model *m, const char *name, const nco_nn_node_spec 
   l.nin = nin;
   l.oc = op->out, l.kh = op->kh, l.kw = op->kw, l.stride = op->stride, l.pad = op->pad;
   l.nb = op->bias ? 1 : 0; /* a flag until infer sets the count */
-  l.act = op->act, l.p = op->p, l.opad = op->opad;
+  l.act = op->act, l.p = op->p, l.opad = op->opad, l.umode = op->mode;
   if (name) {
     size_t len = strlen(name);
     if (len == 0 || len >= sizeof l.name)

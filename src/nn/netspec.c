@@ -46,6 +46,9 @@ static const ns_op ns_ops[] = {
     {"elu", NCO_NN_ACT, NCO_ACT_ELU, {"alpha", "mix"}, 0},
     {"conv_transpose2d", NCO_NN_CONV_TRANSPOSE2D, 0,
      {"out_channels", "kernel_size", "stride", "padding", "output_padding", "bias"}, 0},
+    {"upsample", NCO_NN_UPSAMPLE, 0, {"scale_factor", "mode"}, 0},
+    {"global_avgpool", NCO_NN_GLOBAL_AVGPOOL, 0, {NULL}, 0},
+    {"unflatten", NCO_NN_UNFLATTEN, 0, {"channels", "height", "width"}, 0},
     {"add", NCO_NN_ADD, 0, {NULL}, 1},
     {"concat", NCO_NN_CONCAT, 0, {"dim"}, 1},
 };
@@ -113,7 +116,8 @@ static int find_op(ns_line *L, const char *name) {
   }
   suggest(name, names, NS_NOPS, sg, sizeof sg);
   return ns_err(L, NCO_ERR_INVALID, "unknown op \"%s\"%s (ops: input, linear, conv2d, maxpool2d, avgpool2d, "
-                "conv_transpose2d, flatten, dropout, identity, sigmoid, tanh, softplus, relu, leaky_relu, elu, add, concat)",
+                "conv_transpose2d, upsample, global_avgpool, flatten, unflatten, dropout, identity, sigmoid, tanh, "
+                "softplus, relu, leaky_relu, elu, add, concat)",
                 name, sg);
 }
 
@@ -301,7 +305,20 @@ static int node_spec(ns_line *L, nco_nn_node_spec *o) {
         st = ns_err(L, NCO_ERR_RANGE, "dim = %s: concat joins the channels (dim=1, the default)", d, NULL);
       break;
     }
+    case NCO_NN_UPSAMPLE: {
+      const char *md = get(L, "mode");
+      if ((st = get_size(L, "scale_factor", 2, 0, 1, &o->stride))) break;
+      if (!md || !strcmp(md, "nearest") || !strcmp(md, "'nearest'")) o->mode = 0;
+      else if (!strcmp(md, "bilinear") || !strcmp(md, "'bilinear'")) o->mode = 1;
+      else st = ns_err(L, NCO_ERR_INVALID, "mode = %s: expected nearest or bilinear", md, NULL);
+      break;
+    }
+    case NCO_NN_UNFLATTEN:
+      if (!(st = get_size(L, "channels", 0, 1, 1, &o->out)) && !(st = get_size(L, "height", 1, 0, 1, &o->kh)))
+        st = get_size(L, "width", 1, 0, 1, &o->kw);
+      break;
     case NCO_NN_FLATTEN:
+    case NCO_NN_GLOBAL_AVGPOOL:
     case NCO_NN_ADD: break;
   }
   return st;
