@@ -80,9 +80,9 @@ static void test_ranges_agree(void) {
   /* one message for lr = 0 and lr = -1 */
   nco_config cfg;
   CHECK(resolve_text("[optimizer]\nlr = 0\n[run]\niterations = 1\n", &cfg, 0) == NCO_ERR_RANGE);
-  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr: 0 is out of range (0, inf)") != NULL);
+  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr = 0: must be in (0, inf)") != NULL);
   CHECK(resolve_text("[optimizer]\nlr = -1\n[run]\niterations = 1\n", &cfg, 0) == NCO_ERR_RANGE);
-  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr: -1 is out of range (0, inf)") != NULL);
+  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr = -1: must be in (0, inf)") != NULL);
 }
 
 static void test_torch_names(void) {

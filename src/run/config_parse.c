@@ -152,12 +152,35 @@ NCO_HIDDEN const char *cfg_range_text(const key *k, char *buf, size_t len) {
   return buf;
 }
 
+/* "FILE:LINE: section.key = VALUE: must be in [lo, hi)", the one message
+ * of a value out of range (the optimizer's table words it the same way) */
+static int range_error(const nco_spec *spec, const nco_spec_entry *e, const char *section, const char *name,
+                       const char *text, const char *range) {
+  char where[1200];
+  if (e) nco_spec_where(e, where, sizeof where);
+  else nco_spec_locate(spec, section, name, where, sizeof where);
+  return nco_error(NCO_ERR_RANGE, "%s: %s.%s = %s: must be in %s", where, section, name, text, range);
+}
+
+/* An [optimizer] hyper-parameter against its range in the optimizer's
+ * table (nco_optim_param_check), located at the spec's line. */
+static int hp_check(const nco_spec *spec, const nco_config *cfg, const key *k, const nco_spec_entry *e) {
+  int st = nco_optim_param_check(nco_optim_param_find(k->name), &cfg->hp);
+  if (!st) return NCO_OK;
+  char where[1200], msg[600];
+  snprintf(msg, sizeof msg, "%s", nco_last_error());
+  if (e) nco_spec_where(e, where, sizeof where);
+  else nco_spec_locate(spec, k->section, k->name, where, sizeof where);
+  return nco_error(st, "%s: %s", where, msg);
+}
+
 static int set_double(const nco_spec *spec, const key *k, const nco_spec_entry *e, const char *nm, const char *text,
                       double *f) {
   double d;
   char r[96];
   if (cfg_parse_double(text, &d)) return cfg_kerr(spec, e, k->section, nm, NCO_ERR_INVALID, "'%s' is not a number", text, NULL);
-  if (!cfg_in_range(k, d)) return cfg_kerr(spec, e, k->section, nm, NCO_ERR_RANGE, "%s is out of range %s", text, cfg_range_text(k, r, sizeof r));
+  /* the optimizer's keys: their table's check, after the assignment */
+  if (k->base != IN_HP && !cfg_in_range(k, d)) return range_error(spec, e, k->section, nm, text, cfg_range_text(k, r, sizeof r));
   *f = d;
   return 0;
 }
@@ -189,7 +212,7 @@ static void lower(const char *s, char *out, size_t len) {
 }
 
 /* nm: the name the spec used (an alias's), for messages */
-static int set_value_as(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *nm,
+static int set_value_raw(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *nm,
                         const char *text) {
   void *f = cfg_field(cfg, k);
   uint64_t u;
@@ -205,9 +228,9 @@ static int set_value_as(const nco_spec *spec, nco_config *cfg, const key *k, con
         return cfg_kerr(spec, e, k->section, nm, NCO_ERR_INVALID, k->enums ? "'%s' is not a non-negative integer or %s"
                                                                         : "'%s' is not a non-negative integer",
                     text, k->enums);
-      else if (k->hi > 0 && ((double)u < k->lo || (double)u > k->hi)) {
+      else if (k->base != IN_HP && k->hi > 0 && ((double)u < k->lo || (double)u > k->hi)) {
         snprintf(r, sizeof r, "[%.0f, %.0f]", k->lo, k->hi);
-        return cfg_kerr(spec, e, k->section, nm, NCO_ERR_RANGE, "%s is out of range %s", text, r);
+        return range_error(spec, e, k->section, nm, text, r);
       }
       if (k->type == T_SIZE)
         *(size_t *)f = (size_t)u;
@@ -260,6 +283,12 @@ static int set_value_as(const nco_spec *spec, nco_config *cfg, const key *k, con
     }
     default: return 0;
   }
+}
+
+static int set_value_as(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *nm,
+                        const char *text) {
+  int st = set_value_raw(spec, cfg, k, e, nm, text);
+  return st || k->base != IN_HP ? st : hp_check(spec, cfg, k, e);
 }
 
 NCO_HIDDEN int cfg_set_value(const nco_spec *spec, nco_config *cfg, const key *k, const nco_spec_entry *e, const char *text) {
