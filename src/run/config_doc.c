@@ -12,6 +12,7 @@
 #include "ncopt/nn.h"
 #include "ncopt/status.h"
 #include "run/config_int.h"
+#include "run/problems.h"
 
 /* ---- listing ---------------------------------------------------------- */
 
@@ -252,24 +253,14 @@ int nco_config_list(const char *what, FILE *fp) {
     return ferror(fp) ? nco_error(NCO_ERR_IO, "list: cannot write") : NCO_OK;
   }
   if (!what || !strcmp(what, "problems")) {
-    static const char *const help[][2] = {
-        {"linear_ls", "g(x) = Ax − b"},
-        {"glm", "g(x) = φ̃(Ax) − b (Oymak §4.1; invex paper Fig. 1)"},
-        {"lowrank", "y_i = ⟨X_i, ΘΘᵀ⟩ (Oymak §4.2)"},
-        {"pca", "½‖M − XXᵀ‖²_F (Ma §4.1)"},
-        {"matcomp", "½‖P_Ω(M − XXᵀ)‖²_F (Ma §4.2)"},
-        {"matcomp_asym", "½Σ_Ω(⟨u_i, v_j⟩ − M_ij)²"},
-        {"tensor", "max ⟨T, x^⊗4⟩ on the sphere (Ma §5); loss = −f"},
-        {"shallow", "x ↦ vᵀφ̃(Wx), v fixed (Oymak §4.3)"},
-        {"mlp", "dense network in → widths → classes, activation after each hidden layer"},
-        {"lenet", "LeNet-5: conv 6@5×5 pad 2, pool, conv 16@5×5, pool, dense 120, 84, classes (Oymak §5.1)"},
-        {"network", "the graph of the [network] section, one node a line (torch.nn names: docs/SPEC.md)"}};
+    size_t np;
+    const nco_prob_info *pr = nco_prob_table(&np);
     if (!what) fprintf(fp, "problems:\n");
-    for (size_t i = 0; i < sizeof help / sizeof *help; i++) {
-      fprintf(fp, "  %-13s %s; keys: problem.", help[i][0], help[i][1]);
-      list_keys(fp, "problem", help[i][0]);
+    for (size_t i = 0; i < np; i++) {
+      fprintf(fp, "  %-13s %s; keys: problem.", pr[i].name, pr[i].help);
+      list_keys(fp, "problem", pr[i].name);
       fprintf(fp, "; data.");
-      list_keys(fp, "data", help[i][0]);
+      list_keys(fp, "data", pr[i].name);
       fputc('\n', fp);
     }
   }
