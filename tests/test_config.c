@@ -14,6 +14,8 @@
 #include "ncopt/problem.h"
 #include "ncopt/status.h"
 #include "ncopt/sweep.h"
+#include "run/config_int.h"
+#include "run/problems.h"
 #include "testlib.h"
 
 #define PI 3.14159265358979323846
@@ -42,6 +44,43 @@ static char *write_text(const nco_config *cfg) {
 
 /* The table's range of every numeric optimizer key is the method's own:
  * a value passes nco_config_from_spec iff nco_optim_create accepts it. */
+/* Every name in an applicability list of the key table is a registered
+ * problem (problems.c), optimizer or schedule; the table fits
+ * nco_config.key_line; every [optimizer] hyper-parameter row is generated
+ * from the optimizer's table (one declaration of its range). */
+static void test_tables_agree(void) {
+  CHECK(cfg_nkeys_total <= NCO_CONFIG_MAX_KEYS);
+  size_t np, nopt, nhp = 0;
+  const nco_prob_info *pr = nco_prob_table(&np);
+  CHECK(nco_optim_param_table(&nopt) != NULL);
+  for (size_t i = 0; i < np; i++) {
+    CHECK(nco_prob_find(pr[i].name) == &pr[i]);
+    CHECK((pr[i].kind == NCO_PROB_ZOO) == (pr[i].build != NULL));
+    CHECK(pr[i].help && strchr(pr[i].help, ' '));
+  }
+  for (size_t i = 0; i < NKEYS; i++) {
+    const key *k = &keys[i];
+    if (k->base == IN_HP && k->type != T_ALIAS) {
+      const nco_optim_param *p = nco_optim_param_find(k->name);
+      CHECK(p && p->offset == k->off && p->lo == k->lo && p->hi == k->hi && p->open == k->open);
+      nhp++;
+    }
+    for (const char *w = k->applies; w && *w;) {
+      size_t L = strcspn(w, " ");
+      char name[64];
+      snprintf(name, sizeof name, "%.*s", (int)L, w);
+      nco_schedule_kind sk;
+      int known = !strcmp(k->section, "optimizer") ? nco_optim_find(name) != NULL
+                  : !strcmp(k->section, "schedule") ? !nco_schedule_parse(name, &sk)
+                                                    : nco_prob_find(name) != NULL;
+      if (!known) fprintf(stderr, "  %s.%s applies to unknown '%s'\n", k->section, k->name, name);
+      CHECK(known);
+      w += L + (w[L] == ' ');
+    }
+  }
+  CHECK(nhp == nopt);
+}
+
 static void test_ranges_agree(void) {
   static const struct { const char *type, *key; size_t off; } k[] = {
       {"sgd", "lr", offsetof(nco_optim_params, lr)},
@@ -80,9 +119,9 @@ static void test_ranges_agree(void) {
   /* one message for lr = 0 and lr = -1 */
   nco_config cfg;
   CHECK(resolve_text("[optimizer]\nlr = 0\n[run]\niterations = 1\n", &cfg, 0) == NCO_ERR_RANGE);
-  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr: 0 is out of range (0, inf)") != NULL);
+  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr = 0: must be in (0, inf)") != NULL);
   CHECK(resolve_text("[optimizer]\nlr = -1\n[run]\niterations = 1\n", &cfg, 0) == NCO_ERR_RANGE);
-  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr: -1 is out of range (0, inf)") != NULL);
+  CHECK(strstr(nco_last_error(), "t.ini:2: optimizer.lr = -1: must be in (0, inf)") != NULL);
 }
 
 static void test_torch_names(void) {
@@ -279,6 +318,7 @@ static void test_sweep_table(void) {
 int main(void) {
   RUN(test_sweep_table);
   RUN(test_ranges_agree);
+  RUN(test_tables_agree);
   RUN(test_torch_names);
   RUN(test_lenient_types);
   RUN(test_schedule_horizon);

@@ -475,7 +475,7 @@ iterations = 3
 [probes]
 jac_smin = true
 EOF
-spec_err e_lz "e_lz.ini:2: lanczos.tol: 0 is out of range" <<'EOF'
+spec_err e_lz "e_lz.ini:2: lanczos.tol = 0: must be in (0, 1]" <<'EOF'
 [lanczos]
 tol = 0
 [run]

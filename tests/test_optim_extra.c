@@ -5,6 +5,9 @@
  * trials, validation messages, and bitwise save/load resume. */
 #include <float.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
 
 #include "optim/internal.h"
 #include "testlib.h"
@@ -137,6 +140,46 @@ static void test_ls_derivatives(void) {
 
 /* ---- validation ------------------------------------------------------------ */
 
+/* The table (nco_optim_param_table) is every method's only range check:
+ * the defaults pass, and lr = 0 and lr = -1 get the same message for every
+ * method; the table is consistent (methods are real, ranges ordered). */
+static void test_param_table(void) {
+  size_t n = 0;
+  const nco_optim_param *t = nco_optim_param_table(&n);
+  CHECK(t && n >= 30);
+  float x0[3] = {1, 0, 0};
+  for (size_t m = 0; nco_optim_types[m]; m++) {
+    const nco_optim_type *ty = nco_optim_types[m];
+    nco_optim_params hp = nco_optim_defaults(ty);
+    CHECK(nco_optim_validate(ty, &hp) == NCO_OK);
+    for (size_t i = 0; i < n; i++) CHECK(nco_optim_param_check(&t[i], &hp) == NCO_OK);
+    hp.lr = 0;
+    CHECK_ERR(nco_optim_validate(ty, &hp), NCO_ERR_RANGE, "optimizer.lr = 0: must be in (0, inf)");
+    hp.lr = -1;
+    CHECK_ERR(nco_optim_validate(ty, &hp), NCO_ERR_RANGE, "optimizer.lr = -1: must be in (0, inf)");
+    nco_optim *o = NULL;
+    CHECK_ERR(nco_optim_create(ty, 3, &hp, x0, &o), NCO_ERR_RANGE, "optimizer.lr = -1: must be in (0, inf)");
+  }
+  for (size_t i = 0; i < n; i++) {
+    CHECK(nco_optim_param_find(t[i].name) == &t[i]);
+    CHECK(t[i].help && *t[i].help);
+    CHECK(t[i].lo <= t[i].hi);
+    for (const char *p = t[i].methods; p && *p;) {
+      size_t L = strcspn(p, " ");
+      char name[32];
+      snprintf(name, sizeof name, "%.*s", (int)L, p);
+      CHECK(nco_optim_find(name) != NULL);
+      p += L + (p[L] == ' ');
+    }
+  }
+  nco_optim_params hp = nco_optim_defaults(nco_optim_adam);
+  hp.beta2 = 1;
+  CHECK_ERR(nco_optim_validate(nco_optim_adam, &hp), NCO_ERR_RANGE, "optimizer.beta2 = 1: must be in [0, 1)");
+  hp = nco_optim_defaults(nco_optim_lbfgs);
+  hp.tolerance_grad = INFINITY;
+  CHECK_ERR(nco_optim_validate(nco_optim_lbfgs, &hp), NCO_ERR_RANGE, "optimizer.tolerance_grad = inf: must be in [0, inf)");
+}
+
 static void test_validation(void) {
   float x0[3] = {1, 0, 0};
   nco_optim *o = NULL;
@@ -176,8 +219,12 @@ static void test_validation(void) {
   CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_UNSUPPORTED,
             "optimizer.weight_decay");
   hp = nco_optim_defaults(nco_optim_lbfgs);
-  hp.history_size = SIZE_MAX / 2;
-  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_OVERFLOW, "lbfgs");
+  hp.history_size = SIZE_MAX / 2; /* the table's range, before any size arithmetic */
+  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, 3, &hp, x0, &o), NCO_ERR_RANGE,
+            "optimizer.history_size = 9223372036854775807: must be in [1, 1000000]");
+  hp = nco_optim_defaults(nco_optim_lbfgs);
+  hp.history_size = 1000000;
+  CHECK_ERR(nco_optim_create(nco_optim_lbfgs, SIZE_MAX / 64, &hp, x0, &o), NCO_ERR_OVERFLOW, "lbfgs");
 
   hp = nco_optim_defaults(nco_optim_lm);
   CHECK(hp.mu0 == 1e-3 && hp.cg_max_iter == 50 && hp.cg_tol == 1e-6);
@@ -832,6 +879,7 @@ static void test_resume(void) {
 int main(void) {
   RUN(test_ls_derivatives);
   RUN(test_validation);
+  RUN(test_param_table);
   RUN(test_accelegrad_hand);
   RUN(test_rgd_hand);
   RUN(test_accelegrad_rate);

@@ -24,7 +24,7 @@ EOF
 snapshot() { (cd earlier && for f in *; do printf '%s %s\n' "$f" "$(cksum <"$f")"; done); }
 snapshot >earlier.sum
 
-FORM='^[^ :][^:]*:[0-9]+: [a-z_]+(\.[A-Za-z0-9_.]+)?: .+'
+FORM='^[^ :][^:]*:[0-9]+: [a-z_]+(\.[A-Za-z0-9_.]+)?( = [^:]+)?: .+'
 NCASE=0
 # spec_error NAME 'EXPECTED LOCATION' 'EXPECTED TEXT' [ARGS...] < spec text
 #   EXPECTED LOCATION is the "FILE:LINE: section.key:" prefix
@@ -37,7 +37,7 @@ spec_error() {
   run "$name" train "$name.ini" --out "$o" "$@"
   expect_rc 2 "$RC" "$name"
   check "$name: one line on stderr" one_line "$name.err"
-  check "$name: the line reads FILE:LINE: section.key: what" grep -Eq "$FORM" "$name.err"
+  check "$name: the line reads FILE:LINE: section.key[ = value]: what" grep -Eq "$FORM" "$name.err"
   check "$name: located at '$loc'" grep -qF -- "$loc" "$name.err"
   check "$name: says '$text'" grep -qF -- "$text" "$name.err"
   check "$name: nothing on stdout" test ! -s "$name.out"
@@ -149,19 +149,19 @@ type = adamm
 [run]
 iterations = 5
 EOF
-spec_error out_of_range "out_of_range.ini:4: optimizer.lr:" "-1 is out of range (0, inf)" <<'EOF'
+spec_error out_of_range "out_of_range.ini:4: optimizer.lr" "= -1: must be in (0, inf)" <<'EOF'
 [run]
 iterations = 5
 [optimizer]
 lr = -1
 EOF
-spec_error out_of_range_int "out_of_range_int.ini:2: data.n:" "0 is out of range" <<'EOF'
+spec_error out_of_range_int "out_of_range_int.ini:2: data.n" "= 0: must be in [1, 1000000000]" <<'EOF'
 [data]
 n = 0
 [run]
 iterations = 5
 EOF
-spec_error out_of_range_momentum "out_of_range_momentum.ini:4: optimizer.momentum:" "out of range" <<'EOF'
+spec_error out_of_range_momentum "out_of_range_momentum.ini:4: optimizer.momentum" "must be in [0, 1)" <<'EOF'
 [run]
 iterations = 5
 [optimizer]
@@ -175,7 +175,7 @@ type = sgd
 nesterov = true
 EOF
 # the key table's range is the method's own: lr = 0 reads like lr = -1
-spec_error zero_lr "zero_lr.ini:4: optimizer.lr:" "0 is out of range (0, inf)" <<'EOF'
+spec_error zero_lr "zero_lr.ini:4: optimizer.lr" "= 0: must be in (0, inf)" <<'EOF'
 [run]
 iterations = 5
 [optimizer]
@@ -204,7 +204,7 @@ iterations = 5
 type = cosine
 gamma = 0.5
 EOF
-spec_error schedule_range "schedule_range.ini:5: schedule.gamma:" "out of range" <<'EOF'
+spec_error schedule_range "schedule_range.ini:5: schedule.gamma" "must be in" <<'EOF'
 [run]
 iterations = 5
 [schedule]
@@ -249,7 +249,7 @@ type = invex
 [run]
 iterations = 5
 EOF
-spec_error invex_lambda_negative "invex_lambda_negative.ini:3: regularizer.lambda:" "out of range" <<'EOF'
+spec_error invex_lambda_negative "invex_lambda_negative.ini:3: regularizer.lambda" "must be in [0, inf]" <<'EOF'
 [regularizer]
 type = invex
 lambda = -0.5
@@ -380,7 +380,7 @@ iterations = 5
 [sweep]
 optimizer.lr = , ,
 EOF
-spec_error sweep_bad_point "sweep_bad_point.ini:6: optimizer.lr:" "-1 is out of range" <<'EOF'
+spec_error sweep_bad_point "sweep_bad_point.ini:6: optimizer.lr" "= -1: must be in (0, inf)" <<'EOF'
 [run]
 iterations = 5
 [optimizer]
@@ -421,7 +421,7 @@ type = adam
 betas = 0.9, 0.99
 beta1 = 0.8
 EOF
-spec_error betas_range "betas_range.ini:5: optimizer.betas:" "1 is out of range [0, 1)" <<'EOF'
+spec_error betas_range "betas_range.ini:5: optimizer.beta2" "= 1: must be in [0, 1)" <<'EOF'
 [run]
 iterations = 5
 [optimizer]
@@ -477,12 +477,12 @@ EOF
 # the --set overrides last
 spec_errors multi_errors \
   "multi_errors.ini:3: data.nn:" "unknown key" \
-  "multi_errors.ini:6: optimizer.lr:" "-1 is out of range (0, inf)" \
+  "multi_errors.ini:6: optimizer.lr" "= -1: must be in (0, inf)" \
   "multi_errors.ini:7: optimizer.momentum:" "does not apply here (used by: sgd rmsprop)" \
   "multi_errors.ini:8: optimizer.betas:" "'fast' is not a number" \
   "multi_errors.ini:10: run.iterations:" "'ten' is not a non-negative integer" \
   "multi_errors.ini:12: probes.grad_norm:" "not true, false or a step count" \
-  "--set:1: optimizer.eps:" "0 is out of range (0, inf)" \
+  "--set:1: optimizer.eps" "= 0: must be in (0, inf)" \
   -- --set optimizer.eps=0 <<'EOF'
 [data]
 n = 16

@@ -103,6 +103,53 @@ typedef struct nco_optim_params {
   uint64_t seed;             /* seed of the method's own rng (psgd, sgld); 0 */
 } nco_optim_params;
 
+/* ---- the hyper-parameter table -----------------------------------------
+ * Every field of nco_optim_params that a spec can set, declared once: its
+ * key name under [optimizer], kind, field, range (lo, hi with open or
+ * closed ends), the methods that read it and a one-line help. It is the
+ * only range check of a hyper-parameter: nco_optim_validate checks every
+ * row (whatever the method: the defaults are in range), the spec keys of
+ * [optimizer] are generated from it and `ncopt list keys` prints it. */
+typedef enum nco_optim_param_kind {
+  NCO_OPTIM_PARAM_DOUBLE = 0, /* double */
+  NCO_OPTIM_PARAM_SIZE,       /* size_t, range compared as a double */
+  NCO_OPTIM_PARAM_BOOL,       /* int, 0 or 1 */
+  NCO_OPTIM_PARAM_ENUM,       /* int (an enum), the position in `values` */
+  NCO_OPTIM_PARAM_PAIR        /* two doubles from offset (betas), each in the range */
+} nco_optim_param_kind;
+
+#define NCO_OPTIM_LO_OPEN 1u /* lo excluded */
+#define NCO_OPTIM_HI_OPEN 2u /* hi excluded */
+
+typedef struct nco_optim_param {
+  const char *name;          /* key: "lr" */
+  nco_optim_param_kind kind;
+  size_t offset;             /* offsetof(nco_optim_params, field) */
+  double lo, hi;             /* range of DOUBLE, SIZE, PAIR (±inf allowed) */
+  unsigned open;             /* NCO_OPTIM_LO_OPEN | NCO_OPTIM_HI_OPEN */
+  const char *values;        /* ENUM: space-separated names, value = position */
+  const char *parts;         /* PAIR: names of the two components, also keys ("beta1 beta2") */
+  const char *methods;       /* space-separated names of the methods that read it; NULL: all */
+  const char *help;          /* one line */
+} nco_optim_param;
+
+/* The table (n rows), in the order of the reference. */
+const nco_optim_param *nco_optim_param_table(size_t *n);
+/* The row of a key name; NULL if none (pair parts are not rows). */
+const nco_optim_param *nco_optim_param_find(const char *name);
+/* 1 if method t reads p. */
+int nco_optim_param_applies(const nco_optim_param *p, const nco_optim_type *t);
+/* p's range as text: "(0, inf)", "[1, 1000000]", "0 or 1", "one of: none box ball". */
+const char *nco_optim_param_range(const nco_optim_param *p, char *buf, size_t len);
+/* Checks hp's field of p against its range: NCO_ERR_RANGE with the one
+ * message of every key, "optimizer.KEY = VALUE: must be in (lo, hi]". */
+int nco_optim_param_check(const nco_optim_param *p, const nco_optim_params *hp);
+/* Everything nco_optim_create checks before allocating: every row of the
+ * table, then relations between keys (proj_lo <= proj_hi for a box; sgd's
+ * nesterov; what a method refuses: lbfgs's weight_decay, ...). Messages
+ * start with "optimizer.KEY". */
+int nco_optim_validate(const nco_optim_type *t, const nco_optim_params *hp);
+
 /* The methods. Type names are PyTorch's class names lower-cased where
  * PyTorch has the method. */
 extern const nco_optim_type *const nco_optim_sgd;          /* plain / momentum / Nesterov */
@@ -136,8 +183,7 @@ int nco_optim_type_requires(const nco_optim_type *t);
 /* The method's defaults (PyTorch's where PyTorch has the method). */
 nco_optim_params nco_optim_defaults(const nco_optim_type *t);
 
-/* Validates hp for method t (each invalid field its own message naming the
- * key and value), then allocates the state for dim parameters starting at
+/* Validates hp for method t (nco_optim_validate), then allocates the state for dim parameters starting at
  * x0[dim]. */
 int nco_optim_create(const nco_optim_type *t, size_t dim, const nco_optim_params *hp,
                      const float *x0, nco_optim **out);

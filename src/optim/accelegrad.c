@@ -59,16 +59,6 @@ static void ag_defaults(nco_optim_params *hp) {
   hp->G = 0.0;
 }
 
-static int ag_validate(const nco_optim_params *hp) {
-  if (!(hp->diameter > 0) || !isfinite(hp->diameter))
-    return nco_error(NCO_ERR_RANGE,
-                     "optimizer.diameter: accelegrad needs a finite diameter D > 0 (got %g)",
-                     hp->diameter);
-  if (!(hp->G >= 0) || !isfinite(hp->G))
-    return nco_error(NCO_ERR_RANGE, "optimizer.G: accelegrad needs a finite G >= 0 (got %g)",
-                     hp->G);
-  return NCO_OK;
-}
 
 static void ag_state_size(const nco_optim_params *hp, size_t dim, size_t *nf, size_t *nd,
                           size_t *scratch_bytes) {
@@ -165,7 +155,6 @@ const nco_optim_type nco_optim_accelegrad_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = ag_defaults,
-    .validate = ag_validate,
     .state_size = ag_state_size,
     .init = ag_init,
     .step = ag_step,

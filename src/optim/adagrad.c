@@ -59,16 +59,6 @@ static void adagrad_defaults(nco_optim_params *hp) {
   hp->eps = 1e-10;
 }
 
-static int adagrad_validate(const nco_optim_params *hp) {
-  if (!(isfinite(hp->lr_decay) && hp->lr_decay >= 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr_decay = %g: must be finite and >= 0", hp->lr_decay);
-  if (!(isfinite(hp->initial_accumulator_value) && hp->initial_accumulator_value >= 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.initial_accumulator_value = %g: must be finite and >= 0",
-                     hp->initial_accumulator_value);
-  if (!(isfinite(hp->eps) && hp->eps > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.eps = %g: must be finite and > 0", hp->eps);
-  return NCO_OK;
-}
 
 static void adagrad_state_size(const nco_optim_params *hp, size_t dim, size_t *nf, size_t *nd,
                                size_t *sb) {
@@ -115,7 +105,6 @@ const nco_optim_type nco_optim_adagrad_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = adagrad_defaults,
-    .validate = adagrad_validate,
     .state_size = adagrad_state_size,
     .init = adagrad_init,
     .step = adagrad_step,
@@ -172,11 +161,6 @@ static void adagrad_norm_defaults(nco_optim_params *hp) {
   hp->eps = 1e-10;
 }
 
-static int adagrad_norm_validate(const nco_optim_params *hp) {
-  if (!(isfinite(hp->eps) && hp->eps > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.eps = %g: must be finite and > 0 (it is b0²)", hp->eps);
-  return NCO_OK;
-}
 
 static void adagrad_norm_state_size(const nco_optim_params *hp, size_t dim, size_t *nf, size_t *nd,
                                     size_t *sb) {
@@ -239,7 +223,6 @@ const nco_optim_type nco_optim_adagrad_norm_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = adagrad_norm_defaults,
-    .validate = adagrad_norm_validate,
     .state_size = adagrad_norm_state_size,
     .init = adagrad_norm_init,
     .step = adagrad_norm_step,

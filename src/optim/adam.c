@@ -84,23 +84,7 @@ static void amsgrad_defaults(nco_optim_params *hp) {
   hp->amsgrad = 1;
 }
 
-static int adam_validate(const nco_optim_params *hp) {
-  if (!(hp->beta1 >= 0 && hp->beta1 < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.beta1 = %g: must be in [0, 1)", hp->beta1);
-  if (!(hp->beta2 >= 0 && hp->beta2 < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.beta2 = %g: must be in [0, 1)", hp->beta2);
-  if (!(isfinite(hp->eps) && hp->eps > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.eps = %g: must be finite and > 0", hp->eps);
-  if (hp->amsgrad != 0 && hp->amsgrad != 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.amsgrad = %d: must be 0 or 1", hp->amsgrad);
-  if (hp->reddi != 0 && hp->reddi != 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.reddi = %d: must be 0 or 1", hp->reddi);
-  return NCO_OK;
-}
-
 static int amsgrad_validate(const nco_optim_params *hp) {
-  int st = adam_validate(hp);
-  if (st) return st;
   if (hp->amsgrad != 1)
     return nco_error(NCO_ERR_INVALID,
                      "optimizer.amsgrad = %d: the amsgrad method always takes the max (use adam for 0)",
@@ -181,7 +165,6 @@ const nco_optim_type nco_optim_adam_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = adam_defaults,
-    .validate = adam_validate,
     .state_size = adam_state_size,
     .step = adam_step,
 };
@@ -194,7 +177,6 @@ const nco_optim_type nco_optim_adamw_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = adamw_defaults,
-    .validate = adam_validate,
     .state_size = adam_state_size,
     .step = adamw_step,
 };

@@ -34,7 +34,9 @@ struct nco_optim_type {
   int ask_tell;          /* 1 if query/step drive it */
   int requires;          /* 0 none, 1 least-squares residuals, 2 manifold */
   void (*defaults)(nco_optim_params *hp);  /* set method defaults over the common ones */
-  int (*validate)(const nco_optim_params *hp); /* nco_error naming "optimizer.KEY" */
+  /* relations between keys and what the method refuses (the ranges are the
+   * table's, params.c); nco_error naming "optimizer.KEY" */
+  int (*validate)(const nco_optim_params *hp);
   /* floats, doubles and scratch bytes the method needs for dim */
   void (*state_size)(const nco_optim_params *hp, size_t dim, size_t *nf, size_t *nd,
                      size_t *scratch_bytes);
@@ -56,9 +58,8 @@ struct nco_optim_type {
   int (*check_state)(const nco_optim *o, const double *d);
 };
 
-/* Who does what. nco_optim_create validates the common keys (lr,
- * weight_decay, maximize, projection, proj_*) and calls type->validate for
- * the method's own; it sets x = x0, query = out = x, lr = hp.lr, k = 0 and
+/* Who does what. nco_optim_create calls nco_optim_validate (every row of
+ * the table in params.c, the box relation, then type->validate); it sets x = x0, query = out = x, lr = hp.lr, k = 0 and
  * seeds rng from hp.seed, then calls init. nco_optim_step checks the
  * arguments, that the gradient and loss are finite (state untouched
  * otherwise), calls type->step, then projects o->x (unless `projects`) and
@@ -93,10 +94,6 @@ extern const nco_optim_type nco_optim_accelegrad_type;
 extern const nco_optim_type nco_optim_rgd_type;
 extern const nco_optim_type nco_optim_lbfgs_type;
 extern const nco_optim_type nco_optim_lm_type;
-
-/* common.c: checks hp.tolerance_grad and hp.tolerance_change (finite, >= 0)
- * for the full-step methods (lbfgs, lm); nco_error naming the key. */
-int nco_optim_check_tolerances(const nco_optim_params *hp);
 
 /* common.c: nco_optim_iterate hands a type->iterate the whole step: the
  * method counts it (o->k) on every non-error return. Returns st after

@@ -106,21 +106,6 @@ static void lb_defaults(nco_optim_params *hp) {
 }
 
 static int lb_validate(const nco_optim_params *hp) {
-  if (!(hp->lr > 0) || !isfinite(hp->lr))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr: lbfgs needs a finite lr > 0 (got %g)", hp->lr);
-  if (hp->history_size < 1)
-    return nco_error(NCO_ERR_RANGE,
-                     "optimizer.history_size: lbfgs needs history_size >= 1 (got %zu)",
-                     hp->history_size);
-  if (hp->max_iter < 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.max_iter: lbfgs needs max_iter >= 1 (got %zu)",
-                     hp->max_iter);
-  int st = nco_optim_check_tolerances(hp);
-  if (st) return st;
-  if (hp->line_search_fn != NCO_LS_NONE && hp->line_search_fn != NCO_LS_STRONG_WOLFE)
-    return nco_error(NCO_ERR_RANGE,
-                     "optimizer.line_search_fn: lbfgs knows none and strong_wolfe (got %d)",
-                     (int)hp->line_search_fn);
   if (hp->weight_decay != 0)
     return nco_error(
         NCO_ERR_UNSUPPORTED,

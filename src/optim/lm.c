@@ -55,17 +55,6 @@ static void lm_defaults(nco_optim_params *hp) {
 }
 
 static int lm_validate(const nco_optim_params *hp) {
-  if (!(hp->mu0 > 0) || !isfinite(hp->mu0))
-    return nco_error(NCO_ERR_RANGE,
-                     "optimizer.mu0: lm needs a finite initial damping mu0 > 0 (got %g)", hp->mu0);
-  if (hp->cg_max_iter < 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.cg_max_iter: lm needs cg_max_iter >= 1 (got %zu)",
-                     hp->cg_max_iter);
-  if (!(hp->cg_tol > 0) || !(hp->cg_tol < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.cg_tol: lm needs 0 < cg_tol < 1 (got %g)",
-                     hp->cg_tol);
-  int st = nco_optim_check_tolerances(hp);
-  if (st) return st;
   if (hp->weight_decay != 0)
     return nco_error(NCO_ERR_UNSUPPORTED,
                      "optimizer.weight_decay: lm has no weight decay; use an l2-regularised "

@@ -90,39 +90,6 @@ nco_optim_params nco_optim_defaults(const nco_optim_type *t) {
   return hp;
 }
 
-/* The keys every method reads. Each invalid key gets its own message
- * "optimizer.KEY = VALUE: what is wrong". */
-static int validate_common(const nco_optim_params *hp) {
-  if (!(isfinite(hp->lr) && hp->lr > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr = %g: must be in (0, inf)", hp->lr);
-  if (!(isfinite(hp->weight_decay) && hp->weight_decay >= 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.weight_decay = %g: must be in [0, inf)",
-                     hp->weight_decay);
-  if (hp->maximize != 0 && hp->maximize != 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.maximize = %d: must be 0 or 1", hp->maximize);
-  if (hp->projection != NCO_PROJ_NONE && hp->projection != NCO_PROJ_BOX &&
-      hp->projection != NCO_PROJ_BALL)
-    return nco_error(NCO_ERR_RANGE, "optimizer.projection = %d: must be none (0), box (1) or ball (2)",
-                     (int)hp->projection);
-  if (hp->projection == NCO_PROJ_BOX) {
-    if (isnan(hp->proj_lo) || hp->proj_lo == INFINITY)
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_lo = %g: must be in [-inf, inf)", hp->proj_lo);
-    if (isnan(hp->proj_hi) || hp->proj_hi == -INFINITY)
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_hi = %g: must be in (-inf, inf]", hp->proj_hi);
-    if (!(hp->proj_lo <= hp->proj_hi))
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_lo = %g: must be <= optimizer.proj_hi = %g",
-                       hp->proj_lo, hp->proj_hi);
-  }
-  if (hp->projection == NCO_PROJ_BALL) {
-    if (!(hp->proj_radius > 0))
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_radius = %g: must be in (0, inf]", hp->proj_radius);
-    if (hp->proj_center_start != 0 && hp->proj_center_start != 1)
-      return nco_error(NCO_ERR_RANGE, "optimizer.proj_center_start = %d: must be 0 or 1",
-                       hp->proj_center_start);
-  }
-  return NCO_OK;
-}
-
 /* ---- creation ------------------------------------------------------------ */
 
 /* Rounds a float count up to a multiple of 16 (64 bytes); -1 on overflow. */
@@ -140,9 +107,8 @@ int nco_optim_create(const nco_optim_type *t, size_t dim, const nco_optim_params
   if (!x0) return nco_error(NCO_ERR_INVALID, "optimizer %s: starting point x0 is NULL", t->name);
   if (dim == 0) return nco_error(NCO_ERR_INVALID, "optimizer %s: dim = 0: need at least one parameter", t->name);
   nco_optim_params p = hp ? *hp : nco_optim_defaults(t);
-  int st = validate_common(&p);
+  int st = nco_optim_validate(t, &p);
   if (st) return st;
-  if (t->validate && (st = t->validate(&p))) return st;
   size_t nf = 0, nd = 0, sb = 0;
   if (t->state_size) t->state_size(&p, dim, &nf, &nd, &sb);
   /* Layout of the one block: d[nd] | x[dim] | x0[dim] | f[nf], each part

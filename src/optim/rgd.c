@@ -25,8 +25,6 @@
 static void rgd_defaults(nco_optim_params *hp) { hp->lr = 1e-3; }
 
 static int rgd_validate(const nco_optim_params *hp) {
-  if (!(hp->lr > 0) || !isfinite(hp->lr))
-    return nco_error(NCO_ERR_RANGE, "optimizer.lr: rgd needs a finite lr > 0 (got %g)", hp->lr);
   if (hp->weight_decay != 0)
     return nco_error(NCO_ERR_UNSUPPORTED,
                      "optimizer.weight_decay: rgd works on the unit sphere, where an L2 term is "

@@ -83,17 +83,6 @@ static void rmsprop_defaults(nco_optim_params *hp) {
   hp->eps = 1e-8;
 }
 
-static int rmsprop_validate(const nco_optim_params *hp) {
-  if (!(hp->alpha >= 0 && hp->alpha < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.alpha = %g: must be in [0, 1)", hp->alpha);
-  if (!(isfinite(hp->eps) && hp->eps > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.eps = %g: must be finite and > 0", hp->eps);
-  if (!(hp->momentum >= 0 && hp->momentum < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.momentum = %g: must be in [0, 1)", hp->momentum);
-  if (hp->centered != 0 && hp->centered != 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.centered = %d: must be 0 or 1", hp->centered);
-  return NCO_OK;
-}
 
 static void rmsprop_state_size(const nco_optim_params *hp, size_t dim, size_t *nf, size_t *nd,
                                size_t *sb) {
@@ -146,7 +135,6 @@ const nco_optim_type nco_optim_rmsprop_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = rmsprop_defaults,
-    .validate = rmsprop_validate,
     .state_size = rmsprop_state_size,
     .step = rmsprop_step,
 };

@@ -87,12 +87,6 @@ static sgd_ctx sgd_setup(nco_optim *o, const float *grad) {
 static void sgd_defaults(nco_optim_params *hp) { hp->lr = 1e-3; }
 
 static int sgd_validate(const nco_optim_params *hp) {
-  if (!(hp->momentum >= 0 && hp->momentum < 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.momentum = %g: must be in [0, 1)", hp->momentum);
-  if (!(hp->dampening >= 0 && hp->dampening <= 1))
-    return nco_error(NCO_ERR_RANGE, "optimizer.dampening = %g: must be in [0, 1]", hp->dampening);
-  if (hp->nesterov != 0 && hp->nesterov != 1)
-    return nco_error(NCO_ERR_RANGE, "optimizer.nesterov = %d: must be 0 or 1", hp->nesterov);
   if (hp->nesterov && !(hp->momentum > 0 && hp->dampening == 0))
     return nco_error(NCO_ERR_INVALID,
                      "optimizer.nesterov = 1: needs momentum > 0 and dampening = 0 (momentum = %g, "
@@ -136,11 +130,6 @@ const nco_optim_type *const nco_optim_sgd = &nco_optim_sgd_type;
 
 /* ---- psgd ----------------------------------------------------------------- */
 
-static int psgd_validate(const nco_optim_params *hp) {
-  if (!(isfinite(hp->radius) && hp->radius >= 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.radius = %g: must be finite and >= 0", hp->radius);
-  return NCO_OK;
-}
 
 static void psgd_state_size(const nco_optim_params *hp, size_t dim, size_t *nf, size_t *nd,
                             size_t *sb) {
@@ -184,7 +173,6 @@ const nco_optim_type nco_optim_psgd_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = psgd_defaults,
-    .validate = psgd_validate,
     .state_size = psgd_state_size,
     .step = psgd_step,
 };
@@ -192,11 +180,6 @@ const nco_optim_type *const nco_optim_psgd = &nco_optim_psgd_type;
 
 /* ---- sgld ----------------------------------------------------------------- */
 
-static int sgld_validate(const nco_optim_params *hp) {
-  if (!(isfinite(hp->inv_temp) && hp->inv_temp > 0))
-    return nco_error(NCO_ERR_RANGE, "optimizer.inv_temp = %g: must be finite and > 0", hp->inv_temp);
-  return NCO_OK;
-}
 
 static void sgld_defaults(nco_optim_params *hp) {
   hp->lr = 1e-3;
@@ -233,7 +216,6 @@ const nco_optim_type nco_optim_sgld_type = {
     .ask_tell = 1,
     .requires = 0,
     .defaults = sgld_defaults,
-    .validate = sgld_validate,
     .state_size = NULL,
     .step = sgld_step,
 };

@@ -13,6 +13,7 @@
 #include "ncopt/reg.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "run/problems.h"
 
 static int read_npy(const nco_config *cfg, const char *path, const char *key, nco_array *a) {
   char full[2 * NCO_PATH_MAX + 2];
@@ -195,7 +196,7 @@ static int net_model(const nco_config *cfg, int *se, const nco_array *X, size_t 
 static int nn_model(const nco_config *cfg, int *se, const nco_array *X, size_t classes, nco_nn_model **out) {
   nco_nn_model *m = NULL;
   int st;
-  if (!strcmp(cfg->problem_type, "network")) return net_model(cfg, se, X, classes, out);
+  if (nco_prob_of(cfg)->kind == NCO_PROB_NET_GRAPH) return net_model(cfg, se, X, classes, out);
   size_t in_shape[3];
   int lenet = !strcmp(cfg->problem_type, "lenet");
   *out = NULL;
@@ -293,70 +294,113 @@ done:
   return st;
 }
 
+/* ---- the zoo's builders (the registry's, problems.c) ------------------------ */
+
+/* features and targets: synthetic from gen, or data.features/targets */
+static int ls_data(const nco_config *cfg, nco_array *A, nco_array *B, int synth_st) {
+  int st = synth_st;
+  if (strcmp(cfg->data_source, "synthetic") && !(st = read_npy(cfg, cfg->data_features, "features", A)))
+    st = read_npy(cfg, cfg->data_targets, "targets", B);
+  return st;
+}
+#define SYNTH(cfg) (!strcmp((cfg)->data_source, "synthetic"))
+
+int nco_build_linear_ls(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0}, B = {0};
+  int st = ls_data(cfg, &A, &B, SYNTH(cfg) ? nco_linear_ls_generate(cfg->data_n, cfg->data_d, cfg->data_noise, rng, &A, &B) : 0);
+  if (!st) st = nco_linear_ls_create(&A, &B, out);
+  nco_array_free(&A), nco_array_free(&B);
+  return st;
+}
+
+int nco_build_glm(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0}, B = {0};
+  int st = ls_data(cfg, &A, &B,
+                   SYNTH(cfg) ? nco_glm_generate(cfg->data_n, cfg->data_d, &cfg->act, cfg->data_noise, cfg->data_binary, rng, &A, &B)
+                              : 0);
+  if (!st) st = nco_glm_create(&A, &B, &cfg->act, out);
+  nco_array_free(&A), nco_array_free(&B);
+  return st;
+}
+
+int nco_build_shallow(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0}, B = {0}, V = {0};
+  int st = ls_data(cfg, &A, &B,
+                   SYNTH(cfg) ? nco_shallow_generate(cfg->data_n, cfg->data_d, cfg->data_k, &cfg->act, cfg->data_noise, rng, &A, &B)
+                              : 0);
+  if (!st && !SYNTH(cfg) && cfg->data_v[0]) st = read_npy(cfg, cfg->data_v, "v", &V);
+  if (!st) st = nco_shallow_create(&A, &B, cfg->problem_k, &cfg->act, cfg->data_v[0] ? &V : NULL, out);
+  nco_array_free(&A), nco_array_free(&B), nco_array_free(&V);
+  return st;
+}
+
+int nco_build_lowrank(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0}, B = {0};
+  int st = ls_data(cfg, &A, &B,
+                   SYNTH(cfg) ? nco_lowrank_generate(cfg->data_n, cfg->data_d, cfg->data_rank, cfg->data_noise, rng, &A, &B) : 0);
+  if (!st) st = nco_lowrank_create(&A, &B, cfg->problem_rank, out);
+  nco_array_free(&A), nco_array_free(&B);
+  return st;
+}
+
+int nco_build_pca(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0};
+  int st = SYNTH(cfg) ? nco_pca_generate(cfg->data_n, cfg->data_rank, cfg->data_gap, cfg->data_noise, rng, &A)
+                      : read_npy(cfg, cfg->data_matrix, "matrix", &A);
+  if (!st) st = nco_pca_create(&A, cfg->problem_rank, out);
+  nco_array_free(&A);
+  return st;
+}
+
+int nco_build_matcomp(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0};
+  int st = SYNTH(cfg) ? nco_matcomp_generate(cfg->data_n, cfg->data_rank, rng, &A) : read_npy(cfg, cfg->data_matrix, "matrix", &A);
+  if (!st) {
+    nco_rng omega;
+    nco_rng_derive(rng, 7, &omega);
+    st = nco_matcomp_create(&A, cfg->problem_rank, cfg->problem_p, &omega, out);
+  }
+  nco_array_free(&A);
+  return st;
+}
+
+int nco_build_matcomp_asym(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0};
+  int st = SYNTH(cfg) ? nco_matcomp_asym_generate(cfg->data_n1, cfg->data_n2, cfg->data_rank, cfg->data_p, cfg->data_noise, rng, &A)
+                      : read_npy(cfg, cfg->data_entries, "entries", &A);
+  if (!st) st = nco_matcomp_asym_create(&A, cfg->data_n1, cfg->data_n2, cfg->problem_rank, out);
+  nco_array_free(&A);
+  return st;
+}
+
+int nco_build_tensor(const nco_config *cfg, nco_rng *rng, nco_problem **out) {
+  nco_array A = {0};
+  int st = SYNTH(cfg) ? nco_tensor_generate(cfg->data_k, cfg->data_d, rng, &A) : read_npy(cfg, cfg->data_components, "components", &A);
+  if (!st) st = nco_tensor_create(&A, out);
+  nco_array_free(&A);
+  return st;
+}
+
 /* ---- every problem ----------------------------------------------------------- */
 
 int nco_config_build_problem(const nco_config *cfg, nco_problem **out) { return nco_config_build_problems(cfg, 0, out, NULL, NULL); }
 
 int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem **out, nco_problem **test_out, int *se) {
-  nco_array A = {0}, B = {0}, V = {0};
   nco_problem *pb = NULL, *test = NULL;
   nco_rng rng;
-  int st = NCO_OK, synth = !strcmp(cfg->data_source, "synthetic");
-  const char *t = cfg->problem_type;
+  int st = NCO_OK;
+  const nco_prob_info *info = nco_prob_of(cfg);
   *out = NULL;
   if (test_out) *test_out = NULL;
   if (se) *se = 0;
   want_test = want_test || cfg->eval_every > 0;
   nco_rng_seed(&rng, cfg->data_seed);
-  if (nco_config_is_network(cfg)) {
+  if (!info)
+    st = nco_error(NCO_ERR_INVALID, "problem.type: unknown problem '%s'", cfg->problem_type);
+  else if (info->kind != NCO_PROB_ZOO)
     st = build_nn(cfg, se, want_test && test_out, &pb, test_out ? &test : NULL);
-  } else if (!strcmp(t, "linear_ls") || !strcmp(t, "glm") || !strcmp(t, "shallow") || !strcmp(t, "lowrank")) {
-    if (synth) {
-      if (!strcmp(t, "linear_ls"))
-        st = nco_linear_ls_generate(cfg->data_n, cfg->data_d, cfg->data_noise, &rng, &A, &B);
-      else if (!strcmp(t, "glm"))
-        st = nco_glm_generate(cfg->data_n, cfg->data_d, &cfg->act, cfg->data_noise, cfg->data_binary, &rng, &A, &B);
-      else if (!strcmp(t, "shallow"))
-        st = nco_shallow_generate(cfg->data_n, cfg->data_d, cfg->data_k, &cfg->act, cfg->data_noise, &rng, &A, &B);
-      else
-        st = nco_lowrank_generate(cfg->data_n, cfg->data_d, cfg->data_rank, cfg->data_noise, &rng, &A, &B);
-    } else {
-      if (!(st = read_npy(cfg, cfg->data_features, "features", &A))) st = read_npy(cfg, cfg->data_targets, "targets", &B);
-      if (!st && !strcmp(t, "shallow") && cfg->data_v[0]) st = read_npy(cfg, cfg->data_v, "v", &V);
-    }
-    if (st) goto done;
-    if (!strcmp(t, "linear_ls"))
-      st = nco_linear_ls_create(&A, &B, &pb);
-    else if (!strcmp(t, "glm"))
-      st = nco_glm_create(&A, &B, &cfg->act, &pb);
-    else if (!strcmp(t, "shallow"))
-      st = nco_shallow_create(&A, &B, cfg->problem_k, &cfg->act, cfg->data_v[0] ? &V : NULL, &pb);
-    else
-      st = nco_lowrank_create(&A, &B, cfg->problem_rank, &pb);
-  } else if (!strcmp(t, "pca") || !strcmp(t, "matcomp")) {
-    if (synth)
-      st = !strcmp(t, "pca") ? nco_pca_generate(cfg->data_n, cfg->data_rank, cfg->data_gap, cfg->data_noise, &rng, &A)
-                             : nco_matcomp_generate(cfg->data_n, cfg->data_rank, &rng, &A);
-    else
-      st = read_npy(cfg, cfg->data_matrix, "matrix", &A);
-    if (st) goto done;
-    if (!strcmp(t, "pca")) {
-      st = nco_pca_create(&A, cfg->problem_rank, &pb);
-    } else {
-      nco_rng omega;
-      nco_rng_derive(&rng, 7, &omega);
-      st = nco_matcomp_create(&A, cfg->problem_rank, cfg->problem_p, &omega, &pb);
-    }
-  } else if (!strcmp(t, "matcomp_asym")) {
-    st = synth ? nco_matcomp_asym_generate(cfg->data_n1, cfg->data_n2, cfg->data_rank, cfg->data_p, cfg->data_noise, &rng, &A)
-               : read_npy(cfg, cfg->data_entries, "entries", &A);
-    if (!st) st = nco_matcomp_asym_create(&A, cfg->data_n1, cfg->data_n2, cfg->problem_rank, &pb);
-  } else if (!strcmp(t, "tensor")) {
-    st = synth ? nco_tensor_generate(cfg->data_k, cfg->data_d, &rng, &A) : read_npy(cfg, cfg->data_components, "components", &A);
-    if (!st) st = nco_tensor_create(&A, &pb);
-  } else {
-    st = nco_error(NCO_ERR_INVALID, "problem.type: unknown problem '%s'", t);
-  }
+  else
+    st = info->build(cfg, &rng, &pb);
   if (st) goto done;
   nco_problem_set_reduction(pb, cfg->reduction);
   if (cfg->reg == NCO_REG_L2) {
@@ -381,7 +425,6 @@ int nco_config_build_problems(const nco_config *cfg, int want_test, nco_problem 
 done:
   nco_problem_free(pb);
   nco_problem_free(test);
-  nco_array_free(&A), nco_array_free(&B), nco_array_free(&V);
   return st;
 }
 
