@@ -12,6 +12,7 @@
 
 #include "ncopt/config.h"
 #include "ncopt/problem.h"
+#include "ncopt/run.h"
 #include "ncopt/status.h"
 #include "ncopt/sweep.h"
 #include "testlib.h"
@@ -61,6 +62,13 @@ static void test_probe_registry(void) {
   CHECK(!nco_probe_info_get(NCO_PROBE_regularity)->columns[0]);
   CHECK(strstr(nco_probe_info_get(NCO_PROBE_hess_max)->cost, "lanczos.iter"));
   CHECK(strstr(nco_probe_need_text(NCO_PROBE_NEEDS_X_STAR), "run.x_star"));
+  /* the run refuses a probe whose needs it lacks, also for a config made
+   * in C (the spec check finds these first, at the key's line) */
+  nco_config cfg;
+  REQUIRE_OK(resolve_text("[problem]\ntype = linear_ls\n[run]\niterations = 1\n", &cfg, 0));
+  cfg.probe_every[NCO_PROBE_rsi] = NCO_PROBE_AT_LOG;
+  nco_run_result res;
+  CHECK_ERR(nco_run_check(&cfg, &res), NCO_ERR_INVALID, "probes.rsi: needs a known minimiser");
 }
 
 static void test_ranges_agree(void) {

@@ -193,6 +193,7 @@ unsigned nco_probe_unmet(nco_probe_id id, unsigned have) {
   return (unsigned)id < NCO_PROBE_COUNT ? infos[id].needs & ~have : 0;
 }
 
+/* noun phrases: config.c's spec check says "needs " and this */
 const char *nco_probe_need_text(unsigned bit) {
   switch (bit) {
     case NCO_PROBE_NEEDS_LOSS: return "the full-batch loss";
@@ -241,7 +242,7 @@ int rs_probes_check(const run *r) {
   for (int p = 0; p < NCO_PROBE_COUNT; p++) {
     unsigned miss = r->cfg.probe_every[p] ? nco_probe_unmet(p, have) : 0;
     if (miss)
-      return nco_error(NCO_ERR_INVALID, "probes.%s: needs %s; %s has none", infos[p].name,
+      return nco_error(NCO_ERR_INVALID, "probes.%s: needs %s (the problem: %s)", infos[p].name,
                        nco_probe_need_text(miss & -miss), r->pb->label);
   }
   return NCO_OK;
