@@ -12,6 +12,7 @@
 
 #include "ncopt/config.h"
 #include "ncopt/problem.h"
+#include "ncopt/run.h"
 #include "ncopt/status.h"
 #include "ncopt/sweep.h"
 #include "run/config_int.h"
@@ -42,8 +43,6 @@ static char *write_text(const nco_config *cfg) {
   return text;
 }
 
-/* The table's range of every numeric optimizer key is the method's own:
- * a value passes nco_config_from_spec iff nco_optim_create accepts it. */
 /* Every name in an applicability list of the key table is a registered
  * problem (problems.c), optimizer or schedule; the table fits
  * nco_config.key_line; every [optimizer] hyper-parameter row is generated
@@ -81,6 +80,36 @@ static void test_tables_agree(void) {
   CHECK(nhp == nopt);
 }
 
+/* The probe registry (NCO_PROBE_TABLE): every probe declared once, with
+ * its needs, columns, cost, applicability and help. */
+static void test_probe_registry(void) {
+  for (int p = 0; p < NCO_PROBE_COUNT; p++) {
+    const nco_probe_info *in = nco_probe_info_get(p);
+    CHECK(in && in->id == (nco_probe_id)p && !strcmp(in->name, nco_probe_name(p)));
+    CHECK(nco_probe_find(in->name) == p);
+    CHECK(in->cost[0] && in->applies[0] && in->help[0] && in->columns);
+    char needs[400];
+    nco_probe_needs_text(p, needs, sizeof needs);
+    CHECK(!in->needs == !needs[0]);
+  }
+  CHECK(nco_probe_info_get(NCO_PROBE_COUNT) == NULL && nco_probe_find("nope") == -1);
+  CHECK(nco_probe_unmet(NCO_PROBE_rsi, NCO_PROBE_NEEDS_LOSS | NCO_PROBE_NEEDS_GRAD) == NCO_PROBE_NEEDS_X_STAR);
+  CHECK(nco_probe_unmet(NCO_PROBE_jac_smin, 0) == NCO_PROBE_NEEDS_JACOBIAN);
+  CHECK(nco_probe_unmet(NCO_PROBE_dist_init, 0) == 0);
+  CHECK(!nco_probe_info_get(NCO_PROBE_regularity)->columns[0]);
+  CHECK(strstr(nco_probe_info_get(NCO_PROBE_hess_max)->cost, "lanczos.iter"));
+  CHECK(strstr(nco_probe_need_text(NCO_PROBE_NEEDS_X_STAR), "run.x_star"));
+  /* the run refuses a probe whose needs it lacks, also for a config made
+   * in C (the spec check finds these first, at the key's line) */
+  nco_config cfg;
+  REQUIRE_OK(resolve_text("[problem]\ntype = linear_ls\n[run]\niterations = 1\n", &cfg, 0));
+  cfg.probe_every[NCO_PROBE_rsi] = NCO_PROBE_AT_LOG;
+  nco_run_result res;
+  CHECK_ERR(nco_run_check(&cfg, &res), NCO_ERR_INVALID, "probes.rsi: needs a known minimiser");
+}
+
+/* The table's range of every numeric optimizer key is the method's own:
+ * a value passes nco_config_from_spec iff nco_optim_create accepts it. */
 static void test_ranges_agree(void) {
   static const struct { const char *type, *key; size_t off; } k[] = {
       {"sgd", "lr", offsetof(nco_optim_params, lr)},
@@ -317,6 +346,7 @@ static void test_sweep_table(void) {
 
 int main(void) {
   RUN(test_sweep_table);
+  RUN(test_probe_registry);
   RUN(test_ranges_agree);
   RUN(test_tables_agree);
   RUN(test_torch_names);

@@ -45,22 +45,66 @@ typedef enum nco_reg_kind { NCO_REG_NONE = 0, NCO_REG_L2, NCO_REG_INVEX } nco_re
  * hess_max/hess_min (and jac_smax/jac_smin) share one Lanczos call per
  * row; `distance` adds per-layer columns distance.<layer> for networks;
  * `regularity` writes no trace column: it replays the run after it ends
- * and writes γ_k to regularity.csv (every K steps), γ to summary.json. */
-#define NCO_PROBE_LIST(X)                                                                              \
-  X(grad_norm, "‖∇f(θ_t)‖, the full-batch gradient norm")                                            \
-  X(dist_init, "‖θ_t − θ_0‖")                                                                          \
-  X(path_length, "Σ_s ‖θ_{s+1} − θ_s‖")                                                                \
-  X(loss_unreg, "the non-regularised full-batch f(x_t) (regularised runs)")                            \
-  X(pl_ratio, "‖∇f‖²/(2(f − f*)), f* = run.f_star (Ma eq. 2.1; invex: ≥ λ², Crane & Roosta Thm 2)")   \
-  X(quasi_convexity, "⟨∇f, θ − x*⟩/(f − f*), x* = run.x_star (Ma eq. 2.2)")                            \
-  X(rsi, "⟨∇f, θ − x*⟩/‖θ − x*‖², x* = run.x_star (Ma eq. 2.3)")                                      \
-  X(hess_max, "largest Hessian eigenvalue (Lanczos, [lanczos] keys; Riemannian on the sphere)")       \
-  X(hess_min, "smallest Hessian eigenvalue (the same Lanczos call as hess_max)")                      \
-  X(jac_smax, "σ_max(J) of the residual's Jacobian (least squares; Golub–Kahan–Lanczos)")             \
-  X(jac_smin, "σ_min(J), the smallest of min(N, d) singular values (least squares)")                  \
-  X(misfit, "‖r_t‖/‖r_0‖, r = f(θ) − y of the optimised least-squares problem (Oymak & Soltanolkotabi §5)") \
-  X(distance, "‖θ_t − θ_0‖/‖θ_0‖; networks also distance.<layer> per layer (Oymak & Soltanolkotabi Fig. 2)") \
-  X(regularity, "Chen, Yang & Zhou's γ_k by a replay after the run: regularity.csv, γ in summary.json")
+ * and writes γ_k to regularity.csv (every K steps), γ to summary.json.
+ *
+ * The probe registry: every probe is one row of NCO_PROBE_TABLE
+ *   P(X, name, needs, columns, cost, applies, help)
+ * needs    what its value needs (NCO_PROBE_NEEDS_* bits below),
+ * columns  the trace columns it writes ("" none),
+ * cost     its cost per row, in evaluations,
+ * applies  which problems it applies to,
+ * help     one line, with the paper and equation;
+ * the library's value function of each probe is pv_<name> in
+ * src/run/probes.c (a row without one does not compile). nco_probe_info
+ * reads the table; NCO_PROBE_LIST(X) gives X(name, help) of every row. */
+enum {
+  NCO_PROBE_NEEDS_LOSS = 1u << 0,     /* the full-batch loss f(x_t) */
+  NCO_PROBE_NEEDS_GRAD = 1u << 1,     /* the full-batch gradient ∇f(x_t) (Riemannian on the sphere) */
+  NCO_PROBE_NEEDS_HVP = 1u << 2,      /* Hessian-vector products (Lanczos) */
+  NCO_PROBE_NEEDS_JACOBIAN = 1u << 3, /* least-squares residuals: JVP and VJP (Golub–Kahan–Lanczos) */
+  NCO_PROBE_NEEDS_X_STAR = 1u << 4,   /* a known minimiser, run.x_star */
+  NCO_PROBE_NEEDS_F_STAR = 1u << 5,   /* a lower bound of the loss, run.f_star */
+  NCO_PROBE_NEEDS_REPLAY = 1u << 6,   /* a replay of the run after it ends */
+  NCO_PROBE_NEEDS_PATH = 1u << 7,     /* the path length, accumulated at every step (one pass over θ) */
+  NCO_PROBE_NEEDS_GROUPS = 1u << 8,   /* the problem's parameter groups (a network's layers) */
+  NCO_PROBE_NEEDS_TEST = 1u << 9      /* the held-out set (run.eval_every); no probe needs it yet */
+};
+#define NCO_PN_(w) NCO_PROBE_NEEDS_##w
+#define NCO_PROBE_TABLE(P, X)                                                                                       \
+  P(X, grad_norm, NCO_PN_(LOSS) | NCO_PN_(GRAD), "grad_norm", "1 gradient (none where the step evaluates at x_t)",  \
+    "all (Riemannian on the sphere)", "‖∇f(θ_t)‖, the full-batch gradient norm")                                  \
+  P(X, dist_init, 0, "dist_init", "none (one pass over θ)", "all", "‖θ_t − θ_0‖")                                 \
+  P(X, path_length, NCO_PN_(PATH), "path_length", "none (one pass over θ per step)", "all",                        \
+    "Σ_s ‖θ_{s+1} − θ_s‖")                                                                                         \
+  P(X, loss_unreg, NCO_PN_(LOSS), "loss_unreg", "1 loss (regularised runs; none otherwise)", "all",                 \
+    "the non-regularised full-batch f(x_t) (regularised runs)")                                                    \
+  P(X, pl_ratio, NCO_PN_(LOSS) | NCO_PN_(GRAD) | NCO_PN_(F_STAR), "pl_ratio", "1 gradient",                         \
+    "all (Riemannian on the sphere)",                                                                              \
+    "‖∇f‖²/(2(f − f*)), f* = run.f_star (Ma eq. 2.1; invex: ≥ λ², Crane & Roosta Thm 2)")                          \
+  P(X, quasi_convexity, NCO_PN_(LOSS) | NCO_PN_(GRAD) | NCO_PN_(F_STAR) | NCO_PN_(X_STAR), "quasi_convexity",       \
+    "1 gradient", "all (needs run.x_star)", "⟨∇f, θ − x*⟩/(f − f*), x* = run.x_star (Ma eq. 2.2)")                 \
+  P(X, rsi, NCO_PN_(LOSS) | NCO_PN_(GRAD) | NCO_PN_(X_STAR), "rsi", "1 gradient", "all (needs run.x_star)",          \
+    "⟨∇f, θ − x*⟩/‖θ − x*‖², x* = run.x_star (Ma eq. 2.3)")                                                        \
+  P(X, hess_max, NCO_PN_(HVP), "hess_max", "lanczos.iter HVPs (shared with hess_min)",                              \
+    "all (Riemannian on the sphere)", "largest Hessian eigenvalue (Lanczos, [lanczos] keys; Riemannian on the sphere)") \
+  P(X, hess_min, NCO_PN_(HVP), "hess_min", "lanczos.iter HVPs (shared with hess_max)",                              \
+    "all (Riemannian on the sphere)", "smallest Hessian eigenvalue (the same Lanczos call as hess_max)")             \
+  P(X, jac_smax, NCO_PN_(JACOBIAN), "jac_smax", "lanczos.iter JVPs + lanczos.iter VJPs (shared with jac_smin)",     \
+    "least squares", "σ_max(J) of the residual's Jacobian (least squares; Golub–Kahan–Lanczos)")                   \
+  P(X, jac_smin, NCO_PN_(JACOBIAN), "jac_smin", "lanczos.iter JVPs + lanczos.iter VJPs (shared with jac_smax)",     \
+    "least squares", "σ_min(J), the smallest of min(N, d) singular values (least squares)")                        \
+  P(X, misfit, NCO_PN_(LOSS) | NCO_PN_(JACOBIAN) | NCO_PN_(PATH), "misfit",                                         \
+    "none (from the row's loss; ℓ2 with reduction = mean: 1 residual)", "least squares",                           \
+    "‖r_t‖/‖r_0‖, r = f(θ) − y of the optimised least-squares problem (Oymak & Soltanolkotabi §5)")                \
+  P(X, distance, NCO_PN_(PATH) | NCO_PN_(GROUPS), "distance, distance.<layer> (networks)",                          \
+    "none (one pass over θ)", "all (per layer: networks)",                                                         \
+    "‖θ_t − θ_0‖/‖θ_0‖; networks also distance.<layer> per layer (Oymak & Soltanolkotabi Fig. 2)")                 \
+  P(X, regularity, NCO_PN_(REPLAY), "", "the run's steps again, after it ends (1 replay)", "all",                  \
+    "Chen, Yang & Zhou's γ_k by a replay after the run: regularity.csv, γ in summary.json")
+
+/* X(name, help) of every probe */
+#define NCO_PROBE_NAME_HELP_(X, name, needs, columns, cost, applies, help) X(name, help)
+#define NCO_PROBE_LIST(X) NCO_PROBE_TABLE(NCO_PROBE_NAME_HELP_, X)
 
 typedef enum nco_probe_id {
 #define NCO_X_PROBE(name, help) NCO_PROBE_##name,
@@ -234,6 +278,30 @@ int nco_config_network(const nco_config *cfg, size_t data_ndim, const size_t *da
 nco_lanczos_opts nco_config_lanczos(const nco_config *cfg);
 
 const char *nco_probe_name(nco_probe_id id);
+
+/* The probe registry (src/run/probes.c): one row of NCO_PROBE_TABLE. */
+typedef struct nco_probe_info {
+  nco_probe_id id;
+  const char *name;
+  unsigned needs;        /* NCO_PROBE_NEEDS_* */
+  const char *columns;   /* the trace columns it writes ("" none) */
+  const char *cost;      /* per row, in evaluations */
+  const char *applies;   /* which problems */
+  const char *help;      /* one line, with the citation */
+} nco_probe_info;
+/* NULL if id is not a probe */
+const nco_probe_info *nco_probe_info_get(nco_probe_id id);
+/* the id of a probe's name, or -1 */
+int nco_probe_find(const char *name);
+/* What probe id needs that `have` (NCO_PROBE_NEEDS_* bits the problem and
+ * the spec provide) lacks: 0 if it can run. */
+unsigned nco_probe_unmet(nco_probe_id id, unsigned have);
+/* One need in words ("a known minimiser (run.x_star)"), for messages and
+ * the help text; bit is one NCO_PROBE_NEEDS_* value. */
+const char *nco_probe_need_text(unsigned bit);
+/* The needs of a probe in words, joined by ", " ("" for none): the help
+ * text's "needs" column. */
+void nco_probe_needs_text(nco_probe_id id, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -51,6 +51,7 @@ typedef enum nco_reduction { NCO_REDUCE_SUM = 0, NCO_REDUCE_MEAN = 1 } nco_reduc
 typedef enum nco_manifold { NCO_MANIFOLD_EUCLIDEAN = 0, NCO_MANIFOLD_SPHERE = 1 } nco_manifold;
 
 typedef struct nco_problem nco_problem;
+struct nco_param_group;
 
 /* Evaluation counters, incremented by the nco_problem_* dispatchers. */
 typedef struct nco_problem_counters {
@@ -107,7 +108,23 @@ typedef struct nco_problem_type {
   /* 1 for the invex lifting ½‖g(x) + λp‖² (Crane & Roosta eq. 2): the
    * certificate and the PL probe read its guarantees through this */
   int invex_lifting;
+  /* Randomness tied to the optimiser's step (a network's dropout masks):
+   * the evaluations that follow use step `step`'s, and evaluations no
+   * longer advance it (the run sets it before and after every step, so
+   * rows, probes, resume and the regularity replay see the same masks).
+   * NULL: the problem is deterministic. */
+  int (*set_step)(nco_problem *pb, uint64_t step);
+  /* Named groups of parameters, contiguous slices of x from 0 in order (a
+   * network's layers: weight and bias together): up to cap into g,
+   * *count = how many. NULL: no groups (*count = 0). */
+  int (*param_groups)(const nco_problem *pb, struct nco_param_group *g, size_t cap, size_t *count);
 } nco_problem_type;
+
+/* One named group of parameters (nco_problem_param_groups). */
+typedef struct nco_param_group {
+  char name[48];
+  size_t offset, length;
+} nco_param_group;
 
 struct nco_problem {
   const nco_problem_type *type;
@@ -175,6 +192,13 @@ int nco_problem_has_exact_hvp(const nco_problem *pb);
  * parameters; for an unwrapped problem the same as nco_problem_eval. */
 int nco_problem_loss_unreg(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
                            double *loss);
+
+/* The innermost problem's set_step (see nco_problem_type); NCO_OK and
+ * nothing for deterministic problems. */
+int nco_problem_set_step(nco_problem *pb, uint64_t step);
+/* The innermost problem's parameter groups (see nco_problem_type): *count
+ * = 0 for a problem without. */
+int nco_problem_param_groups(const nco_problem *pb, nco_param_group *g, size_t cap, size_t *count);
 
 /* Default starting point from rng (the type's init, or N(0, 1/d)); on the
  * sphere the point is normalised. */

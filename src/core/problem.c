@@ -100,6 +100,17 @@ nco_problem *nco_problem_root(nco_problem *pb) {
   return pb;
 }
 
+int nco_problem_set_step(nco_problem *pb, uint64_t step) {
+  nco_problem *root = nco_problem_root(pb);
+  return root->type->set_step ? root->type->set_step(root, step) : NCO_OK;
+}
+
+int nco_problem_param_groups(const nco_problem *pb, nco_param_group *g, size_t cap, size_t *count) {
+  while (pb->base) pb = pb->base;
+  *count = 0;
+  return pb->type->param_groups ? pb->type->param_groups(pb, g, cap, count) : NCO_OK;
+}
+
 double nco_problem_scale(const nco_problem *pb, size_t nb) {
   return pb->reduction == NCO_REDUCE_MEAN ? 1.0 / (double)nb : 1.0;
 }

@@ -83,12 +83,46 @@ static int nn_init(nco_problem *pb, nco_rng *rng, float *x) {
   return nco_nn_init(P->m, P->init, P->init_sigma, rng, x);
 }
 
+/* problem.h's set_step: the dropout masks of step `step`, pinned */
+static int nn_pin_step(nco_problem *pb, uint64_t step) {
+  nn_prob *P = pb->impl;
+  P->auto_step = 0;
+  P->step = step;
+  return NCO_OK;
+}
+
+/* problem.h's param_groups: one group per layer (weight and bias of a
+ * layer together), named by the layer ("fc1") */
+static int nn_param_groups(const nco_problem *pb, nco_param_group *g, size_t cap, size_t *count) {
+  const nn_prob *P = pb->impl;
+  size_t np = nco_nn_num_params(P->m), n = 0, last_layer = (size_t)-1;
+  for (size_t i = 0; i < np; i++) {
+    nco_nn_param q;
+    int st = nco_nn_param_get(P->m, i, &q);
+    if (st) return st;
+    if (q.layer == last_layer && n) {
+      g[n - 1].length += q.length;
+      continue;
+    }
+    if (n == cap) break;
+    size_t L = strcspn(q.name, ".");
+    snprintf(g[n].name, sizeof g[n].name, "%.*s", (int)L, q.name);
+    g[n].offset = q.offset, g[n].length = q.length;
+    n++;
+    last_layer = q.layer;
+  }
+  *count = n;
+  return NCO_OK;
+}
+
 static const nco_problem_type nn_ce_type = {
     .name = "nn",
     .eval = nn_eval,
     .hvp = nn_hvp,
     .init = nn_init,
     .destroy = prob_destroy,
+    .set_step = nn_pin_step,
+    .param_groups = nn_param_groups,
 };
 
 static const nco_problem_type nn_ls_type = {
@@ -101,6 +135,8 @@ static const nco_problem_type nn_ls_type = {
     .hvp = nn_hvp,
     .init = nn_init,
     .destroy = prob_destroy,
+    .set_step = nn_pin_step,
+    .param_groups = nn_param_groups,
 };
 
 nco_nn_opts nco_nn_defaults(nco_nn_loss loss) {

@@ -101,24 +101,9 @@ int rs_checkpoint_write(run *r) {
     free(f.p);
     return nco_error(NCO_ERR_NOMEM, "checkpoint: out of memory");
   }
-  char path[4200], prev[4200], tmp[4300];
-  snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
-  snprintf(prev, sizeof prev, "%s/checkpoint.prev.bin", r->dir);
-  /* the new checkpoint is complete on disk before the previous good one
-   * becomes checkpoint.prev.bin: at any instant one of the two loads */
-  int st = rs_write_tmp(path, f.p, f.n, tmp, sizeof tmp);
+  int st = rs_out_checkpoint(r, f.p, f.n);
   free(f.p);
   if (st) return st;
-  if (access(path, F_OK) == 0 && rename(path, prev)) {
-    int e = errno;
-    unlink(tmp);
-    return nco_error(NCO_ERR_IO, "%s: cannot keep the previous checkpoint: %s", path, strerror(e));
-  }
-  if (rename(tmp, path)) {
-    int e = errno;
-    unlink(tmp);
-    return nco_error(NCO_ERR_IO, "%s: rename failed: %s", path, strerror(e));
-  }
   r->last_ckpt = r->t;
   return NCO_OK;
 }

@@ -239,8 +239,8 @@ static void md_keys(FILE *fp) {
   fprintf(fp, "\n### [probes]\n\nMeasurements recorded as trace columns: `name = true` at every logged row, `name = K` every K steps (a row is written at those steps too), `false` off (the default).\n\n");
   fprintf(fp, "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n");
   for (int p = 0; p < NCO_PROBE_COUNT; p++)
-    fprintf(fp, "| `%s` | bool or integer | `false` | true, false, K ≥ 1 | %s | %s |\n", nco_probe_name(p), cfg_probe_applies(p),
-            cfg_probe_help(p));
+    fprintf(fp, "| `%s` | bool or integer | `false` | true, false, K ≥ 1 | %s | %s (cost per row: %s) |\n",
+            nco_probe_name(p), nco_probe_info_get(p)->applies, nco_probe_info_get(p)->help, nco_probe_info_get(p)->cost);
   fprintf(fp, "\n### [sweep]\n\n"
               "| key | type | default | range / values | applies to | meaning |\n|---|---|---|---|---|---|\n"
               "| `SECTION.KEY` | list | — | comma-separated values of that key | all | one run per value (a grid over all listed keys) |\n"
@@ -317,7 +317,8 @@ int nco_config_list(const char *what, FILE *fp) {
   if (!what || !strcmp(what, "probes")) {
     if (!what) fprintf(fp, "probes:\n");
     for (int p = 0; p < NCO_PROBE_COUNT; p++)
-      fprintf(fp, "  %-16s %s; applies to: %s; value: true | K\n", nco_probe_name(p), cfg_probe_help(p), cfg_probe_applies(p));
+      fprintf(fp, "  %-16s %s; applies to: %s; cost per row: %s; value: true | K\n", nco_probe_name(p),
+              nco_probe_info_get(p)->help, nco_probe_info_get(p)->applies, nco_probe_info_get(p)->cost);
   }
   if (what && strcmp(what, "problems") && strcmp(what, "optimizers") && strcmp(what, "schedules") &&
       strcmp(what, "regularizers") && strcmp(what, "probes") && strcmp(what, "sources"))

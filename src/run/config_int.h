@@ -103,8 +103,6 @@ NCO_HIDDEN void cfg_write_value(const nco_config *cfg, const key *k, FILE *fp);
 NCO_HIDDEN int cfg_value_text(const nco_config *cfg, const key *k, char *buf, size_t len);
 
 /* config_probes.c (verbatim from config.c, for the probe registry) */
-NCO_HIDDEN const char *cfg_probe_applies(nco_probe_id id);
-NCO_HIDDEN const char *cfg_probe_help(nco_probe_id id);
 NCO_HIDDEN int cfg_probe_requirements(const nco_spec *spec, const nco_config *cfg);
 struct errs;
 NCO_HIDDEN void cfg_probe_parse(const nco_spec *spec, nco_config *cfg, struct errs *el);

@@ -1,6 +1,6 @@
-/* Probes in the spec: names, help and applicability, what a probe needs,
- * and parsing of [probes]. (Moved verbatim from config.c; to be replaced
- * by the probe registry.) */
+/* Probes in the spec: what a probe needs checked against the spec, and
+ * parsing of [probes]. Names, needs, cost, applicability and help come
+ * from the probe registry (NCO_PROBE_TABLE in ncopt/config.h, probes.c). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -15,54 +15,29 @@
 
 
 const char *nco_probe_name(nco_probe_id id) {
-  static const char *const names[] = {
-#define NCO_X_PROBE(name, help) #name,
-      NCO_PROBE_LIST(NCO_X_PROBE)
-#undef NCO_X_PROBE
-  };
-  return (unsigned)id < NCO_PROBE_COUNT ? names[id] : "?";
+  const nco_probe_info *in = nco_probe_info_get(id);
+  return in ? in->name : "?";
 }
 
-NCO_HIDDEN const char *cfg_probe_applies(nco_probe_id id) {
-  switch (id) {
-    case NCO_PROBE_quasi_convexity:
-    case NCO_PROBE_rsi: return "all (needs run.x_star)";
-    case NCO_PROBE_jac_smax:
-    case NCO_PROBE_jac_smin:
-    case NCO_PROBE_misfit: return "least squares";
-    default: return "all";
-  }
-}
-
-NCO_HIDDEN const char *cfg_probe_help(nco_probe_id id) {
-  static const char *const h[] = {
-#define NCO_X_PROBE(name, help) help,
-      NCO_PROBE_LIST(NCO_X_PROBE)
-#undef NCO_X_PROBE
-  };
-  return h[id];
-}
-
-/* What a probe needs that the problem or the spec may not have. */
+/* What a probe needs that the problem or the spec may not have: the
+ * registry's needs (NCO_PROBE_TABLE) against what this spec provides,
+ * reported at the probe's line with the registry's words. */
 int cfg_probe_requirements(const nco_spec *spec, const nco_config *cfg) {
-  int net = nco_config_is_network(cfg);
-  /* probes that need what the problem or the spec does not have */
-  static const struct { nco_probe_id id; int what; } need[] = {
-      {NCO_PROBE_quasi_convexity, 0}, {NCO_PROBE_rsi, 0},      {NCO_PROBE_jac_smax, 1},
-      {NCO_PROBE_jac_smin, 1},        {NCO_PROBE_misfit, 1}};
-  for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
-    nco_probe_id id = need[i].id;
-    if (!cfg->probe_every[id]) continue;
-    nco_spec_entry *pe = nco_spec_find(spec, "probes", nco_probe_name(id));
-    if (need[i].what == 0 && !cfg->x_star[0])
-      return cfg_kerr(spec, pe, "probes", nco_probe_name(id), NCO_ERR_INVALID,
-                  "needs a known minimiser: set run.x_star = a .npy file with x*", NULL, NULL);
-    if (need[i].what == 1 && !nco_config_is_least_squares(cfg)) {
-      char m[200];
-      snprintf(m, sizeof m, "needs a least-squares problem (residuals); %s has none",
-               net ? "a network with loss = cross_entropy" : cfg->problem_type);
-      return cfg_kerr(spec, pe, "probes", nco_probe_name(id), NCO_ERR_INVALID, "%s", m, NULL);
-    }
+  unsigned have = ~0u;
+  if (!cfg->x_star[0]) have &= ~(unsigned)NCO_PROBE_NEEDS_X_STAR;
+  if (!nco_config_is_least_squares(cfg)) have &= ~(unsigned)NCO_PROBE_NEEDS_JACOBIAN;
+  for (int p = 0; p < NCO_PROBE_COUNT; p++) {
+    unsigned miss = cfg->probe_every[p] ? nco_probe_unmet((nco_probe_id)p, have) : 0;
+    if (!miss) continue;
+    unsigned bit = miss & (~miss + 1); /* the lowest unmet need */
+    nco_spec_entry *pe = nco_spec_find(spec, "probes", nco_probe_name(p));
+    char m[300];
+    if (bit == NCO_PROBE_NEEDS_JACOBIAN)
+      snprintf(m, sizeof m, "needs %s; %s has none", nco_probe_need_text(bit),
+               nco_config_is_network(cfg) ? "a network with loss = cross_entropy" : cfg->problem_type);
+    else
+      snprintf(m, sizeof m, "needs %s", nco_probe_need_text(bit));
+    return cfg_kerr(spec, pe, "probes", nco_probe_name(p), NCO_ERR_INVALID, "%s", m, NULL);
   }
   return NCO_OK;
 }

@@ -1,5 +1,5 @@
-/* Atomic files, the run folder's lock and housekeeping (ncopt/outputs.h,
- * run_internal.h). */
+/* Atomic files, the run's output sink, the run folder's lock and
+ * housekeeping (ncopt/outputs.h, run_internal.h, run_state.h). */
 #include "run_state.h"
 
 /* ---- files ------------------------------------------------------------- */
@@ -59,6 +59,85 @@ int nco_write_file_atomic_in(const char *dir, const char *name, const char *text
   char path[4400];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   return nco_write_file_atomic(path, text, strlen(text));
+}
+
+/* ---- the output sink ---------------------------------------------------- */
+
+/* Every file a run writes into its folder goes through the rs_out_* and
+ * rs_trace_* calls below (spec.ini, trace.csv, checkpoints, summary.json,
+ * params/aux.npy, params.json, regularity.csv, the plots): the one place
+ * where, later, only one MPI rank writes. */
+
+int rs_out_file(const run *r, const char *name, const void *data, size_t len) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", r->dir, name);
+  return nco_write_file_atomic(path, data, len);
+}
+
+int rs_out_npy_f32(const run *r, const char *name, const float *x, size_t n) {
+  char path[4400];
+  size_t shape[1] = {n};
+  snprintf(path, sizeof path, "%s/%s", r->dir, name);
+  return nco_npy_write_f32(path, x, 1, shape);
+}
+
+int rs_out_layer_map(const run *r, const char *name) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", r->dir, name);
+  return nco_nn_layer_map_write(r->pb, path);
+}
+
+int rs_out_plots(const run *r) { return nco_plot_run(r->dir); }
+
+/* checkpoint.bin: the new checkpoint is complete on disk before the
+ * previous good one becomes checkpoint.prev.bin: at any instant one of the
+ * two loads */
+int rs_out_checkpoint(const run *r, const void *data, size_t len) {
+  char path[4200], prev[4200], tmp[4300];
+  snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
+  snprintf(prev, sizeof prev, "%s/checkpoint.prev.bin", r->dir);
+  int st = rs_write_tmp(path, data, len, tmp, sizeof tmp);
+  if (st) return st;
+  if (access(path, F_OK) == 0 && rename(path, prev)) {
+    int e = errno;
+    unlink(tmp);
+    return nco_error(NCO_ERR_IO, "%s: cannot keep the previous checkpoint: %s", path, strerror(e));
+  }
+  if (rename(tmp, path)) {
+    int e = errno;
+    unlink(tmp);
+    return nco_error(NCO_ERR_IO, "%s: rename failed: %s", path, strerror(e));
+  }
+  return NCO_OK;
+}
+
+/* DIR/trace.csv (its header written) opened for appending rows */
+int rs_trace_open(run *r) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/trace.csv", r->dir);
+  if ((r->trace_fd = open(path, O_WRONLY | O_APPEND)) < 0)
+    return nco_error(NCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+  return NCO_OK;
+}
+
+/* Writes the buffered rows: whole rows, so a killed process leaves whole
+ * rows; before every checkpoint (its step's rows are on disk) and before
+ * the outputs (the plots read trace.csv). */
+int rs_trace_flush(run *r) {
+  buf_t *b = &r->row;
+  size_t off = 0;
+  while (off < b->n && r->trace_fd >= 0) {
+    ssize_t w = write(r->trace_fd, b->p + off, b->n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = errno;
+      return nco_error(NCO_ERR_IO, "%s/trace.csv: write failed: %s", r->dir, strerror(e));
+    }
+    off += (size_t)w;
+  }
+  b->n = 0, b->oom = 0;
+  r->flush_wall = rs_now();
+  return NCO_OK;
 }
 
 int nco_dir_lock(const char *dir, int *fd_out) {

@@ -15,7 +15,7 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
   buf_t csv = {0};
   if (!q) return nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
   memcpy(&q->cfg, &r->cfg, sizeof q->cfg);
-  q->pb = r->pb, q->net = r->net, q->dim = r->dim, q->dim_x = r->dim_x, q->n = r->n, q->batch = r->batch, q->total = r->total;
+  q->pb = r->pb, q->dim = r->dim, q->dim_x = r->dim_x, q->n = r->n, q->batch = r->batch, q->total = r->total;
   q->trace_fd = -1;
   q->theta0 = r->theta0;
   q->perm = nco_calloc(q->n, sizeof(size_t));
@@ -80,16 +80,14 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
     st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
     goto done;
   }
-  char path[4200];
-  snprintf(path, sizeof path, "%s/regularity.csv", r->dir);
-  if ((st = nco_write_file_atomic(path, csv.p, csv.n))) goto done;
+  if ((st = rs_out_file(r, "regularity.csv", csv.p, csv.n))) goto done;
   r->reg_done = 1;
 done:
   r->reg_seconds = rs_now() - t0;
   free(csv.p);
   nco_optim_free(q->o);
   free(q->perm), free(q->idx), free(q->gfull), free(q->prev);
-  if (r->net) nco_nn_set_step(r->pb, r->t);
+  nco_problem_set_step(r->pb, r->t);
   free(q);
   return st;
 }

@@ -1,8 +1,10 @@
 /* src/run/run_state.h — the state of one run and what the files of the run
- * loop share (private to src/run/: run.c the loop, setup, trace and resume;
- * checkpoint.c the checkpoint format; summary.c summary.json and the final
- * outputs; replay.c the regularity replay; files.c atomic files, locks and
- * the run folder; buf.c byte buffers and the shortest number text). */
+ * loop share (private to src/run/: run.c the loop; setup.c the run's
+ * setup; trace.c the trace's rows; probes.c the probe registry and the
+ * probes' values; resume.c resume; checkpoint.c the checkpoint format;
+ * summary.c summary.json and the final outputs; replay.c the regularity
+ * replay; files.c the output sink, atomic files, locks and the run folder;
+ * buf.c byte buffers and the shortest number text). */
 #ifndef NCO_RUN_STATE_H
 #define NCO_RUN_STATE_H
 
@@ -68,7 +70,6 @@ typedef struct run {
   size_t n, batch;
   uint64_t total;             /* steps planned */
   int fused;                  /* the step's evaluation is the full-batch one at x_t */
-  int net;                    /* a network: its dropout step follows t */
   int path_on;                /* accumulate the path length (a probe or the certificate needs it) */
   uint64_t per_epoch;         /* steps per epoch */
   uint64_t log_k, full_k;     /* run.log_every, run.full_loss_every resolved to steps (0: never) */
@@ -154,16 +155,42 @@ NCO_HIDDEN void rs_putf(buf_t *b, const char *fmt, ...) __attribute__((format(pr
 NCO_HIDDEN void rs_fmt_num(char t[40], double v);
 NCO_HIDDEN void rs_put_num(buf_t *b, double v);
 NCO_HIDDEN double rs_now(void);
-/* files.c */
+/* files.c: atomic files and the output sink (every file of a run goes
+ * through rs_out_* / rs_trace_*) */
 NCO_HIDDEN int rs_write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t cap);
-/* run.c */
+NCO_HIDDEN int rs_out_file(const run *r, const char *name, const void *data, size_t len);
+NCO_HIDDEN int rs_out_npy_f32(const run *r, const char *name, const float *x, size_t n);
+NCO_HIDDEN int rs_out_layer_map(const run *r, const char *name);
+NCO_HIDDEN int rs_out_plots(const run *r);
+NCO_HIDDEN int rs_out_checkpoint(const run *r, const void *data, size_t len);
+NCO_HIDDEN int rs_trace_open(run *r);
+NCO_HIDDEN int rs_trace_flush(run *r);
+/* setup.c */
+NCO_HIDDEN run *rs_run_new(const nco_config *cfg);
+NCO_HIDDEN void rs_run_free(run *r);
+NCO_HIDDEN int rs_run_setup(run *r, const float *x0, size_t x0_len, int *spec_error);
 NCO_HIDDEN int rs_is_full_batch(const run *r);
 NCO_HIDDEN int rs_state_init(run *r);
+NCO_HIDDEN int rs_data_fingerprint(run *r);
+NCO_HIDDEN int rs_spec_text(const nco_config *cfg, char **out);
+NCO_HIDDEN void rs_result_error(nco_run_result *res, int st, int spec_error);
+/* run.c: the loop */
+NCO_HIDDEN int rs_loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row_done);
 NCO_HIDDEN int rs_do_step(run *r, double *batch_loss);
+/* trace.c */
+NCO_HIDDEN int rs_row_due(const run *r, uint64_t t);
+NCO_HIDDEN void rs_trace_header(const run *r, buf_t *b);
+NCO_HIDDEN int rs_log_row(run *r, int forced, double batch_loss);
 NCO_HIDDEN int rs_full_eval(run *r, int want_grad);
 NCO_HIDDEN const float *rs_landscape_grad(run *r, const float *x);
+/* probes.c: the probe registry (NCO_PROBE_TABLE) as the run uses it */
+NCO_HIDDEN unsigned rs_probe_needs(int p);
+NCO_HIDDEN int rs_probe_has_column(int p);
+NCO_HIDDEN int rs_probes_need(const run *r, unsigned what);
+NCO_HIDDEN int rs_probes_check(const run *r);
+NCO_HIDDEN int rs_probe_value(run *r, const column *c, const float *x, double *v);
 NCO_HIDDEN double rs_dist_fast(size_t n, const float *x, const float *y);
-NCO_HIDDEN int rs_trace_flush(run *r);
+NCO_HIDDEN double rs_dist_copy(size_t n, const float *x, float *prev);
 /* checkpoint.c */
 NCO_HIDDEN int rs_checkpoint_write(run *r);
 NCO_HIDDEN int rs_checkpoint_read(const char *path, ckpt *c);

@@ -35,22 +35,14 @@ static void json_num(buf_t *b, double v) {
 int rs_write_outputs(run *r, int stop, const char *message) {
   int st = rs_trace_flush(r);
   if (st) return st;
-  char path[4200];
   const float *xo = nco_optim_output(r->o);
   nco_problem_counters evals = r->pb->counters; /* the run's, not the summary's */
   /* params.npy: the x part; the invex lifting's p goes to aux.npy */
-  size_t shape[1] = {r->dim_x};
-  snprintf(path, sizeof path, "%s/params.npy", r->dir);
-  if ((st = nco_npy_write_f32(path, xo, 1, shape))) return st;
-  if (r->dim > r->dim_x) {
-    size_t s2[1] = {r->dim - r->dim_x};
-    snprintf(path, sizeof path, "%s/aux.npy", r->dir);
-    if ((st = nco_npy_write_f32(path, xo + r->dim_x, 1, s2))) return st;
-  }
+  if ((st = rs_out_npy_f32(r, "params.npy", xo, r->dim_x))) return st;
+  if (r->dim > r->dim_x && (st = rs_out_npy_f32(r, "aux.npy", xo + r->dim_x, r->dim - r->dim_x))) return st;
   /* params.json: what each slice of params.npy is (PyTorch's names and
    * shapes for networks) */
-  snprintf(path, sizeof path, "%s/params.json", r->dir);
-  if ((st = nco_nn_layer_map_write(r->pb, path))) return st;
+  if ((st = rs_out_layer_map(r, "params.json"))) return st;
   double final = NAN, unreg = NAN, gnorm = NAN;
   /* the final values without touching the run's best (a cancelled run's
    * summary must not change what the resumed run reports) */
@@ -142,9 +134,8 @@ int rs_write_outputs(run *r, int stop, const char *message) {
     free(b.p);
     return nco_error(NCO_ERR_NOMEM, "summary: out of memory");
   }
-  snprintf(path, sizeof path, "%s/summary.json", r->dir);
-  st = nco_write_file_atomic(path, b.p, b.n);
+  st = rs_out_file(r, "summary.json", b.p, b.n);
   free(b.p);
   if (st) return st;
-  return nco_plot_run(r->dir);
+  return rs_out_plots(r);
 }
