@@ -74,6 +74,20 @@ static void check_same(const nco_nn_model *a, const nco_nn_model *b, const data 
   nco_problem_free(pb);
 }
 
+/* nco_nn_summary of m as a malloc'd string (NULL on failure). */
+static char *summary_text(const nco_nn_model *m) {
+  FILE *fp = tmpfile();
+  if (!fp) return NULL;
+  char *buf = NULL;
+  long len = nco_nn_summary(m, fp) ? -1 : ftell(fp);
+  if (len > 0 && (buf = calloc((size_t)len + 1, 1))) {
+    rewind(fp);
+    if (fread(buf, 1, (size_t)len, fp) != (size_t)len) free(buf), buf = NULL;
+  }
+  fclose(fp);
+  return buf;
+}
+
 static const char *mlp_text =
     "[network]\n"
     "input  = input(20)\n"
@@ -266,6 +280,65 @@ static void test_decoder_syntax(void) {
            NCO_ERR_SHAPE, "net.ini:3:", "output_padding 2 must be smaller than the stride 2");
 }
 
+/* batchnorm in the spec: keys by name and by position equal the API's
+ * node (the same init, loss and gradient bits, training mode), the
+ * summary counts its state, and its errors are located. */
+static void test_batchnorm_syntax(void) {
+  static const char *text = "[network]\n"
+                            "input = input(2, 4, 4)\n"
+                            "c1 = conv2d(input, out_channels=3, kernel_size=3, padding=1, bias=false)\n"
+                            "bn1 = batchnorm(c1)\n"
+                            "r1 = relu(bn1)\n"
+                            "f = flatten(r1)\n"
+                            "fc = linear(f, out_features=8)\n"
+                            "bn2 = batchnorm(fc, 0.001, 0.2, affine=false)\n"
+                            "t = tanh(bn2)\n"
+                            "output = linear(t, out_features=3)\n";
+  size_t ds[3] = {2, 4, 4};
+  nco_nn_model *a = NULL, *b = NULL;
+  REQUIRE_OK(from_text(text, 3, ds, &a));
+  CHECK(a->layers[1].kind == NCO_NN_BATCHNORM && a->layers[1].eps == 1e-5 && a->layers[1].momentum == 0.1 &&
+        a->layers[1].nw == 3 && a->layers[1].nb == 3);
+  CHECK(a->layers[5].eps == 1e-3 && a->layers[5].momentum == 0.2 && a->layers[5].nw == 0 && a->layers[5].in_flat);
+  CHECK(nco_nn_state_dim(a) == 2 * 3 + 2 * 8 && nco_nn_dim(a) == 54 + 6 + 48 * 8 + 8 + 27);
+  REQUIRE_OK(nco_nn_graph_create(&b));
+  REQUIRE_OK(nco_nn_add_input(b, "input", NCO_NN_IN_DATA, 3, ds));
+  nco_nn_node_spec c1 = {.kind = NCO_NN_CONV2D, .out = 3, .kh = 3, .kw = 3, .stride = 1, .pad = 1};
+  nco_nn_node_spec bn1 = {.kind = NCO_NN_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bias = 1};
+  nco_nn_node_spec bn2 = {.kind = NCO_NN_BATCHNORM, .eps = 1e-3, .momentum = 0.2, .bias = 0};
+  nco_nn_node_spec relu = {.kind = NCO_NN_ACT, .act = nco_act_make(NCO_ACT_RELU)};
+  nco_nn_node_spec th = {.kind = NCO_NN_ACT, .act = nco_act_make(NCO_ACT_TANH)};
+  nco_nn_node_spec flat = {.kind = NCO_NN_FLATTEN}, fc = {.kind = NCO_NN_DENSE, .out = 8, .bias = 1};
+  nco_nn_node_spec head = {.kind = NCO_NN_DENSE, .out = 3, .bias = 1};
+  CHECK_OK(nco_nn_add_node(b, "c1", &c1, 1, (const char *[]){"input"}));
+  CHECK_OK(nco_nn_add_node(b, "bn1", &bn1, 1, (const char *[]){"c1"}));
+  CHECK_OK(nco_nn_add_node(b, "r1", &relu, 1, (const char *[]){"bn1"}));
+  CHECK_OK(nco_nn_add_node(b, "f", &flat, 1, (const char *[]){"r1"}));
+  CHECK_OK(nco_nn_add_node(b, "fc", &fc, 1, (const char *[]){"f"}));
+  CHECK_OK(nco_nn_add_node(b, "bn2", &bn2, 1, (const char *[]){"fc"}));
+  CHECK_OK(nco_nn_add_node(b, "t", &th, 1, (const char *[]){"bn2"}));
+  CHECK_OK(nco_nn_add_node(b, "output", &head, 1, (const char *[]){"t"}));
+  data d;
+  make_data(40, 32, 3, 12, &d);
+  check_same(a, b, &d, NCO_NN_LOSS_CROSS_ENTROPY, NCO_NN_F32);
+  check_same(a, b, &d, NCO_NN_LOSS_LEAST_SQUARES, NCO_NN_F64);
+  nco_array_free(&d.X), nco_array_free(&d.Y);
+  char *buf = summary_text(a);
+  REQUIRE(buf);
+  CHECKF(strstr(buf, "batchnorm") && strstr(buf, "Non-trainable state: 22") && strstr(buf, "Total params: 479"), "%s",
+         buf);
+  free(buf);
+  nco_nn_model_free(a), nco_nn_model_free(b);
+  SPEC_ERR("[network]\ninput = input(20)\nb = batchnorm(input, eps=0)\noutput = b\n", NCO_ERR_RANGE, "net.ini:3:",
+           "eps = 0: expected a number > 0");
+  SPEC_ERR("[network]\ninput = input(20)\nb = batchnorm(input, momentum=1.5)\noutput = b\n", NCO_ERR_RANGE,
+           "net.ini:3:", "momentum = 1.5: expected a number in [0, 1]");
+  SPEC_ERR("[network]\ninput = input(20)\nb = batchnorm(input, affine=maybe)\noutput = b\n", NCO_ERR_INVALID,
+           "net.ini:3:", "affine = maybe: expected true or false");
+  SPEC_ERR("[network]\ninput = input(20)\nb = batchnorm(input, momentm=0.2)\noutput = b\n", NCO_ERR_INVALID,
+           "net.ini:3:", "did you mean \"momentum\"");
+}
+
 /* The graph API: named input and nodes, an explicit output, a level (t1)
  * feeding two nodes of which one (fc2b) does not reach the output: it is
  * not evaluated and its slice's gradient is 0 (forks whose branches join
@@ -334,15 +407,8 @@ static void test_summary(void) {
   nco_nn_model *m = NULL;
   size_t ds[1] = {20};
   REQUIRE_OK(from_text(mlp_text, 1, ds, &m));
-  FILE *fp = tmpfile();
-  REQUIRE(fp);
-  CHECK_OK(nco_nn_summary(m, fp));
-  long len = ftell(fp);
-  char *buf = calloc((size_t)len + 1, 1);
-  REQUIRE(buf && len > 0);
-  rewind(fp);
-  CHECK(fread(buf, 1, (size_t)len, fp) == (size_t)len);
-  fclose(fp);
+  char *buf = summary_text(m);
+  REQUIRE(buf);
   CHECKF(strstr(buf, "h2") && strstr(buf, "linear") && strstr(buf, "[-1, 12]") && strstr(buf, "204"), "%s", buf);
   CHECKF(strstr(buf, "Total params: 592") && strstr(buf, "(output)"), "%s", buf);
   free(buf);
@@ -357,5 +423,6 @@ int main(void) {
   RUN(test_decoder_syntax);
   RUN(test_graph_api);
   RUN(test_summary);
+  RUN(test_batchnorm_syntax);
   return nco_test_summary();
 }

@@ -80,6 +80,18 @@ static void unmake(fix *f) {
   nco_array_free(&f->Y);
 }
 
+/* γ ~ U(0.5, 1.5), β ~ U(−0.5, 0.5) at every batchnorm node (their init
+ * is 1 and 0, a special point); nothing drawn for other models. */
+static void jitter_batchnorm(const nco_problem *pb, nco_rng *rng, float *x) {
+  const nco_nn_model *m = nco_nn_problem_model(pb);
+  for (size_t i = 0; i < m->nl; i++) {
+    const nn_layer *l = &m->layers[i];
+    if (l->kind != NCO_NN_BATCHNORM || !l->nw) continue;
+    nco_rng_uniform_fill(rng, x + l->poff, l->nw, 0.5f, 1.5f);
+    nco_rng_uniform_fill(rng, x + l->poff + l->nw, l->nb, -0.5f, 0.5f);
+  }
+}
+
 /* θ from the problem's init, scaled by `scale`, redrawn until the kink
  * margin on the batch is ≥ MARGIN. Returns 0 on failure. */
 static int draw_point(nco_problem *pb, uint64_t seed, double scale, const size_t *idx, size_t nb,
@@ -89,6 +101,7 @@ static int draw_point(nco_problem *pb, uint64_t seed, double scale, const size_t
   for (int tries = 0; tries < 5000; tries++) {
     if (nco_problem_init(pb, &rng, x)) return 0;
     for (size_t j = 0; j < pb->dim; j++) x[j] *= (float)scale;
+    jitter_batchnorm(pb, &rng, x);
     double mg;
     if (nco_nn_kink_margin(pb, x, idx, nb, &mg)) return 0;
     if (!idx) {
@@ -735,6 +748,78 @@ static void test_threads(void) {
   nco_nn_model_free(m);
 }
 
+/* ---- batch norm: the samples coupled through the batch statistics ------------
+ * Training mode (the problems' default) on the fixed batches of check_all:
+ * the derivatives include the coupling through μ and σ²; the checks run at
+ * step 0 (auto_step off), where nothing is committed, and the running
+ * statistics do not enter training-mode values anyway. Each batch is one
+ * chunk (max_batch = 4 < n = 7: the workspace grows). */
+#define BN(aff) ((nco_nn_node_spec){.kind = NCO_NN_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bias = (aff)})
+
+static void test_batchnorm(void) {
+  size_t img[3] = {2, 4, 4}, in = 5;
+  nco_nn_model *m = NULL;
+  /* conv → bn → relu → conv → bn → tanh → flatten → linear */
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, img));
+  node(m, "c1", CONV(3, 3, 1), 1, "x", NULL);
+  node(m, "bn1", BN(1), 1, "c1", NULL);
+  node(m, "r1", ACT(NCO_ACT_RELU), 1, "bn1", NULL);
+  node(m, "c2", CONV(2, 3, 0), 1, "r1", NULL);
+  node(m, "bn2", BN(1), 1, "c2", NULL);
+  node(m, "t2", ACT(NCO_ACT_TANH), 1, "bn2", NULL);
+  node(m, "f", FLAT, 1, "t2", NULL);
+  node(m, "fc", LIN(3), 1, "f", NULL);
+  g_margin = 5e-3, g_h = 1e-5;
+  check_all("conv-bn-relu-conv-bn-tanh-linear", m, 1, 800);
+  g_margin = MARGIN, g_h = 1e-4;
+  nco_nn_model_free(m);
+  /* linear → bn → tanh → linear (BatchNorm1d), and without affine */
+  for (int aff = 0; aff < 2; aff++) {
+    REQUIRE_OK(nco_nn_model_create(1, &in, &m));
+    CHECK_OK(nco_nn_add_dense(m, 6, 1));
+    const char *prev = "fc1";
+    CHECK_OK(nco_nn_add_node(m, "bn", &BN(aff), 1, &prev));
+    nco_act th = nco_act_make(NCO_ACT_TANH);
+    CHECK_OK(nco_nn_add_act(m, &th));
+    CHECK_OK(nco_nn_add_dense(m, 3, 1));
+    /* without γ the loss is invariant to the scale of each row of fc1: its
+     * curvature grows as 1/|row|², and so do the third derivatives that
+     * the central difference of the HVP check truncates (O(h²)): a smaller
+     * step (measured: h = 1e-4 misses by 5e-4 relative, 1e-5 passes) */
+    if (!aff) g_h = 1e-5;
+    check_all(aff ? "linear-bn-tanh-linear" : "linear-bn(noaffine)-tanh-linear", m, 1, 810 + (uint64_t)aff);
+    g_h = 1e-4;
+    nco_nn_model_free(m);
+  }
+  /* bn on the data (no δ below it) and bn as the output node (the loss
+   * reads the normalised values) */
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 1, &in));
+  node(m, "bn0", BN(1), 1, "x", NULL);
+  node(m, "fc", LIN(4), 1, "bn0", NULL);
+  node(m, "sp", ACT(NCO_ACT_SOFTPLUS), 1, "fc", NULL);
+  node(m, "fc2", LIN(3), 1, "sp", NULL);
+  node(m, "bn1", BN(1), 1, "fc2", NULL);
+  check_all("bn-linear-softplus-linear-bn", m, 1, 820);
+  nco_nn_model_free(m);
+  /* a residual block with batch norm on one branch: the δ of the fork is
+   * the identity path's plus the coupled one */
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, img));
+  node(m, "c1", CONV(2, 3, 1), 1, "x", NULL);
+  node(m, "bn1", BN(1), 1, "c1", NULL);
+  node(m, "e1", ACT(NCO_ACT_ELU), 1, "bn1", NULL);
+  node(m, "r", ADD, 2, "e1", "x");
+  node(m, "bn2", BN(0), 1, "r", NULL);
+  node(m, "f", FLAT, 1, "bn2", NULL);
+  node(m, "fc", LIN(3), 1, "f", NULL);
+  check_all("residual conv-bn-elu + x, bn", m, 1, 830);
+  /* the float build agrees with the double one */
+  f32_vs_f64(m, NCO_NN_LOSS_LEAST_SQUARES, 0);
+  nco_nn_model_free(m);
+}
+
 int main(void) {
   RUN(test_dense);
   RUN(test_activations);
@@ -752,5 +837,6 @@ int main(void) {
   RUN(test_consistency);
   RUN(test_f32_vs_f64);
   RUN(test_threads);
+  RUN(test_batchnorm);
   return nco_test_summary();
 }

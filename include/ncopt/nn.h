@@ -19,8 +19,8 @@
  * cheap to copy and one model can back several problems (training set,
  * test set). Each sample's input has shape (D) or (C, H, W); a batch is
  * batch-major: (N, D) or (N, C, H, W), C order (PyTorch's NCHW).
- * Non-trainable state (batch-norm statistics, none yet) has its own
- * buffer of nco_nn_state_dim() entries.
+ * Non-trainable state (batch norm's running statistics) has its own
+ * buffer of nco_nn_state_dim() entries, held by the problem.
  *
  * Parameters. All parameters of a model live in ONE contiguous float32
  * vector θ of nco_nn_dim() entries, node after node (execution order),
@@ -37,7 +37,7 @@
  * stride, no padding, floor mode), flatten (a no-op on the memory), the
  * activations of problems.h (nco_act: identity, sigmoid, tanh, softplus,
  * ReLU, leaky ReLU, ELU, with `mix`), dropout (inverted: kept units scaled
- * by 1/(1 − p), as torch).
+ * by 1/(1 − p), as torch), batchnorm (below).
  *
  * Losses. Cross-entropy of the softmax of the outputs (labels, or soft /
  * one-hot target rows t: ℓ = Σ_k t_k(logsumexp(z) − z_k)), default
@@ -105,6 +105,46 @@
  * nco_nn_set_step (derivative checks need this). Dropout is off in
  * evaluation mode (nco_nn_set_training(pb, 0)) and in nco_nn_evaluate.
  *
+ * Batch norm (batchnorm: nn.BatchNorm1d over the features of a flat
+ * input, nn.BatchNorm2d over the channels of a (C, H, W) input, PyTorch's
+ * semantics; γ, β in θ as "NAME.weight", "NAME.bias" (affine), set to 1
+ * and 0 by every init kind, drawing nothing). In training mode
+ * (nco_nn_set_training(pb, 1), the default) a node normalises with the
+ * statistics of the evaluated batch: the mean and the biased variance of
+ * each channel over its M = N·H·W values, x̂ = (x − μ)/√(σ² + eps); every
+ * derivative (gradient, JVP, VJP, rhvp, hvp) includes the coupling of the
+ * samples through μ and σ² (src/nn/op_batchnorm.c). In evaluation mode
+ * (nco_nn_set_training(pb, 0), and always in nco_nn_evaluate) it uses
+ * the running statistics: per node running_mean[C] then running_var[C] in
+ * the problem's state (float32, nodes in execution order; 0 and 1 at
+ * creation and after the problem's init, as torch's reset_parameters).
+ *
+ * When the running statistics change: once per optimiser step. A
+ * training-mode loss+gradient evaluation (nco_problem_eval with a
+ * gradient) at step t (the dropout step above) commits its batch
+ * statistics — running ← momentum·batch + (1 − momentum)·running, the
+ * variance unbiased (·M/(M − 1)), in double, as torch — when t ≠ 0 and t
+ * differs from the step of the last commit, which then becomes t. With
+ * auto_step on every gradient is a new step and commits (torch's
+ * train-mode forward). The run loop pins step t + 1 for the optimiser
+ * step t → t + 1 and keeps it until the next step, so only that step's
+ * first gradient (on its minibatch) commits: not line-search
+ * re-evaluations, probes, rows, Lanczos HVPs or a full-batch loss at the
+ * same step, and nothing at step 0. Loss-only evaluations, JVP, VJP,
+ * rhvp, hvp, forward, kink margin and evaluation mode never commit.
+ * nco_nn_get_state / nco_nn_set_state read and write the statistics and
+ * the last committed step (a checkpoint saves and restores both; a replay
+ * of past steps saves them before and restores them after).
+ *
+ * Its cost: a training-mode evaluation of a model with batchnorm runs the
+ * whole batch as ONE chunk on one thread range (OpenBLAS's threads still
+ * run the GEMMs), so its results depend neither on `threads` nor on
+ * max_batch, but there is no data parallelism over the batch, and the
+ * workspace grows (once; never shrinks) to the largest batch evaluated in
+ * training mode: a full-batch training-mode loss allocates activations
+ * for all n samples. Evaluation mode keeps the parallel chunks. A batch
+ * with one value per channel is refused in training mode (as torch).
+ *
  * Initialisation (nco_nn_init, and the problem's init): PyTorch's default
  * for nn.Linear and nn.Conv2d (kaiming_uniform_(a = √5): weights and
  * biases U(±1/√fan_in)), Xavier/Glorot uniform (weights
@@ -153,7 +193,8 @@ typedef enum nco_nn_layer_kind {
   NCO_NN_CONV_TRANSPOSE2D, /* nn.ConvTranspose2d: out = out_channels, kh × kw, stride, pad, opad, bias */
   NCO_NN_UPSAMPLE,        /* nn.Upsample: scale factor = stride, mode (0 nearest, 1 bilinear) */
   NCO_NN_GLOBAL_AVGPOOL,  /* nn.AdaptiveAvgPool2d(1): (C, H, W) → (C, 1, 1) */
-  NCO_NN_UNFLATTEN        /* nn.Unflatten: the input seen as (out, kh, kw) = (C, H, W) */
+  NCO_NN_UNFLATTEN,       /* nn.Unflatten: the input seen as (out, kh, kw) = (C, H, W) */
+  NCO_NN_BATCHNORM        /* nn.BatchNorm1d (flat) / BatchNorm2d ((C, H, W)): eps, momentum, bias = affine */
 } nco_nn_layer_kind;
 
 /* Kinds of graph inputs. Only NCO_NN_IN_DATA (the features rows) is
@@ -214,6 +255,8 @@ typedef struct nco_nn_node_spec {
   double p;
   size_t opad;      /* conv_transpose2d: output_padding (< stride) */
   int mode;         /* upsample: 0 nearest, 1 bilinear (align_corners = False) */
+  double eps;       /* batchnorm: > 0 (torch: 1e-5) */
+  double momentum;  /* batchnorm: in [0, 1] (torch: 0.1); `bias` is torch's affine */
 } nco_nn_node_spec;
 
 /* A model with no input and no node. */
@@ -232,8 +275,8 @@ int nco_nn_add_node(nco_nn_model *m, const char *name, const nco_nn_node_spec *o
                     const char *const *inputs);
 /* The node whose output the loss head reads (default: the last node). */
 int nco_nn_set_output(nco_nn_model *m, const char *name);
-/* Entries of the non-trainable state buffer (batch-norm statistics; 0 for
- * every op today). */
+/* Entries of the non-trainable state buffer: 2·C per batchnorm node
+ * (running_mean, running_var), 0 for every other op. */
 size_t nco_nn_state_dim(const nco_nn_model *m);
 
 size_t nco_nn_dim(const nco_nn_model *m);        /* parameters */
@@ -296,6 +339,8 @@ int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **o
  * kernel_size, stride = 1, padding = 0, output_padding = 0, bias = true),
  * upsample(scale_factor = 2, mode = nearest | bilinear), global_avgpool,
  * flatten, unflatten(channels, height = 1, width = 1), dropout(p = 0.5),
+ * batchnorm(eps = 1e-5, momentum = 0.1, affine = true) (BatchNorm1d on
+ * flat inputs, BatchNorm2d on (C, H, W): "Batch norm" above),
  * identity, sigmoid, tanh, softplus, relu, leaky_relu(negative_slope =
  * 0.01), elu(alpha = 1); add(A, B, ...) (the sum of inputs of one shape:
  * a residual connection) and concat(A, B, ..., dim = 1) (channels or
@@ -377,6 +422,17 @@ int nco_nn_set_training(nco_problem *pb, int on);
 int nco_nn_set_step(nco_problem *pb, uint64_t step);
 uint64_t nco_nn_get_step(const nco_problem *pb);
 int nco_nn_set_auto_step(nco_problem *pb, int on);
+
+/* The non-trainable state ("Batch norm"): *state = the problem's live
+ * float32 buffer of *n = nco_nn_state_dim entries (NULL, 0 when the model
+ * has none), valid while the problem lives; evaluations may change it. */
+int nco_nn_problem_state(nco_problem *pb, float **state, size_t *n);
+/* Copies for checkpoints: n must be nco_nn_state_dim (NCO_ERR_SHAPE
+ * otherwise); *committed (may be NULL) / committed is the step whose batch
+ * statistics were folded in last (0: none). set_state refuses non-finite
+ * entries. */
+int nco_nn_get_state(const nco_problem *pb, float *out, size_t n, uint64_t *committed);
+int nco_nn_set_state(nco_problem *pb, const float *in, size_t n, uint64_t committed);
 
 /* Network outputs out[nb·outputs] (logits for cross-entropy) of batch
  * (idx, nb) at θ = x[0 .. dim), in the current dropout mode. */

@@ -150,7 +150,7 @@ int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t ca
   memset(e, 0, sizeof *e);
   const size_t esz = f64 ? sizeof(double) : sizeof(float);
   size_t max_size = 0, max_par = 1, max_out = 1, ws = 1, t;
-  e->f64 = f64, e->esz = esz, e->cap = cap, e->nlev = m->nin + m->nl;
+  e->f64 = f64, e->esz = esz, e->cap = e->chunk = cap, e->nlev = m->nin + m->nl;
   for (size_t v = 0; v < e->nlev; v++)
     if (nn_level_size(m, v) > max_size) max_size = nn_level_size(m, v);
   /* GEMM dimensions are ints: the chunk times any level size must fit. */
@@ -188,4 +188,34 @@ int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t ca
 nomem:
   nn_exec_free(e, m);
   return nco_error(NCO_ERR_NOMEM, "nn: out of memory allocating the workspace for chunks of %zu samples", cap);
+}
+
+int nn_exec_grow(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t cap) {
+  if (e->cap >= cap) return NCO_OK;
+  nn_exec g;
+  int st = nn_exec_alloc(&g, m, out_level, cap, e->f64);
+  if (st) return st;
+  g.chunk = e->chunk;
+  nn_exec_free(e, m);
+  *e = g;
+  return NCO_OK;
+}
+
+/* Workspace 0 for a chunk of nb samples (a training-mode batch-norm
+ * evaluation), and more than one value per channel at every batchnorm
+ * node (torch's rule: the variance of one value is undefined). */
+int nn_whole_batch(nn_prob *P, size_t nb) {
+  const nco_nn_model *m = P->m;
+  for (size_t i = 0; i < m->nl; i++) {
+    const nn_layer *l = &m->layers[i];
+    if ((l->op->flags & NN_OPF_BATCH) && nb * l->ih * l->iw < 2)
+      return nco_error(NCO_ERR_INVALID,
+                       "nn: %s (%s) in training mode needs more than one value per channel: a batch of %zu sample%s of "
+                       "%zu x %zu (use a larger batch, or evaluation mode)",
+                       l->name, l->op->name, nb, nb == 1 ? "" : "s", l->ih, l->iw);
+  }
+  int st = nn_exec_grow(&P->ex[0], m, P->head.level, nb);
+  if (st)
+    return nco_error_context(st, "nn: batch norm in training mode evaluates the batch of %zu samples as one chunk", nb);
+  return NCO_OK;
 }

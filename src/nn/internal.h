@@ -4,7 +4,7 @@
  * nodes in execution order (node i produces level nin + i; its inputs are
  * earlier levels, so insertion order is a topological order). Each node's
  * op is a `static const nn_op_vt` (op_dense.c, op_conv.c, op_pool.c,
- * op_act.c, op_dropout.c, op_flatten.c) whose passes are written once over
+ * op_act.c, op_dropout.c, op_flatten.c, op_batchnorm.c, ...) whose passes are written once over
  * REAL and compiled for float and double (twice.h). exec.c allocates the
  * per-thread workspace and the static backward plan (δ buffers by
  * liveness); run.inc (compiled by exec_f32.c / exec_f64.c) drives the
@@ -44,7 +44,7 @@ typedef struct nn_layer {
   /* parameters: weight at θ[poff .. poff + nw), bias at θ[poff + nw .. + nb) */
   size_t poff, nw, nb;
   size_t fan_in, fan_out;
-  /* non-trainable state at state[soff .. soff + ns) (none yet: batch norm) */
+  /* non-trainable state at state[soff .. soff + ns) (batch norm's running statistics) */
   size_t soff, ns;
   /* hyper-parameters: conv (kh, kw, stride, pad), pooling (k = kh, stride) */
   size_t kh, kw, stride, pad;
@@ -52,6 +52,7 @@ typedef struct nn_layer {
   int umode;              /* upsample: 0 nearest, 1 bilinear */
   nco_act act;            /* activations */
   double p;               /* dropout */
+  double eps, momentum;   /* batchnorm (affine: nb = nw = C) */
 } nn_layer;
 
 /* A named graph input: its kind and per-sample shape. */
@@ -69,7 +70,7 @@ struct nco_nn_model {
   nn_layer *layers;            /* nodes, in execution order */
   size_t nl, cap;
   size_t dim;                  /* parameters */
-  size_t sdim;                 /* non-trainable state entries (0 today) */
+  size_t sdim;                 /* non-trainable state entries (batch norm) */
   size_t out_level;            /* the output level (default: the last node) */
   int out_set;                 /* 1 once nco_nn_set_output named it */
   size_t n_dense, n_conv, n_convt; /* counters for automatic names */
@@ -104,6 +105,8 @@ typedef struct nn_call {
   nn_scratch *sc;
   const nco_rng *step_rng;
   int drop_on;            /* training-mode behaviour (dropout masks) */
+  int batch_on;           /* batch norm: the chunk is the whole batch, normalised by its statistics */
+  int commit;             /* batch norm: fold those statistics into the running ones (state) */
 } nn_call;
 
 typedef void (*nn_pass)(nn_call *c);
@@ -111,7 +114,7 @@ typedef void (*nn_pass)(nn_call *c);
 enum {
   NN_OPF_ALIAS = 1,       /* output is the input's memory (flatten) */
   NN_OPF_TRAIN = 2,       /* training and evaluation differ (dropout) */
-  NN_OPF_BATCH = 4        /* couples the samples of a minibatch (none yet) */
+  NN_OPF_BATCH = 4        /* couples the samples of a minibatch in training mode (batchnorm) */
 };
 
 struct nn_op_vt {
@@ -128,6 +131,7 @@ struct nn_op_vt {
   size_t (*aux_bytes)(const nn_layer *l, size_t cap, size_t esz); /* NULL: 0 */
   size_t (*ws_elems)(const nn_layer *l, size_t cap);              /* NULL: 0 */
   size_t (*state_size)(const nn_layer *l);                        /* NULL: 0 */
+  void (*state_init)(const nn_layer *l, float *state);            /* its initial state (NULL: zeros) */
   nn_pass fwd[2], rop[2], vjp[2];      /* [f64] */
   double (*margin[2])(nn_call *c);     /* NULL: smooth */
   /* torch's module repr (*mixed = 1: no torch module), and the short
@@ -138,7 +142,7 @@ struct nn_op_vt {
 
 extern const nn_op_vt nn_op_linear, nn_op_conv2d, nn_op_maxpool2d, nn_op_avgpool2d, nn_op_flatten,
     nn_op_act, nn_op_dropout, nn_op_add, nn_op_concat, nn_op_conv_transpose2d, nn_op_upsample, nn_op_global_avgpool,
-    nn_op_unflatten;
+    nn_op_unflatten, nn_op_batchnorm;
 
 /* The weight/bias initialisation shared by linear and conv2d (model.c). */
 void nn_init_affine(const nn_layer *l, nco_nn_init_kind kind, double sigma, nco_rng *rng, float *theta);
@@ -187,7 +191,9 @@ typedef struct nn_plan {
 typedef struct nn_exec {
   int f64;
   size_t esz;             /* sizeof(REAL) */
-  size_t cap;             /* samples per chunk */
+  size_t cap;             /* samples the buffers hold */
+  size_t chunk;           /* samples per chunk of a chunked evaluation (the cap at creation: a grown
+                           * workspace, nn_exec_grow, chunks as before) */
   size_t nlev;            /* levels: inputs + nodes */
   void **a;               /* [nlev] activations (a[0] = input chunk); aliases shared */
   void **ra;              /* [nlev] tangents R{a}; NULL where no θ dependence */
@@ -202,6 +208,7 @@ typedef struct nn_exec {
   void *wres;             /* f64: per-chunk conversion of w/v (cap·out) */
   double *lsum;           /* per-sample losses of a chunk (cap) */
   int drop_on;            /* dropout masks active in the current call */
+  int batch_on, commit;   /* batch norm in the current call (nn_call) */
   size_t max_size;        /* max activation size per sample over all levels */
   nn_plan plan;
 } nn_exec;
@@ -222,6 +229,8 @@ struct nn_prob {
   nco_rng drop_rng;       /* seeded by opts.dropout_seed */
   uint64_t step;
   int training, auto_step, has_dropout;
+  int has_batch;          /* an NN_OPF_BATCH node (batchnorm) */
+  uint64_t bn_step;       /* the step whose batch statistics were committed last (0: none) */
   nco_nn_init_kind init;
   double init_sigma;
 };
@@ -255,20 +264,31 @@ typedef struct nn_args {
 /* Threads: a batch of nb samples is split into T = min(nthreads,
  * nb / NN_MIN_PER_THREAD) contiguous ranges, one per OpenMP thread, each
  * with its own workspace and gradient buffer (summed in thread order).
- * Every op today is per-sample, so a range is evaluated independently; an
- * op with NN_OPF_BATCH (batch norm) couples the samples of the minibatch
- * and will need the whole batch at its node: its forward statistics (and
- * the VJP's sums) reduced over the T ranges at a barrier of the team, in
- * range order, before any range proceeds past the node — chunking inside
- * a range then stays a memory optimisation only if the statistics are
- * accumulated over the range's chunks first (two passes). Until then
- * nco_nn_problem_create refuses such ops. */
+ * Every op but batchnorm is per-sample, so a range is evaluated
+ * independently. An op with NN_OPF_BATCH (batchnorm in training mode)
+ * couples the samples of the minibatch: such an evaluation runs the whole
+ * batch as ONE chunk on ONE range (T = 1, workspace 0 grown to nb samples
+ * on demand by nn_exec_grow, never shrunk), so its results depend neither
+ * on the thread count nor on max_batch. The cost: no data parallelism
+ * (OpenBLAS's own threads still run the GEMMs) and a workspace for the
+ * largest batch evaluated in training mode (the full training set for a
+ * full-batch loss). Evaluation mode (running statistics) is per-sample
+ * and keeps the ranges and chunks. (A parallel design would reduce the
+ * statistics and the VJP's sums over the ranges at a barrier of the team,
+ * in range order, and over a range's chunks in two passes.) */
 #define NN_MIN_PER_THREAD 8
 #define NN_MAX_THREADS 64
 
 /* exec.c */
 int nn_exec_alloc(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t cap, int f64);
 void nn_exec_free(nn_exec *e, const nco_nn_model *m);
+/* Reallocates e for chunks of ≥ cap samples (no-op when e->cap ≥ cap; on
+ * failure e is unchanged). */
+int nn_exec_grow(nn_exec *e, const nco_nn_model *m, size_t out_level, size_t cap);
+/* Before a training-mode evaluation of nb samples with batch norm:
+ * workspace 0 grown to nb, and NCO_ERR_INVALID when a batchnorm node
+ * would see one value per channel (torch refuses it too). */
+int nn_whole_batch(nn_prob *P, size_t nb);
 
 /* exec_f32.c / exec_f64.c */
 int nn_run_f32(nn_prob *P, nn_opk op, nn_args *a);

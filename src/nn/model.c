@@ -27,6 +27,7 @@ static const nn_op_vt *op_of(nco_nn_layer_kind kind) {
     case NCO_NN_UPSAMPLE: return &nn_op_upsample;
     case NCO_NN_GLOBAL_AVGPOOL: return &nn_op_global_avgpool;
     case NCO_NN_UNFLATTEN: return &nn_op_unflatten;
+    case NCO_NN_BATCHNORM: return &nn_op_batchnorm;
   }
   return NULL;
 }
@@ -58,6 +59,7 @@ static int add_levels(nco_nn_model *m, const char *name, const nco_nn_node_spec 
   l.oc = op->out, l.kh = op->kh, l.kw = op->kw, l.stride = op->stride, l.pad = op->pad;
   l.nb = op->bias ? 1 : 0; /* a flag until infer sets the count */
   l.act = op->act, l.p = op->p, l.opad = op->opad, l.umode = op->mode;
+  l.eps = op->eps, l.momentum = op->momentum;
   if (name) {
     size_t len = strlen(name);
     if (len == 0 || len >= sizeof l.name)
@@ -210,6 +212,8 @@ static void fill_param(const nn_layer *l, size_t li, int bias, nco_nn_param *p) 
   p->layer = li;
   if (bias) {
     p->offset = l->poff + l->nw, p->length = l->nb, p->ndim = 1, p->shape[0] = l->nb;
+  } else if (l->kind == NCO_NN_BATCHNORM) { /* γ (C) */
+    p->offset = l->poff, p->length = l->nw, p->ndim = 1, p->shape[0] = l->nw;
   } else if (l->kind == NCO_NN_DENSE) {
     p->offset = l->poff, p->length = l->nw, p->ndim = 2;
     p->shape[0] = l->oc, p->shape[1] = l->in_size;

@@ -37,6 +37,7 @@ static const ns_op ns_ops[] = {
     {"avgpool2d", NCO_NN_AVGPOOL2D, 0, {"kernel_size", "stride"}, 0},
     {"flatten", NCO_NN_FLATTEN, 0, {NULL}, 0},
     {"dropout", NCO_NN_DROPOUT, 0, {"p"}, 0},
+    {"batchnorm", NCO_NN_BATCHNORM, 0, {"eps", "momentum", "affine"}, 0},
     {"identity", NCO_NN_ACT, NCO_ACT_IDENTITY, {"mix"}, 0},
     {"sigmoid", NCO_NN_ACT, NCO_ACT_SIGMOID, {"mix"}, 0},
     {"tanh", NCO_NN_ACT, NCO_ACT_TANH, {"mix"}, 0},
@@ -116,7 +117,7 @@ static int find_op(ns_line *L, const char *name) {
   }
   suggest(name, names, NS_NOPS, sg, sizeof sg);
   return ns_err(L, NCO_ERR_INVALID, "unknown op \"%s\"%s (ops: input, linear, conv2d, maxpool2d, avgpool2d, "
-                "conv_transpose2d, upsample, global_avgpool, flatten, unflatten, dropout, identity, sigmoid, tanh, "
+                "conv_transpose2d, upsample, global_avgpool, flatten, unflatten, dropout, batchnorm, identity, sigmoid, tanh, "
                 "softplus, relu, leaky_relu, elu, add, concat)",
                 name, sg);
 }
@@ -293,6 +294,11 @@ static int node_spec(ns_line *L, nco_nn_node_spec *o) {
       o->kw = o->kh;
       break;
     case NCO_NN_DROPOUT: st = get_real(L, "p", 0.5, 0, 1, &o->p); break;
+    case NCO_NN_BATCHNORM:
+      if (!(st = get_real(L, "eps", 1e-5, 0, INFINITY, &o->eps)) && !(o->eps > 0))
+        st = ns_err(L, NCO_ERR_RANGE, "eps = %s: expected a number > 0", get(L, "eps"), NULL);
+      if (!st && !(st = get_real(L, "momentum", 0.1, 0, 1, &o->momentum))) st = get_bool(L, "affine", 1, &o->bias);
+      break;
     case NCO_NN_ACT:
       o->act = nco_act_make((nco_activation)L->op->act);
       if (o->act.kind == NCO_ACT_LEAKY_RELU) st = get_real(L, "negative_slope", o->act.slope, 0, INFINITY, &o->act.slope);

@@ -1,6 +1,7 @@
 /* A network with a loss as an nco_problem (ncopt/nn.h): data validation,
  * the vtables (cross-entropy: eval + hvp; least squares: also residual64,
- * JVP, VJP, rhvp), dropout state, evaluation helpers. The numerics are in
+ * JVP, VJP, rhvp), dropout state, the non-trainable state (batch norm's
+ * running statistics), evaluation helpers. The numerics are in
  * kernels.inc (nn_run_f32 / nn_run_f64). */
 #include <math.h>
 #include <stdio.h>
@@ -78,9 +79,26 @@ static int nn_hvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb,
   return run(pb, NN_OP_HVP, &a);
 }
 
+/* The initial non-trainable state (each op's, zeros by default); no
+ * statistics committed yet. */
+static void state_reset(nn_prob *P) {
+  const nco_nn_model *m = P->m;
+  for (size_t i = 0; i < m->nl; i++) {
+    const nn_layer *l = &m->layers[i];
+    if (!l->ns) continue;
+    if (l->op->state_init) l->op->state_init(l, P->state + l->soff);
+    else memset(P->state + l->soff, 0, l->ns * sizeof *P->state);
+  }
+  P->bn_step = 0;
+}
+
+/* θ drawn, and the state reset (torch's reset_parameters resets the
+ * running statistics too) */
 static int nn_init(nco_problem *pb, nco_rng *rng, float *x) {
   nn_prob *P = pb->impl;
-  return nco_nn_init(P->m, P->init, P->init_sigma, rng, x);
+  int st = nco_nn_init(P->m, P->init, P->init_sigma, rng, x);
+  if (!st) state_reset(P);
+  return st;
 }
 
 /* problem.h's set_step: the dropout masks of step `step`, pinned */
@@ -249,7 +267,7 @@ static int take_targets(nn_prob *P, const nco_array *Y) {
 }
 
 /* What today's runs can evaluate: one data input (the first input, the
- * features), per-sample ops only. */
+ * features). */
 static int check_graph(const nco_nn_model *m) {
   static const char *kinds[] = {"data", "targets", "noise", "graph"};
   if (!m->nin || m->inputs[0].kind != NCO_NN_IN_DATA)
@@ -257,10 +275,6 @@ static int check_graph(const nco_nn_model *m) {
   for (size_t i = 1; i < m->nin; i++)
     return nco_error(NCO_ERR_INVALID, "nn: input \"%s\" (%s): only one input (the data) can be fed today",
                      m->inputs[i].name, kinds[m->inputs[i].kind]);
-  for (size_t i = 0; i < m->nl; i++)
-    if (m->layers[i].op->flags & NN_OPF_BATCH)
-      return nco_error(NCO_ERR_INVALID, "nn: node %s (%s) couples the samples of a batch: not supported yet",
-                       m->layers[i].name, m->layers[i].op->name);
   return NCO_OK;
 }
 
@@ -301,12 +315,16 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   P->head.vt = o.loss == NCO_NN_LOSS_LEAST_SQUARES ? &nn_loss_ls : &nn_loss_ce;
   P->head.level = nn_out_level(P->m);
   if ((st = check_graph(P->m))) goto fail;
-  for (size_t i = 0; i < P->m->nl; i++)
-    if ((P->m->layers[i].op->flags & NN_OPF_TRAIN) && P->m->layers[i].p > 0) P->has_dropout = 1;
+  for (size_t i = 0; i < P->m->nl; i++) {
+    const nn_layer *l = &P->m->layers[i];
+    if ((l->op->flags & NN_OPF_TRAIN) && l->p > 0) P->has_dropout = 1;
+    if (l->op->flags & NN_OPF_BATCH) P->has_batch = 1;
+  }
   if (P->m->sdim && !(P->state = nco_calloc(P->m->sdim, sizeof *P->state))) {
     st = nco_error(NCO_ERR_NOMEM, "nn: out of memory");
     goto fail;
   }
+  if (P->state) state_reset(P);
   if ((st = take_inputs(P, X, o.borrow)) || (st = take_targets(P, targets))) goto fail;
   size_t cap = o.max_batch ? o.max_batch : 256;
   if (cap > P->n) cap = P->n;
@@ -463,4 +481,45 @@ int nco_nn_kink_margin(nco_problem *pb, const float *x, const size_t *idx, size_
   if (!margin) return nco_error(NCO_ERR_INVALID, "%s: kink_margin: output is NULL", q->label);
   nn_args a = {.x = x, .idx = idx, .nb = nb, .c = 1, .margin = margin};
   return run(q, NN_OP_MARGIN, &a);
+}
+
+/* ---- non-trainable state ------------------------------------------------ */
+
+int nco_nn_problem_state(nco_problem *pb, float **state, size_t *n) {
+  nn_prob *P;
+  int st = need_nn(pb, "state", &P);
+  if (st) return st;
+  if (!state || !n) return nco_error(NCO_ERR_INVALID, "%s: state: output pointer is NULL", pb->label);
+  *state = P->state, *n = P->m->sdim;
+  return NCO_OK;
+}
+
+/* n must be the state's size */
+static int state_size_ok(const nco_problem *pb, const nn_prob *P, const char *what, const void *buf, size_t n) {
+  if (!buf && n) return nco_error(NCO_ERR_INVALID, "%s: %s: buffer is NULL", pb->label, what);
+  if (n != P->m->sdim)
+    return nco_error(NCO_ERR_SHAPE, "%s: %s: %zu entries, the network's state has %zu (nco_nn_state_dim)", pb->label,
+                     what, n, P->m->sdim);
+  return NCO_OK;
+}
+
+int nco_nn_get_state(const nco_problem *pb, float *out, size_t n, uint64_t *committed) {
+  nn_prob *P;
+  int st = need_nn(pb, "get_state", &P);
+  if (st || (st = state_size_ok(pb, P, "get_state", out, n))) return st;
+  if (n) memcpy(out, P->state, n * sizeof *out);
+  if (committed) *committed = P->bn_step;
+  return NCO_OK;
+}
+
+int nco_nn_set_state(nco_problem *pb, const float *in, size_t n, uint64_t committed) {
+  nn_prob *P;
+  int st = need_nn(pb, "set_state", &P);
+  if (st || (st = state_size_ok(pb, P, "set_state", in, n))) return st;
+  for (size_t j = 0; j < n; j++)
+    if (!isfinite(in[j]))
+      return nco_error(NCO_ERR_NONFINITE, "%s: set_state: entry %zu is %g", pb->label, j, (double)in[j]);
+  if (n) memcpy(P->state, in, n * sizeof *in);
+  P->bn_step = committed;
+  return NCO_OK;
 }
