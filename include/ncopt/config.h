@@ -31,6 +31,19 @@ extern "C" {
 
 /* One line of a [network] section (problem.type = network), kept in the
  * config (which is copied by value) so that the run rebuilds the graph. */
+/* A parameter group ([group.NAME] sections, in file order): a slice of θ
+ * with its own optimiser, stepped `steps` times per round in the declared
+ * order (the run's step t is one round); see docs/SPEC.md "[group.NAME]". */
+#define NCO_MAX_GROUPS 8
+typedef struct nco_group_config {
+  char name[32];
+  char params[256];            /* the parameters: the problem's slice names and/or index ranges A:B, comma-separated */
+  const nco_optim_type *optim; /* the method (default: the [optimizer] section's) */
+  nco_optim_params hp;         /* its hyper-parameters: the [optimizer] section's, overridden by the group's keys */
+  uint64_t steps;              /* optimiser steps per round, ≥ 1 */
+  int line;                    /* the section's line in the spec (messages) */
+} nco_group_config;
+
 typedef struct nco_net_line {
   char key[48];
   char value[200];
@@ -164,6 +177,10 @@ typedef struct nco_config {
   nco_sampling sampling;
   /* [schedule] */
   nco_schedule sched;
+  /* [group.NAME]: 0 = one group, all of θ with [optimizer] (every run
+   * before parameter groups existed, bit for bit) */
+  nco_group_config group[NCO_MAX_GROUPS];
+  size_t ngroups;
   /* [run] */
   uint64_t iterations, epochs;    /* exactly one > 0 */
   uint64_t seed;

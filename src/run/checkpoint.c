@@ -71,13 +71,13 @@ int rs_checkpoint_write(run *r) {
   rs_put_u64(&p, r->dim);
   rs_put(&p, r->theta0, r->dim * sizeof(float));
   rs_put(&p, r->gfull, r->dim * sizeof(float));
-  size_t ol = nco_optim_state_size(r->o);
+  size_t ol = rs_optim_state_size(r);
   rs_put_u64(&p, ol);
   if (!p.oom) {
     unsigned char *tmp = malloc(ol ? ol : 1);
     if (!tmp) p.oom = 1;
     else {
-      int st = nco_optim_save(r->o, tmp, ol);
+      int st = rs_optim_save(r, tmp, ol);
       if (st) {
         free(tmp), free(p.p);
         return st;

@@ -334,6 +334,9 @@ static int resolve(nco_spec *spec, nco_config *cfg, unsigned flags, errs *el) {
   /* 3b. the graph of problem.type = network */
   network_lines(spec, cfg, el);
 
+  /* 3c. parameter groups (config_groups.c) */
+  cfg_groups_parse(spec, cfg, el);
+
   /* 4. anything left is unknown */
   unknown_entries(spec, el);
 

@@ -108,4 +108,8 @@ struct errs;
 NCO_HIDDEN void cfg_probe_parse(const nco_spec *spec, nco_config *cfg, struct errs *el);
 NCO_HIDDEN int cfg_note(struct errs *el, int st);
 
+/* config_groups.c: [group.NAME] sections */
+NCO_HIDDEN void cfg_groups_parse(nco_spec *spec, nco_config *cfg, struct errs *el);
+NCO_HIDDEN int cfg_groups_write(const nco_config *cfg, FILE *fp);
+
 #endif

@@ -145,5 +145,7 @@ int nco_config_write(const nco_config *cfg, FILE *fp) {
   }
   if (cfg->nnet) fprintf(fp, "\n[network]\n");
   for (size_t i = 0; i < cfg->nnet; i++) write_wrapped(fp, cfg->net[i].key, cfg->net[i].value);
+  int st = cfg_groups_write(cfg, fp);
+  if (st) return st;
   return ferror(fp) ? nco_error(NCO_ERR_IO, "cannot write the resolved spec") : NCO_OK;
 }

@@ -265,6 +265,15 @@ int rs_probe_value(run *r, const column *c, const float *x, double *v) {
     *v = r->layer_rel[c->layer];
     return NCO_OK;
   }
+  if (c->kind == COL_GROUP_LR) {
+    *v = rs_lr(r, c->layer, r->t);
+    return NCO_OK;
+  }
+  if (c->kind == COL_GROUP_GRAD) { /* ‖∇_g f‖ of the group's slice (the gradient of the grad_norm column) */
+    const group *G = &r->grp[c->layer];
+    *v = nco_nrm2(G->len, rs_landscape_grad(r, x) + G->off);
+    return NCO_OK;
+  }
   if (c->kind == COL_TEST_LOSS || c->kind == COL_TEST_ACC) {
     if (r->test_t != r->t) {
       nco_nn_metrics m;

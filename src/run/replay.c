@@ -1,6 +1,51 @@
 /* The regularity probe's replay of a finished run (run_state.h). */
 #include "run_state.h"
 
+/* Parameter groups: the replay's groups are the run's (slices, schedules),
+ * with their own optimisers over the replay's θ. */
+static int replay_groups(run *q, const run *r) {
+  q->ng = r->ng;
+  for (size_t g = 0; g < r->ng; g++) {
+    q->grp[g] = (group){0};
+    memcpy(q->grp[g].name, r->grp[g].name, sizeof q->grp[g].name);
+    q->grp[g].off = r->grp[g].off, q->grp[g].len = r->grp[g].len;
+    q->grp[g].sched = r->grp[g].sched, q->grp[g].steps = r->grp[g].steps;
+  }
+  if (!r->ng) return NCO_OK;
+  q->theta = nco_calloc(q->dim, sizeof(float));
+  q->theta_out = nco_calloc(q->dim, sizeof(float));
+  return q->theta && q->theta_out ? NCO_OK : nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
+}
+
+/* γ_k of step k into the accumulator(s): without groups one for all of θ
+ * at η_k; with groups one per group, its slice at its own η_{g,k} (a
+ * round's update of the group, over its `steps` steps, read as one step
+ * of size η_{g,k}). *g receives the first accumulator's γ_k. */
+static int regularity_add(run *r, const run *q, uint64_t k, double loss, double *gam, buf_t *csv, int row) {
+  int st;
+  size_t n = r->ng ? r->ng : 1;
+  for (size_t g = 0; g < n; g++) {
+    nco_regularity *acc = r->ng ? &r->grp[g].reg : &r->reg;
+    size_t off = r->ng ? r->grp[g].off : 0;
+    double eta = rs_lr(q, g, k), gk = NAN;
+    if (eta > 0) {
+      if ((st = nco_regularity_add_step(acc, q->prev + off, rs_x(q) + off, eta, loss, &gk))) {
+        if (st == NCO_ERR_RANGE)
+          st = nco_error(st, "step %llu: the loss %.17g is below run.inf_loss = %.17g: inf ℓ must be a lower bound",
+                         (unsigned long long)k, loss, r->cfg.inf_loss);
+        return st;
+      }
+    } else if (r->ng) {
+      r->grp[g].reg_skipped++;
+    } else {
+      r->reg_skipped++; /* η_k = 0 (e.g. warm-up): no update, no constraint */
+    }
+    if (g == 0) *gam = gk;
+    if (row) rs_put(csv, ",", 1), rs_put_num(csv, gk);
+  }
+  return NCO_OK;
+}
+
 /* Chen, Yang & Zhou, Definition 2: θ_T is known only now, so the run is
  * replayed from θ_0 with the same seeds (a second optimiser on the same
  * problem) and every step k feeds (θ_k, θ_{k+1}, η_k, ℓ(θ_k; z_ξk)) to the
@@ -24,38 +69,35 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
   q->prev = nco_calloc(q->dim, sizeof(float));
   nco_regularity_free(&r->reg);
   r->reg_done = 0, r->reg_skipped = 0, r->reg_identical = 0;
-  const float *theta_T = nco_optim_x(r->o);
+  const float *theta_T = rs_x(r);
   uint64_t T = r->t;
   int64_t every = r->cfg.probe_every[NCO_PROBE_regularity];
   if (!q->perm || !q->idx || !q->gfull || !q->prev) {
     st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
     goto done;
   }
-  if ((st = rs_state_init(q)) || (st = nco_regularity_init(&r->reg, r->dim, theta_T, r->cfg.inf_loss))) goto done;
-  rs_putf(&csv, "iter,gamma\n");
+  if ((st = replay_groups(q, r)) || (st = rs_state_init(q))) goto done;
+  if (!r->ng && (st = nco_regularity_init(&r->reg, r->dim, theta_T, r->cfg.inf_loss))) goto done;
+  rs_putf(&csv, "iter%s", r->ng ? "" : ",gamma");
+  for (size_t g = 0; g < r->ng; g++) {
+    nco_regularity_free(&r->grp[g].reg);
+    r->grp[g].reg_skipped = 0;
+    if ((st = nco_regularity_init(&r->grp[g].reg, r->grp[g].len, theta_T + r->grp[g].off, r->cfg.inf_loss))) goto done;
+    rs_putf(&csv, ",gamma.%s", r->grp[g].name);
+  }
+  rs_putf(&csv, "\n");
   nco_progress pr = {0, T, 0, NAN, 0, 0, 1, NULL, 0, 0};
   double last_cb = t0;
   while (q->t < T) {
     uint64_t k = q->t;
     if (q->fused && (st = rs_full_eval(q, 1))) goto done;
-    nco_copy(q->dim, nco_optim_x(q->o), q->prev);
-    double loss = NAN, eta = nco_schedule_lr(&q->cfg.sched, k), g = NAN;
+    nco_copy(q->dim, rs_x(q), q->prev);
+    double loss = NAN, g = NAN;
     if ((st = rs_do_step(q, &loss))) goto done;
-    if (eta > 0) {
-      if ((st = nco_regularity_add_step(&r->reg, q->prev, nco_optim_x(q->o), eta, loss, &g))) {
-        if (st == NCO_ERR_RANGE)
-          st = nco_error(st, "step %llu: the loss %.17g is below run.inf_loss = %.17g: inf ℓ must be a lower bound",
-                         (unsigned long long)k, loss, r->cfg.inf_loss);
-        goto done;
-      }
-    } else {
-      r->reg_skipped++; /* η_k = 0 (e.g. warm-up): no update, no constraint */
-    }
-    if (every == NCO_PROBE_AT_LOG || k % (uint64_t)every == 0) {
-      rs_putf(&csv, "%llu,", (unsigned long long)k);
-      rs_put_num(&csv, g);
-      rs_put(&csv, "\n", 1);
-    }
+    int row = every == NCO_PROBE_AT_LOG || k % (uint64_t)every == 0;
+    if (row) rs_putf(&csv, "%llu", (unsigned long long)k);
+    if ((st = regularity_add(r, q, k, loss, &g, &csv, row))) goto done;
+    if (row) rs_put(&csv, "\n", 1);
     if (hooks && hooks->progress && (k & 63) == 0 && rs_now() - last_cb > 0.05) {
       last_cb = rs_now();
       pr.iter = k, pr.seconds = last_cb - t0, pr.loss = loss;
@@ -66,7 +108,7 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
     }
   }
   /* the replay must be the run */
-  const float *xq = nco_optim_x(q->o);
+  const float *xq = rs_x(q);
   size_t diff = r->dim;
   for (size_t i = 0; i < r->dim && diff == r->dim; i++)
     if (memcmp(&xq[i], &theta_T[i], sizeof(float))) diff = i;
@@ -86,6 +128,8 @@ done:
   r->reg_seconds = rs_now() - t0;
   free(csv.p);
   nco_optim_free(q->o);
+  rs_groups_free(q);
+  free(q->theta), free(q->theta_out);
   free(q->perm), free(q->idx), free(q->gfull), free(q->prev);
   nco_problem_set_step(r->pb, r->t);
   free(q);

@@ -128,7 +128,7 @@ static int check_against(const run *r, const ckpt *c, const char *used, size_t n
 
 /* The loop's state from the checkpoint. */
 static int restore(run *r, const ckpt *c) {
-  int st = nco_optim_load(r->o, c->optim, c->optim_len);
+  int st = rs_optim_load(r, c->optim, c->optim_len);
   if (st) return st;
   r->t = c->t, r->samples = c->samples, r->pos = c->pos;
   memcpy(r->perm, c->perm, r->n * sizeof *r->perm);

@@ -29,7 +29,7 @@
 /* ---- the loop ------------------------------------------------------------ */
 
 /* Next minibatch into r->idx; returns its size. */
-static size_t next_batch(run *r) {
+size_t rs_next_batch(run *r) {
   size_t b = r->batch;
   if (r->cfg.sampling == NCO_SAMPLE_REPLACEMENT) {
     for (size_t i = 0; i < b; i++) r->idx[i] = (size_t)nco_rng_below(&r->batch_rng, r->n);
@@ -77,10 +77,12 @@ static void progress(const run *r, const nco_run_hooks *hooks, double batch_loss
  * same bits); *batch_loss = what the step evaluated. */
 int rs_do_step(run *r, double *batch_loss) {
   nco_optim *o = r->o;
-  nco_optim_set_lr(o, nco_schedule_lr(&r->cfg.sched, r->t));
+  if (o) nco_optim_set_lr(o, nco_schedule_lr(&r->cfg.sched, r->t));
   nco_problem_set_step(r->pb, r->t + 1); /* the randomness (dropout masks) of step t */
   int ist;
-  if (r->fused) {
+  if (r->ng) {
+    ist = rs_groups_step(r, batch_loss); /* one round of the parameter groups */
+  } else if (r->fused) {
     r->samples += r->n;
     *batch_loss = r->cur_loss;
     ist = nco_optim_step_trusted(o, r->gfull, r->cur_loss); /* nco_problem_eval checked it */
@@ -88,7 +90,7 @@ int rs_do_step(run *r, double *batch_loss) {
     r->samples += r->n;
     ist = nco_optim_iterate(o, r->pb, NULL, r->n, batch_loss, NULL);
   } else {
-    size_t nb = next_batch(r);
+    size_t nb = rs_next_batch(r);
     ist = nco_optim_iterate(o, r->pb, r->idx, nb, batch_loss, NULL);
   }
   if (ist < 0) return ist;
@@ -128,15 +130,15 @@ static int stop_rule(run *r, char *msg, size_t cap) {
     return NCO_TARGET_REACHED;
   }
   if (r->have_grad && r->cfg.grad_tol > 0) {
-    double gn = nco_nrm2(r->dim, rs_landscape_grad(r, nco_optim_output(r->o)));
+    double gn = nco_nrm2(r->dim, rs_landscape_grad(r, rs_output(r)));
     if (gn <= r->cfg.grad_tol) {
       snprintf(msg, cap, "‖∇f‖ = %.6g ≤ grad_tol %.6g at step %llu", gn, r->cfg.grad_tol, (unsigned long long)r->t);
       return NCO_CONVERGED;
     }
   }
   if (r->optim_converged) {
-    snprintf(msg, cap, "%s converged at step %llu (its tolerances)", nco_optim_type_name(r->cfg.optim),
-             (unsigned long long)r->t);
+    snprintf(msg, cap, "%s converged at step %llu (its tolerances)",
+             r->ng ? "every group's method" : nco_optim_type_name(r->cfg.optim), (unsigned long long)r->t);
     return NCO_CONVERGED;
   }
   if (r->t >= r->total) {
@@ -160,7 +162,7 @@ static void after_step(run *r, double batch_loss) {
     if (ep != r->ep_cur) r->ep_cur = ep, r->ep_sum = 0, r->ep_n = 0;
     r->ep_sum += batch_loss, r->ep_n++;
   }
-  if (r->path_on) r->path_length += rs_dist_copy(r->dim, nco_optim_x(r->o), r->prev);
+  if (r->path_on) r->path_length += rs_dist_copy(r->dim, rs_x(r), r->prev);
 }
 
 /* The regularity probe's replay after the run; the stop becomes
@@ -234,7 +236,7 @@ int rs_loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row_don
   double t_start = rs_now() - r->train_seconds;
   double batch_loss = NAN;
   r->ckpt_wall = rs_now();
-  if (r->path_on) nco_copy(r->dim, nco_optim_x(r->o), r->prev);
+  if (r->path_on) nco_copy(r->dim, rs_x(r), r->prev);
   int logged_t = row_done;
 
   for (;;) {

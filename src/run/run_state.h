@@ -48,16 +48,31 @@ typedef struct {
 
 /* A trace column after batch_loss: a probe, one layer's distance, or a
  * test-set metric. */
-enum { COL_PROBE = 0, COL_LAYER, COL_TEST_LOSS, COL_TEST_ACC };
+enum { COL_PROBE = 0, COL_LAYER, COL_TEST_LOSS, COL_TEST_ACC, COL_GROUP_LR, COL_GROUP_GRAD };
 typedef struct column {
   char name[80];
   int kind;
   int probe;        /* COL_PROBE: the nco_probe_id */
-  size_t layer;     /* COL_LAYER: index into layers */
+  size_t layer;     /* COL_LAYER: index into layers; COL_GROUP_*: into grp */
   int64_t every;    /* 0 off, NCO_PROBE_AT_LOG, or K */
 } column;
 
 #define MAX_LAYERS 64
+
+/* A parameter group of the run (groups.c): the slice [off, off + len) of θ
+ * stepped by its own optimiser on its objective (a block of the problem
+ * over run.theta), `steps` times per round, at lr_g(t) = the schedule with
+ * base value the group's lr. */
+typedef struct group {
+  char name[32];
+  size_t off, len;
+  nco_problem *obj;           /* nco_problem_block of pb over run.theta */
+  nco_optim *o;
+  nco_schedule sched;
+  uint64_t steps;
+  nco_regularity reg;         /* probes.regularity: the group's γ (replay.c) */
+  size_t reg_skipped;
+} group;
 
 typedef struct run {
   nco_config cfg;
@@ -65,7 +80,10 @@ typedef struct run {
   char *spec_text;            /* resolved spec (INI) */
   nco_problem *pb;
   nco_problem *test;          /* networks: the held-out set (run.eval_every), or NULL */
-  nco_optim *o;
+  nco_optim *o;               /* the optimiser (NULL with parameter groups: grp[]) */
+  size_t ng;                  /* parameter groups ([group.NAME]); 0: one, all of θ, with o */
+  group grp[NCO_MAX_GROUPS];
+  float *theta, *theta_out;   /* with groups: θ_t (the groups' iterates, the rest θ_0) and the output point */
   size_t dim, dim_x;          /* all parameters; the x part (invex: without p) */
   size_t n, batch;
   uint64_t total;             /* steps planned */
@@ -200,5 +218,20 @@ NCO_HIDDEN void rs_ckpt_free(ckpt *c);
 NCO_HIDDEN int rs_write_outputs(run *r, int stop, const char *message);
 /* replay.c */
 NCO_HIDDEN int rs_regularity_replay(run *r, const nco_run_hooks *hooks);
+
+/* run.c */
+NCO_HIDDEN size_t rs_next_batch(run *r);
+
+/* groups.c: parameter groups */
+NCO_HIDDEN int rs_groups_resolve(run *r, int *spec_error);
+NCO_HIDDEN int rs_groups_init(run *r, nco_rng *seeds);
+NCO_HIDDEN void rs_groups_free(run *r);
+NCO_HIDDEN int rs_groups_step(run *r, double *batch_loss);
+NCO_HIDDEN const float *rs_x(const run *r);
+NCO_HIDDEN const float *rs_output(run *r);
+NCO_HIDDEN double rs_lr(const run *r, size_t g, uint64_t t);
+NCO_HIDDEN size_t rs_optim_state_size(const run *r);
+NCO_HIDDEN int rs_optim_save(const run *r, unsigned char *buf, size_t len);
+NCO_HIDDEN int rs_optim_load(run *r, const unsigned char *buf, size_t len);
 
 #endif

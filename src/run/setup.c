@@ -11,6 +11,8 @@ void rs_run_free(run *r) {
   if (r->trace_fd > 0) close(r->trace_fd);
   nco_dir_unlock(r->lock_fd);
   nco_optim_free(r->o);
+  rs_groups_free(r);
+  free(r->theta), free(r->theta_out);
   nco_problem_free(r->pb);
   nco_problem_free(r->test);
   nco_regularity_free(&r->reg);
@@ -46,13 +48,21 @@ int rs_state_init(run *r) {
   nco_rng_derive(&root, 2, &r->batch_rng);
   nco_optim_params hp = r->cfg.hp;
   nco_rng_derive(&root, 3, &rng3);
-  hp.seed = nco_rng_u64(&rng3);
-  if ((st = nco_optim_create(r->cfg.optim, r->dim, &hp, r->theta0, &r->o))) return st;
-  /* the step's own evaluation is the full-batch loss and gradient at x_t
-   * when the method is first-order (plain gradient, no manifold), queries
-   * at its iterate and reports its iterate */
-  r->fused = rs_is_full_batch(r) && nco_optim_type_is_ask_tell(r->cfg.optim) && nco_optim_type_requires(r->cfg.optim) == 0 &&
-             nco_optim_query(r->o) == nco_optim_x(r->o) && nco_optim_output(r->o) == nco_optim_x(r->o);
+  if (r->ng) {
+    /* parameter groups (groups.c): each its own optimiser; a round's
+     * evaluations are the groups' own */
+    if ((st = rs_groups_init(r, &rng3))) return st;
+    r->fused = 0;
+  } else {
+    hp.seed = nco_rng_u64(&rng3);
+    if ((st = nco_optim_create(r->cfg.optim, r->dim, &hp, r->theta0, &r->o))) return st;
+    /* the step's own evaluation is the full-batch loss and gradient at x_t
+     * when the method is first-order (plain gradient, no manifold), queries
+     * at its iterate and reports its iterate */
+    r->fused = rs_is_full_batch(r) && nco_optim_type_is_ask_tell(r->cfg.optim) &&
+               nco_optim_type_requires(r->cfg.optim) == 0 && nco_optim_query(r->o) == nco_optim_x(r->o) &&
+               nco_optim_output(r->o) == nco_optim_x(r->o);
+  }
   for (size_t i = 0; i < r->n; i++) r->perm[i] = i;
   r->pos = r->n; /* the first batch starts a new epoch */
   r->t = r->samples = 0;
@@ -94,7 +104,7 @@ static column *add_column(run *r, int kind, int64_t every, const char *fmt, cons
  * set's. */
 static int columns_setup(run *r) {
   const nco_config *cfg = &r->cfg;
-  size_t cap = NCO_PROBE_COUNT + MAX_LAYERS + 2;
+  size_t cap = NCO_PROBE_COUNT + MAX_LAYERS + 2 + 2 * NCO_MAX_GROUPS;
   r->cols = nco_calloc(cap, sizeof *r->cols);
   if (!r->cols) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->ncols = 0;
@@ -108,11 +118,17 @@ static int columns_setup(run *r) {
     if (rs_probe_needs(p) & NCO_PROBE_NEEDS_GROUPS)
       for (size_t l = 0; l < r->nlayers; l++)
         add_column(r, COL_LAYER, cfg->probe_every[p], "%s.%s", name, r->layer_names[l])->layer = l;
+    /* parameter groups: each group's part of the gradient */
+    if (p == NCO_PROBE_grad_norm)
+      for (size_t g = 0; g < r->ng; g++)
+        add_column(r, COL_GROUP_GRAD, cfg->probe_every[p], "%s.%s", name, r->grp[g].name)->layer = g;
   }
   if (r->test) {
     add_column(r, COL_TEST_LOSS, (int64_t)cfg->eval_every, "%s%s", "test_loss", "");
     add_column(r, COL_TEST_ACC, (int64_t)cfg->eval_every, "%s%s", "test_acc", "");
   }
+  /* parameter groups: each group's step size (the lr column is the first's) */
+  for (size_t g = 0; g < r->ng; g++) add_column(r, COL_GROUP_LR, NCO_PROBE_AT_LOG, "lr.%s%s", r->grp[g].name, "")->layer = g;
   return NCO_OK;
 }
 
@@ -341,7 +357,8 @@ int rs_run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   r->dim_x = nco_problem_root(r->pb)->dim;
   r->n = r->pb->n;
   r->batch = r->cfg.batch;
-  if ((st = setup_length(r, spec_error)) || (st = setup_buffers(r, x0, x0_len, spec_error)) || (st = rs_state_init(r)))
+  if ((st = setup_length(r, spec_error)) || (st = setup_buffers(r, x0, x0_len, spec_error)) ||
+      (st = rs_groups_resolve(r, spec_error)) || (st = rs_state_init(r)))
     return st;
   resolve_every(r);
   r->trace_fd = -1;

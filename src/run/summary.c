@@ -32,10 +32,23 @@ static void json_num(buf_t *b, double v) {
   else rs_putf(b, "null");
 }
 
+/* One regularity accumulator's fields (γ, its step, the factor, ...) */
+static void reg_fields(buf_t *b, const nco_regularity *reg, size_t skipped) {
+  rs_putf(b, "\"gamma\": ");
+  json_num(b, reg->gamma);
+  rs_putf(b, ", \"argmin\": %zu, \"factor\": ", reg->argmin);
+  json_num(b, nco_regularity_factor(reg));
+  rs_putf(b, ", \"dist0_T\": ");
+  json_num(b, reg->dist0_T);
+  rs_putf(b, ", \"steps\": %zu, \"skipped\": %zu, \"violations\": %zu, \"zero_gap\": %zu, \"inf_loss\": ", reg->steps, skipped,
+          reg->n_violations, reg->n_zero_gap);
+  json_num(b, reg->inf_loss);
+}
+
 int rs_write_outputs(run *r, int stop, const char *message) {
   int st = rs_trace_flush(r);
   if (st) return st;
-  const float *xo = nco_optim_output(r->o);
+  const float *xo = rs_output(r);
   nco_problem_counters evals = r->pb->counters; /* the run's, not the summary's */
   /* params.npy: the x part; the invex lifting's p goes to aux.npy */
   if ((st = rs_out_npy_f32(r, "params.npy", xo, r->dim_x))) return st;
@@ -106,18 +119,28 @@ int rs_write_outputs(run *r, int stop, const char *message) {
     rs_putf(&b, ",\n  \"final_test_acc\": ");
     json_num(&b, m.accuracy);
   }
+  if (r->ng) { /* the parameter groups: slice, method, steps per round */
+    rs_putf(&b, ",\n  \"groups\": [");
+    for (size_t g = 0; g < r->ng; g++) {
+      rs_putf(&b, "%s{\"name\": ", g ? ", " : "");
+      json_str(&b, r->grp[g].name);
+      rs_putf(&b, ", \"offset\": %zu, \"length\": %zu, \"optimizer\": \"%s\", \"steps\": %llu, \"lr\": ", r->grp[g].off,
+              r->grp[g].len, nco_optim_type_name(r->cfg.group[g].optim), (unsigned long long)r->grp[g].steps);
+      json_num(&b, r->grp[g].sched.c);
+      rs_putf(&b, "}");
+    }
+    rs_putf(&b, "]");
+  }
   if (r->cfg.probe_every[NCO_PROBE_regularity]) {
     rs_putf(&b, ",\n  \"regularity\": ");
     if (r->reg_done) {
-      rs_putf(&b, "{\"gamma\": ");
-      json_num(&b, r->reg.gamma);
-      rs_putf(&b, ", \"argmin\": %zu, \"factor\": ", r->reg.argmin);
-      json_num(&b, nco_regularity_factor(&r->reg));
-      rs_putf(&b, ", \"dist0_T\": ");
-      json_num(&b, r->reg.dist0_T);
-      rs_putf(&b, ", \"steps\": %zu, \"skipped\": %zu, \"violations\": %zu, \"zero_gap\": %zu, \"inf_loss\": ", r->reg.steps,
-           r->reg_skipped, r->reg.n_violations, r->reg.n_zero_gap);
-      json_num(&b, r->reg.inf_loss);
+      rs_putf(&b, "{");
+      if (!r->ng) reg_fields(&b, &r->reg, r->reg_skipped);
+      for (size_t g = 0; g < r->ng; g++) {
+        rs_putf(&b, "%s\"%s\": {", g ? ", " : "\"groups\": {", r->grp[g].name);
+        reg_fields(&b, &r->grp[g].reg, r->grp[g].reg_skipped);
+        rs_putf(&b, "}%s", g + 1 == r->ng ? "}" : "");
+      }
       rs_putf(&b, ", \"replay_identical\": %s, \"replay_seconds\": ", r->reg_identical ? "true" : "false");
       json_num(&b, r->reg_seconds);
       rs_putf(&b, "}");

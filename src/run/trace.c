@@ -41,7 +41,7 @@ static void note_loss(run *r, double loss) {
 int rs_full_eval(run *r, int want_grad) {
   if (r->have_loss && (r->have_grad || !want_grad)) return NCO_OK;
   double loss;
-  int st = nco_problem_eval(r->pb, nco_optim_output(r->o), NULL, r->n, &loss, want_grad ? r->gfull : NULL);
+  int st = nco_problem_eval(r->pb, rs_output(r), NULL, r->n, &loss, want_grad ? r->gfull : NULL);
   if (st) return st;
   r->cur_loss = loss, r->have_loss = 1;
   if (want_grad) r->have_grad = 1, r->rgrad_t = UINT64_MAX;
@@ -89,7 +89,7 @@ static void row_head(run *r, buf_t *b, double batch_loss) {
   if (!mb) rs_put_num(b, r->cur_loss);
   else if (r->win_n) rs_put_num(b, r->win_sum / (double)r->win_n);
   rs_put(b, ",", 1);
-  double lr = nco_schedule_lr(&r->cfg.sched, t);
+  double lr = rs_lr(r, 0, t); /* with parameter groups, the first group's (all: lr.<group>) */
   if (memcmp(&lr, &r->lr_val, sizeof lr) || !r->lr_text[0]) {
     rs_fmt_num(r->lr_text, lr);
     r->lr_val = lr;
@@ -114,7 +114,7 @@ int rs_log_row(run *r, int forced, double batch_loss) {
   /* the last row's values are summary.json's: full batch with the gradient */
   if (forced || t >= r->total) need = 1, need_grad |= rs_is_full_batch(r);
   if (need && (st = rs_full_eval(r, need_grad))) return st;
-  const float *xo = nco_optim_output(r->o);
+  const float *xo = rs_output(r);
   buf_t *b = &r->row;
   size_t row0 = b->n;
   row_head(r, b, batch_loss);
