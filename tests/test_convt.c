@@ -29,14 +29,7 @@ typedef struct tc {
 } tc;
 
 static int load(const char *name, const char *what, nco_dtype dt, size_t n, nco_array *a) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "convt/convt_%s_%s.npy", name, what);
-  int st = nco_npy_read(nco_fixture(rel), a);
-  if (st) return st;
-  if (a->dtype != dt || a->size != n)
-    return nco_error(NCO_ERR_SHAPE, "%s: dtype %s, %zu entries, expected %s, %zu", a->origin, nco_dtype_name(a->dtype),
-                     a->size, nco_dtype_name(dt), n);
-  return NCO_OK;
+  return nco_test_load_fixture("convt", "convt", name, what, dt, n, a);
 }
 
 /* The naive reference in double: y (value) and ya (Σ|terms|), dx, dw, db

@@ -50,6 +50,18 @@ const char *nco_fixture(const char *name) {
   return buf;
 }
 
+int nco_test_load_fixture(const char *dir, const char *prefix, const char *name, const char *what, nco_dtype dt, size_t n,
+                          nco_array *a) {
+  char rel[512];
+  snprintf(rel, sizeof rel, "%s/%s_%s_%s.npy", dir, prefix, name, what);
+  int st = nco_npy_read(nco_fixture(rel), a);
+  if (st) return st;
+  if (a->dtype != dt || a->size != n)
+    return nco_error(NCO_ERR_SHAPE, "%s: dtype %s, %zu entries, expected %s, %zu", a->origin, nco_dtype_name(a->dtype),
+                     a->size, nco_dtype_name(dt), n);
+  return NCO_OK;
+}
+
 static char tmpdir[512];
 
 static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {

@@ -117,6 +117,10 @@ int nco_test_summary(void);
 
 /* Path of a committed fixture: NCO_FIXTURES "/" name (static buffer). */
 const char *nco_fixture(const char *name);
+/* *a ← the fixture file tests/fixtures/DIR/PREFIX_NAME_WHAT.npy ("%s/%s_%s_%s"),
+ * which must have dtype dt and exactly n entries (NCO_ERR_SHAPE otherwise). */
+int nco_test_load_fixture(const char *dir, const char *prefix, const char *name, const char *what, nco_dtype dt, size_t n,
+                          nco_array *a);
 /* A fresh temporary directory for this test process (created once, removed
  * with its contents at exit). */
 const char *nco_test_tmpdir(void);
