@@ -26,6 +26,15 @@ and a scale away from the normalised ones), x2 likewise, dy N(0, 1),
 gamma uniform(0.5, 1.5), beta uniform(-0.5, 0.5), rm0 N(0, 1)·0.3, rv0
 uniform(0.5, 2).
 
+Second order (bn_hvp_*): the network Linear(4, 3) → BatchNorm1d(3) → Tanh →
+Linear(3, 2) in float64, training mode, least squares 1/2·sum((y − t)²) on
+N = 6 samples: the loss, its gradient and the Hessian-vector product H·v
+(double backward through autograd), at a θ and v stored as float32 (so
+that ncopt's float32 interface holds them exactly), in
+model.parameters() order (fc1.weight, fc1.bias, bn.weight, bn.bias,
+fc2.weight, fc2.bias). Files bn_hvp_{x,t,theta,v}.npy float32 (x (6, 4),
+t (6, 2)), bn_hvp_{loss,grad,hv}.npy float64.
+
 Usage: /usr/bin/python3 scripts/make_bn_fixtures.py   (from anywhere)
 """
 import os
@@ -91,3 +100,30 @@ case("b1", 2, 3, 1, 1, True, True, 1e-5, 0.1)
 case("a2", 4, 3, 3, 2, False, True, 1e-5, 0.1)
 case("b2", 6, 2, 2, 2, False, False, 1e-3, 0.3)
 case("c2", 1, 2, 3, 3, False, True, 1e-5, 0.1)
+
+
+def hvp_case():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3), torch.nn.Tanh(),
+                                torch.nn.Linear(3, 2)).double().train()
+    params = list(model.parameters())
+    dim = sum(p.numel() for p in params)
+    theta = (torch.rand(dim) * 2 - 1).float()
+    theta[12 + 3:12 + 6] = torch.rand(3).float() + 0.5  # bn.weight in (0.5, 1.5)
+    v = torch.randn(dim).float()
+    x = (torch.randn(6, 4) * 1.5 + 0.3).float()
+    t = torch.randn(6, 2).float()
+    torch.nn.utils.vector_to_parameters(theta.double(), params)
+    loss = 0.5 * ((model(x.double()) - t.double()) ** 2).sum()
+    g = torch.autograd.grad(loss, params, create_graph=True)
+    gflat = torch.cat([q.reshape(-1) for q in g])
+    hv = torch.autograd.grad((gflat * v.double()).sum(), params)
+    save("bn_hvp_x", x)
+    save("bn_hvp_t", t)
+    save("bn_hvp_theta", theta)
+    save("bn_hvp_v", v)
+    save("bn_hvp_loss", np.array([loss.item()], dtype=np.float64))
+    save("bn_hvp_grad", gflat.detach().double())
+    save("bn_hvp_hv", torch.cat([q.reshape(-1) for q in hv]).double())
+
+
+hvp_case()

@@ -549,7 +549,8 @@ static nco_nn_model *cnn_bn(void) {
  * 24 (3 ranges of chunks of 8 in evaluation mode) give the same bits for every operation and the same
  * committed statistics, in float and in double. Evaluation mode keeps the
  * ranges and chunks: its per-sample outputs agree to float rounding
- * (bounded, 1e-6 relative: the GEMMs see other chunk sizes). */
+ * (bounded, 1e-6 relative: the GEMMs see other chunk sizes, which with
+ * OpenBLAS 0.3 on x86-64 happened to give the same bits). */
 static void test_threads_bits(void) {
   nco_nn_model *m = cnn_bn();
   REQUIRE(m);
@@ -653,8 +654,59 @@ static void test_layer_map(void) {
   nco_nn_model_free(m);
 }
 
+/* The exact Hessian-vector product with the batch coupling against
+ * torch's double backward (float64, training mode, least squares) on
+ * linear → bn → tanh → linear: the float64 build agrees to the float32
+ * rounding of its outputs (|r − t| ≤ ε·|t| + 1e-12·‖t‖∞), the float32
+ * build to float32 accuracy through four layers (≤ 1e-4·‖t‖∞, loss 1e-5). */
+static void test_torch_hvp(void) {
+  nco_nn_model *m = mlp_bn();
+  REQUIRE(m);
+  const size_t d = 15 + 6 + 8;
+  nco_array X = {0}, T = {0}, th = {0}, v = {0}, tl = {0}, tg = {0}, th2 = {0};
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_x.npy"), &X));
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_t.npy"), &T));
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_theta.npy"), &th));
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_v.npy"), &v));
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_loss.npy"), &tl));
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_grad.npy"), &tg));
+  REQUIRE_OK(nco_npy_read(nco_fixture("bn/bn_hvp_hv.npy"), &th2));
+  REQUIRE(th.size == d && v.size == d && tg.size == d && th2.size == d && tl.size == 1);
+  const double *G = tg.data, *H = th2.data;
+  double gs = 0, hs = 0;
+  for (size_t j = 0; j < d; j++) gs = fmax(gs, fabs(G[j])), hs = fmax(hs, fabs(H[j]));
+  for (int prec = 0; prec < 2; prec++) {
+    nco_nn_opts o = nco_nn_defaults(NCO_NN_LOSS_LEAST_SQUARES);
+    o.precision = (nco_nn_precision)prec;
+    nco_problem *pb = NULL;
+    REQUIRE_OK(nco_nn_problem_create(m, &X, &T, &o, &pb));
+    float g[29], hv[29];
+    double loss, dg = 0, dh = 0;
+    CHECK_OK(nco_problem_eval(pb, th.data, NULL, 6, &loss, g));
+    CHECK_OK(nco_problem_hvp(pb, th.data, NULL, 6, v.data, hv));
+    CHECK_CLOSE(loss, ((double *)tl.data)[0], 0, prec ? 1e-12 : 1e-5);
+    for (size_t j = 0; j < d; j++) {
+      dg = fmax(dg, fabs(g[j] - G[j]) / gs), dh = fmax(dh, fabs(hv[j] - H[j]) / hs);
+      if (prec) {
+        CHECK_CLOSE(g[j], G[j], 1e-12 * gs, FLT_EPSILON);
+        CHECK_CLOSE(hv[j], H[j], 1e-12 * hs, FLT_EPSILON);
+      } else {
+        CHECK_CLOSE(g[j], G[j], 1e-4 * gs, 0);
+        CHECK_CLOSE(hv[j], H[j], 1e-4 * hs, 0);
+      }
+    }
+    printf("batchnorm HVP vs torch (%s): max |g - g_torch|/|g|inf = %.2g, max |Hv - Hv_torch|/|Hv|inf = %.2g\n",
+           prec ? "f64" : "f32", dg, dh);
+    nco_problem_free(pb);
+  }
+  nco_array *all[] = {&X, &T, &th, &v, &tl, &tg, &th2};
+  for (size_t j = 0; j < sizeof all / sizeof *all; j++) nco_array_free(all[j]);
+  nco_nn_model_free(m);
+}
+
 int main(void) {
   RUN(test_torch);
+  RUN(test_torch_hvp);
   RUN(test_commit_once);
   RUN(test_eval_fold);
   RUN(test_state_api);
