@@ -68,4 +68,25 @@ run rs train res.ini --out rs --quiet --set run.epochs=20
 run rs10 train res.ini --out rs10 --quiet --set run.epochs=10
 run rsr resume rs10 --quiet --set run.epochs=20
 cmp -s rs/params.npy rs10/params.npy && ok || bad "residual network: resumed = uninterrupted"
+# batch norm in a run: its running statistics are the problem's state —
+# checkpointed (format 5), restored on resume (the held-out set, evaluated
+# with them, gives the same test_loss after a resume), restarted and
+# compared by the regularity replay (minibatch and fused full-batch runs)
+printf '%s\n[problem]\ntype = network\n[network]\ninput = input(6)\nfc1 = linear(input, out_features=5)\nbn = batchnorm(fc1)\nr = relu(bn)\nfc2 = linear(r, out_features=3)\noutput = fc2\n' "$common" |
+  sed -e '/^\[data\]$/a test_fraction = 0.25' -e '/^\[run\]$/a eval_every = 3' -e 's/^batch = 4$/batch = 3/' >bn2.ini
+run bn train bn2.ini --out bn --quiet --set run.epochs=6
+expect_rc 0 "$RC" "a batch-norm network with a held-out set"
+check "checkpoint format 5 (with the state)" sh -c '[ "$(od -A n -t u4 -j 8 -N 4 bn/checkpoint.bin | tr -d " ")" = 5 ]'
+run bn3 train bn2.ini --out bn3 --quiet --set run.epochs=3
+run bn3r resume bn3 --quiet --set run.epochs=6
+check "batch norm: resumed = uninterrupted (params.npy)" cmp -s bn/params.npy bn3/params.npy
+check "batch norm: the same test_loss after the resume" cmp -s <(csv_col bn/trace.csv test_loss | tail -3) <(csv_col bn3/trace.csv test_loss | tail -3)
+run bnr train bn2.ini --out bnr --quiet --set run.epochs=6 --set probes.regularity=true
+expect_eq "true" "$(json bnr/summary.json regularity.replay_identical)" "batch norm: the replay reproduces parameters and statistics"
+run bnf train bn2.ini --out bnf --quiet --set optimizer.batch=0 --set run.epochs=0 --set run.iterations=20 --set probes.regularity=true
+expect_eq "true" "$(json bnf/summary.json regularity.replay_identical)" "batch norm, full batch (fused): the replay"
+cp -r bn bnx
+"$T" ckpt-set bnx/checkpoint.bin tail8 nan
+run bnx resume bnx --quiet --set run.epochs=7
+check "a damaged statistic is refused" grep -q "non-finite running statistics" bnx.err
 finish

@@ -118,6 +118,13 @@ typedef struct nco_problem_type {
    * network's layers: weight and bias together): up to cap into g,
    * *count = how many. NULL: no groups (*count = 0). */
   int (*param_groups)(const nco_problem *pb, struct nco_param_group *g, size_t cap, size_t *count);
+  /* Non-trainable state that evaluations update (a network's batch-norm
+   * running statistics): its entry count, a copy out with the step of its
+   * last update (*stamp), a copy in. NULL: no state. The run checkpoints it
+   * and its replay restarts it. */
+  size_t (*state_size)(const nco_problem *pb);
+  int (*get_state)(const nco_problem *pb, float *out, size_t n, uint64_t *stamp);
+  int (*set_state)(nco_problem *pb, const float *in, size_t n, uint64_t stamp);
 } nco_problem_type;
 
 /* One named group of parameters (nco_problem_param_groups). */
@@ -199,6 +206,12 @@ int nco_problem_set_step(nco_problem *pb, uint64_t step);
 /* The innermost problem's parameter groups (see nco_problem_type): *count
  * = 0 for a problem without. */
 int nco_problem_param_groups(const nco_problem *pb, nco_param_group *g, size_t cap, size_t *count);
+/* The innermost problem's non-trainable state (see nco_problem_type): its
+ * size (0 for a problem without), a copy out, a copy in (n must be the
+ * size: NCO_ERR_SHAPE otherwise; NCO_OK and nothing when both are 0). */
+size_t nco_problem_state_size(const nco_problem *pb);
+int nco_problem_get_state(const nco_problem *pb, float *out, size_t n, uint64_t *stamp);
+int nco_problem_set_state(nco_problem *pb, const float *in, size_t n, uint64_t stamp);
 
 /* Default starting point from rng (the type's init, or N(0, 1/d)); on the
  * sphere the point is normalised. */

@@ -111,6 +111,31 @@ int nco_problem_param_groups(const nco_problem *pb, nco_param_group *g, size_t c
   return pb->type->param_groups ? pb->type->param_groups(pb, g, cap, count) : NCO_OK;
 }
 
+static const nco_problem *innermost(const nco_problem *pb) {
+  while (pb->base) pb = pb->base;
+  return pb;
+}
+
+size_t nco_problem_state_size(const nco_problem *pb) {
+  const nco_problem *r = innermost(pb);
+  return r->type->state_size ? r->type->state_size(r) : 0;
+}
+
+int nco_problem_get_state(const nco_problem *pb, float *out, size_t n, uint64_t *stamp) {
+  const nco_problem *r = innermost(pb);
+  size_t want = nco_problem_state_size(pb);
+  if (stamp) *stamp = 0;
+  if (n != want) return nco_error(NCO_ERR_SHAPE, "%s: its state has %zu entries, not %zu", r->label, want, n);
+  return want ? r->type->get_state(r, out, n, stamp) : NCO_OK;
+}
+
+int nco_problem_set_state(nco_problem *pb, const float *in, size_t n, uint64_t stamp) {
+  nco_problem *r = nco_problem_root(pb);
+  size_t want = nco_problem_state_size(pb);
+  if (n != want) return nco_error(NCO_ERR_SHAPE, "%s: its state has %zu entries, not %zu", r->label, want, n);
+  return want ? r->type->set_state(r, in, n, stamp) : NCO_OK;
+}
+
 double nco_problem_scale(const nco_problem *pb, size_t nb) {
   return pb->reduction == NCO_REDUCE_MEAN ? 1.0 / (double)nb : 1.0;
 }

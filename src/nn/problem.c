@@ -133,6 +133,16 @@ static int nn_param_groups(const nco_problem *pb, nco_param_group *g, size_t cap
   return NCO_OK;
 }
 
+/* the problem interface's state hooks (problem.h): batch norm's running
+ * statistics, through nco_nn_get_state / nco_nn_set_state below */
+static size_t nn_state_size(const nco_problem *pb);
+static int nn_get_state(const nco_problem *pb, float *out, size_t n, uint64_t *stamp) {
+  return nco_nn_get_state(pb, out, n, stamp);
+}
+static int nn_set_state(nco_problem *pb, const float *in, size_t n, uint64_t stamp) {
+  return nco_nn_set_state(pb, in, n, stamp);
+}
+
 static const nco_problem_type nn_ce_type = {
     .name = "nn",
     .eval = nn_eval,
@@ -141,6 +151,9 @@ static const nco_problem_type nn_ce_type = {
     .destroy = prob_destroy,
     .set_step = nn_pin_step,
     .param_groups = nn_param_groups,
+    .state_size = nn_state_size,
+    .get_state = nn_get_state,
+    .set_state = nn_set_state,
 };
 
 static const nco_problem_type nn_ls_type = {
@@ -155,7 +168,15 @@ static const nco_problem_type nn_ls_type = {
     .destroy = prob_destroy,
     .set_step = nn_pin_step,
     .param_groups = nn_param_groups,
+    .state_size = nn_state_size,
+    .get_state = nn_get_state,
+    .set_state = nn_set_state,
 };
+
+static size_t nn_state_size(const nco_problem *pb) {
+  const nn_prob *P = pb->impl;
+  return nco_nn_state_dim(P->m);
+}
 
 nco_nn_opts nco_nn_defaults(nco_nn_loss loss) {
   nco_nn_opts o;

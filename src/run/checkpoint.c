@@ -31,6 +31,11 @@ static double get_f64(rd_t *r) {
 
 #define CKPT_MAGIC "NCOCKPT"
 #define CKPT_VERSION 4u /* 3: the minibatch loss window (win_sum, win_n); 4: the data fingerprint */
+/* 5: version 4 and a trailing section with the problem's non-trainable
+ * state (batch-norm running statistics: u64 entries, u64 the step of its
+ * last update, the floats). Written only for problems with state, so that
+ * every other run's checkpoint is byte for byte what version 4 wrote. */
+#define CKPT_VERSION_STATE 5u
 
 static void put_counters(buf_t *p, const nco_problem_counters *c) {
   rs_put_u64(p, c->loss), rs_put_u64(p, c->grad), rs_put_u64(p, c->residual), rs_put_u64(p, c->jvp), rs_put_u64(p, c->vjp);
@@ -86,13 +91,23 @@ int rs_checkpoint_write(run *r) {
       free(tmp);
     }
   }
+  if (r->ns && !p.oom) {
+    uint64_t stamp;
+    int st = nco_problem_get_state(r->pb, r->state, r->ns, &stamp);
+    if (st) {
+      free(p.p);
+      return st;
+    }
+    rs_put_u64(&p, r->ns), rs_put_u64(&p, stamp);
+    rs_put(&p, r->state, r->ns * sizeof(float));
+  }
   if (p.oom) {
     free(p.p);
     return nco_error(NCO_ERR_NOMEM, "checkpoint: out of memory");
   }
   buf_t f = {0};
   rs_put(&f, CKPT_MAGIC, 8);
-  uint32_t ver = CKPT_VERSION, crc = crc_of(p.p, p.n);
+  uint32_t ver = r->ns ? CKPT_VERSION_STATE : CKPT_VERSION, crc = crc_of(p.p, p.n);
   rs_put(&f, &ver, 4), rs_put(&f, &crc, 4);
   rs_put_u64(&f, p.n);
   rs_put(&f, p.p, p.n);
@@ -111,7 +126,7 @@ int rs_checkpoint_write(run *r) {
 
 
 void rs_ckpt_free(ckpt *c) {
-  free(c->spec_text), free(c->perm), free(c->theta0), free(c->gfull), free(c->optim);
+  free(c->spec_text), free(c->perm), free(c->theta0), free(c->gfull), free(c->optim), free(c->state);
   memset(c, 0, sizeof *c);
 }
 
@@ -132,9 +147,10 @@ int rs_checkpoint_read(const char *path, ckpt *c) {
   uint32_t ver, crc;
   uint64_t len;
   memcpy(&ver, head + 8, 4), memcpy(&crc, head + 12, 4), memcpy(&len, head + 16, 8);
-  if (ver != CKPT_VERSION) {
+  if (ver != CKPT_VERSION && ver != CKPT_VERSION_STATE) {
     fclose(fp);
-    return nco_error(NCO_ERR_FORMAT, "%s: checkpoint version %u, this ncopt reads %u", path, ver, CKPT_VERSION);
+    return nco_error(NCO_ERR_FORMAT, "%s: checkpoint version %u, this ncopt reads %u and %u", path, ver, CKPT_VERSION,
+                     CKPT_VERSION_STATE);
   }
   struct stat sb;
   if (fstat(fileno(fp), &sb) || (uint64_t)sb.st_size != 24 + len) {
@@ -188,6 +204,12 @@ int rs_checkpoint_read(const char *path, ckpt *c) {
   if (c->optim_len > len) r.bad = 1;
   CKPT_ALLOC(c->optim, malloc(c->optim_len ? c->optim_len : 1));
   if (!r.bad) get(&r, c->optim, c->optim_len);
+  if (ver == CKPT_VERSION_STATE) {
+    c->ns = get_u64(&r), c->stamp = get_u64(&r);
+    if (c->ns == 0 || c->ns > len / 4) r.bad = 1;
+    CKPT_ALLOC(c->state, nco_calloc(c->ns ? c->ns : 1, sizeof(float)));
+    if (!r.bad) get(&r, c->state, c->ns * sizeof(float));
+  }
 #undef CKPT_ALLOC
   free(p);
   if (r.bad || r.off != len || strlen(c->spec_text) != sl) {
@@ -213,6 +235,9 @@ int rs_ckpt_validate(const ckpt *c, const run *r, const char *path) {
   else if (nco_rng_check(&c->batch_rng)) bad = "an invalid minibatch generator state";
   else if (!nco_all_finite(r->dim, c->theta0)) bad = "a non-finite starting point";
   else if ((c->flags & 2) && !nco_all_finite(r->dim, c->gfull)) bad = "a non-finite gradient";
+  else if (c->ns != r->ns) bad = "non-trainable state (batch-norm statistics) of another size than the problem's";
+  else if (c->ns && !nco_all_finite(c->ns, c->state)) bad = "non-finite running statistics";
+  else if (c->stamp > c->t + 1) bad = "running statistics updated after the current step";
   if (!bad) {
     /* the epoch order must be a permutation of 0 … n−1 */
     unsigned char *seen = nco_calloc(r->n ? r->n : 1, 1);

@@ -256,6 +256,17 @@ int rs_probes_need(const run *r, unsigned what) {
 }
 
 /* Column c's value at step r->t (x = the output point). */
+/* The held-out set is another problem over the same network: it evaluates
+ * with the training problem's running statistics (batch norm in
+ * evaluation mode, as torch's model.eval()). */
+int rs_test_state(run *r) {
+  uint64_t stamp;
+  int st;
+  if (!r->ns || !r->test) return NCO_OK;
+  if ((st = nco_problem_get_state(r->pb, r->state, r->ns, &stamp))) return st;
+  return nco_problem_set_state(r->test, r->state, r->ns, stamp);
+}
+
 int rs_probe_value(run *r, const column *c, const float *x, double *v) {
   *v = NAN;
   if (c->kind == COL_LAYER) {
@@ -277,7 +288,8 @@ int rs_probe_value(run *r, const column *c, const float *x, double *v) {
   if (c->kind == COL_TEST_LOSS || c->kind == COL_TEST_ACC) {
     if (r->test_t != r->t) {
       nco_nn_metrics m;
-      int st = nco_nn_evaluate(r->test, x, NULL, r->test->n, &m);
+      int st = rs_test_state(r);
+      if (!st) st = nco_nn_evaluate(r->test, x, NULL, r->test->n, &m);
       if (st) return nco_error_context(st, "test set");
       r->test_loss = m.loss_mean, r->test_acc = m.accuracy, r->test_t = r->t;
     }

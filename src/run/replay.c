@@ -58,9 +58,11 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
   double t0 = rs_now();
   run *q = calloc(1, sizeof *q);
   buf_t csv = {0};
+  float *saved = NULL; /* the run's end state (batch-norm statistics) */
+  uint64_t stamp_T = 0;
   if (!q) return nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
   memcpy(&q->cfg, &r->cfg, sizeof q->cfg);
-  q->pb = r->pb, q->dim = r->dim, q->dim_x = r->dim_x, q->n = r->n, q->batch = r->batch, q->total = r->total;
+  q->pb = r->pb, q->ns = r->ns, q->dim = r->dim, q->dim_x = r->dim_x, q->n = r->n, q->batch = r->batch, q->total = r->total;
   q->trace_fd = -1;
   q->theta0 = r->theta0;
   q->perm = nco_calloc(q->n, sizeof(size_t));
@@ -74,6 +76,14 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
   int64_t every = r->cfg.probe_every[NCO_PROBE_regularity];
   if (!q->perm || !q->idx || !q->gfull || !q->prev) {
     st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
+    goto done;
+  }
+  /* the problem's state (batch-norm statistics) restarts with the replay:
+   * the run's end state is kept and put back afterwards */
+  if (r->ns && (!(saved = nco_calloc(r->ns, sizeof(float))) || (st = nco_problem_get_state(r->pb, saved, r->ns, &stamp_T)) ||
+                (st = nco_problem_set_state(r->pb, r->state0, r->ns, r->stamp0)))) {
+    if (!saved) st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
+    free(saved), saved = NULL; /* nothing changed yet */
     goto done;
   }
   if ((st = replay_groups(q, r)) || (st = rs_state_init(q))) goto done;
@@ -90,7 +100,7 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
   double last_cb = t0;
   while (q->t < T) {
     uint64_t k = q->t;
-    if (q->fused && (st = rs_full_eval(q, 1))) goto done;
+    if (q->fused && (st = rs_fused_eval(q))) goto done;
     nco_copy(q->dim, rs_x(q), q->prev);
     double loss = NAN, g = NAN;
     if ((st = rs_do_step(q, &loss))) goto done;
@@ -117,6 +127,18 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
                    diff, (double)xq[diff], (double)theta_T[diff]);
     goto done;
   }
+  /* and so must the running statistics */
+  if (r->ns) {
+    uint64_t sq;
+    if ((st = nco_problem_get_state(r->pb, r->state, r->ns, &sq))) goto done;
+    for (size_t i = 0; i < r->ns && diff == r->dim; i++)
+      if (memcmp(&r->state[i], &saved[i], sizeof(float))) diff = i;
+    if (diff < r->dim) {
+      st = nco_error(NCO_ERR_NUMERIC, "the replay did not reproduce the run's running statistics: entry %zu is %.9g, "
+                     "the run ended at %.9g", diff, (double)r->state[diff], (double)saved[diff]);
+      goto done;
+    }
+  }
   r->reg_identical = 1;
   if (csv.oom) {
     st = nco_error(NCO_ERR_NOMEM, "regularity: out of memory");
@@ -125,6 +147,11 @@ int rs_regularity_replay(run *r, const nco_run_hooks *hooks) {
   if ((st = rs_out_file(r, "regularity.csv", csv.p, csv.n))) goto done;
   r->reg_done = 1;
 done:
+  if (saved) { /* the run's end state back (its outputs and a resume read it) */
+    int rst = nco_problem_set_state(r->pb, saved, r->ns, stamp_T);
+    if (!st) st = rst;
+    free(saved);
+  }
   r->reg_seconds = rs_now() - t0;
   free(csv.p);
   nco_optim_free(q->o);

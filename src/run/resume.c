@@ -129,7 +129,7 @@ static int check_against(const run *r, const ckpt *c, const char *used, size_t n
 /* The loop's state from the checkpoint. */
 static int restore(run *r, const ckpt *c) {
   int st = rs_optim_load(r, c->optim, c->optim_len);
-  if (st) return st;
+  if (st || (r->ns && (st = nco_problem_set_state(r->pb, c->state, r->ns, c->stamp)))) return st;
   r->t = c->t, r->samples = c->samples, r->pos = c->pos;
   memcpy(r->perm, c->perm, r->n * sizeof *r->perm);
   memcpy(r->gfull, c->gfull, r->dim * sizeof *r->gfull);

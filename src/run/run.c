@@ -228,6 +228,17 @@ static int finish(run *r, const nco_run_hooks *hooks, nco_run_result *res, int s
   return stop;
 }
 
+/* 1 for a fused run: the step's own evaluation at x_t. A problem with
+ * state (batch norm) folds the statistics of a step's evaluation in at the
+ * step it is pinned to: this one belongs to step t → t + 1, as in the
+ * unfused paths, and the pin stays (the row's probes at x_t then fold
+ * nothing in again). Problems without state keep step t's pin, and so
+ * their earlier bits (dropout masks of full-batch runs). */
+int rs_fused_eval(run *r) {
+  if (r->ns && !r->have_grad) nco_problem_set_step(r->pb, r->t + 1);
+  return rs_full_eval(r, 1);
+}
+
 /* The loop (steps 1–6 above). row_done: the row (and evaluation) of step
  * r->t were already handled (a resumed run). */
 int rs_loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row_done) {
@@ -242,7 +253,7 @@ int rs_loop(run *r, const nco_run_hooks *hooks, nco_run_result *res, int row_don
   for (;;) {
     /* 1–2: evaluation and row of step t */
     if (!row_done) {
-      if (r->fused && r->t < r->total && (st = rs_full_eval(r, 1))) return failed(r, st, res);
+      if (r->fused && r->t < r->total && (st = rs_fused_eval(r))) return failed(r, st, res);
       if (rs_row_due(r, r->t)) {
         if ((st = rs_log_row(r, 0, batch_loss))) return failed(r, st, res);
         logged_t = 1;

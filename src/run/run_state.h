@@ -84,6 +84,9 @@ typedef struct run {
   size_t ng;                  /* parameter groups ([group.NAME]); 0: one, all of θ, with o */
   group grp[NCO_MAX_GROUPS];
   float *theta, *theta_out;   /* with groups: θ_t (the groups' iterates, the rest θ_0) and the output point */
+  size_t ns;                  /* the problem's non-trainable state (batch-norm statistics): entries, 0 none */
+  float *state0, *state;      /* [ns] its value when the run started (the replay's start), scratch */
+  uint64_t stamp0;
   size_t dim, dim_x;          /* all parameters; the x part (invex: without p) */
   size_t n, batch;
   uint64_t total;             /* steps planned */
@@ -162,6 +165,8 @@ typedef struct ckpt {
   float *theta0, *gfull;
   unsigned char *optim;
   size_t optim_len;
+  uint64_t ns, stamp;         /* version 5: the problem's state and its last update */
+  float *state;
 } ckpt;
 
 /* buf.c */
@@ -207,6 +212,7 @@ NCO_HIDDEN int rs_probe_has_column(int p);
 NCO_HIDDEN int rs_probes_need(const run *r, unsigned what);
 NCO_HIDDEN int rs_probes_check(const run *r);
 NCO_HIDDEN int rs_probe_value(run *r, const column *c, const float *x, double *v);
+NCO_HIDDEN int rs_test_state(run *r);
 NCO_HIDDEN double rs_dist_fast(size_t n, const float *x, const float *y);
 NCO_HIDDEN double rs_dist_copy(size_t n, const float *x, float *prev);
 /* checkpoint.c */
@@ -221,6 +227,7 @@ NCO_HIDDEN int rs_regularity_replay(run *r, const nco_run_hooks *hooks);
 
 /* run.c */
 NCO_HIDDEN size_t rs_next_batch(run *r);
+NCO_HIDDEN int rs_fused_eval(run *r);
 
 /* groups.c: parameter groups */
 NCO_HIDDEN int rs_groups_resolve(run *r, int *spec_error);

@@ -12,7 +12,7 @@ void rs_run_free(run *r) {
   nco_dir_unlock(r->lock_fd);
   nco_optim_free(r->o);
   rs_groups_free(r);
-  free(r->theta), free(r->theta_out);
+  free(r->theta), free(r->theta_out), free(r->state0), free(r->state);
   nco_problem_free(r->pb);
   nco_problem_free(r->test);
   nco_regularity_free(&r->reg);
@@ -355,6 +355,13 @@ int rs_run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   if ((st = nco_config_build_problems(&r->cfg, 0, &r->pb, &r->test, spec_error))) return st;
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
+  /* non-trainable state (batch-norm statistics): its value now is the
+   * run's start, where the replay restarts it */
+  if ((r->ns = nco_problem_state_size(r->pb))) {
+    r->state0 = nco_calloc(r->ns, sizeof(float)), r->state = nco_calloc(r->ns, sizeof(float));
+    if (!r->state0 || !r->state) return nco_error(NCO_ERR_NOMEM, "run: out of memory (state of %zu entries)", r->ns);
+    if ((st = nco_problem_get_state(r->pb, r->state0, r->ns, &r->stamp0))) return st;
+  }
   r->n = r->pb->n;
   r->batch = r->cfg.batch;
   if ((st = setup_length(r, spec_error)) || (st = setup_buffers(r, x0, x0_len, spec_error)) ||

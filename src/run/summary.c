@@ -113,7 +113,8 @@ int rs_write_outputs(run *r, int stop, const char *message) {
   }
   if (r->test) {
     nco_nn_metrics m = {0, NAN, NAN, NAN};
-    if (stop != NCO_ERR_NONFINITE && nco_nn_evaluate(r->test, xo, NULL, r->test->n, &m)) m.loss_mean = m.accuracy = NAN;
+    if (stop != NCO_ERR_NONFINITE && (rs_test_state(r) || nco_nn_evaluate(r->test, xo, NULL, r->test->n, &m)))
+      m.loss_mean = m.accuracy = NAN;
     rs_putf(&b, ",\n  \"test_samples\": %zu,\n  \"final_test_loss\": ", r->test->n);
     json_num(&b, m.loss_mean);
     rs_putf(&b, ",\n  \"final_test_acc\": ");
