@@ -45,6 +45,7 @@ int cli_is_help(const char *s) { return !strcmp(s, "--help") || !strcmp(s, "-h")
 /* opts: the options the command takes, e.g. "set out quiet" */
 static int has_opt(const char *opts, const char *o) {
   size_t L = strlen(o);
+  if (!L) return 0; /* "--" alone is no option (the search below would walk past the list's end) */
   for (const char *p = strstr(opts, o); p; p = strstr(p + 1, o))
     if ((p == opts || p[-1] == ' ') && (p[L] == ' ' || !p[L])) return 1;
   return 0;
