@@ -12,21 +12,26 @@
  * bits on every machine); squared, for sums over slices. vec.h's nco_dist2
  * has one accumulator: its loop is latency-bound, ~4× slower, which at
  * d ~ 10⁵ made each trajectory probe cost several per cent of a training
- * step. */
-static double sq_dist(size_t n, const float *x, const float *y) {
+ * step. With `copy`, y ← x in the same pass (inlined with a constant: two
+ * loops, one without stores). */
+static inline double sq_dist_pass(size_t n, const float *x, float *y, int copy) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     double d0 = (double)x[i] - y[i], d1 = (double)x[i + 1] - y[i + 1], d2 = (double)x[i + 2] - y[i + 2],
            d3 = (double)x[i + 3] - y[i + 3];
     s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+    if (copy) y[i] = x[i], y[i + 1] = x[i + 1], y[i + 2] = x[i + 2], y[i + 3] = x[i + 3];
   }
   for (; i < n; i++) {
     double d = (double)x[i] - y[i];
     s0 += d * d;
+    if (copy) y[i] = x[i];
   }
   return (s0 + s1) + (s2 + s3);
 }
+
+static double sq_dist(size_t n, const float *x, const float *y) { return sq_dist_pass(n, x, (float *)y, 0); }
 
 /* ‖x − y‖: the square root of sq_dist */
 double rs_dist_fast(size_t n, const float *x, const float *y) {
@@ -35,22 +40,7 @@ double rs_dist_fast(size_t n, const float *x, const float *y) {
 
 /* The same, and prev ← x in the same pass (the path length: one pass over
  * θ per step). */
-double rs_dist_copy(size_t n, const float *x, float *prev) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    double d0 = (double)x[i] - prev[i], d1 = (double)x[i + 1] - prev[i + 1], d2 = (double)x[i + 2] - prev[i + 2],
-           d3 = (double)x[i + 3] - prev[i + 3];
-    s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
-    prev[i] = x[i], prev[i + 1] = x[i + 1], prev[i + 2] = x[i + 2], prev[i + 3] = x[i + 3];
-  }
-  for (; i < n; i++) {
-    double d = (double)x[i] - prev[i];
-    s0 += d * d;
-    prev[i] = x[i];
-  }
-  return sqrt((s0 + s1) + (s2 + s3));
-}
+double rs_dist_copy(size_t n, const float *x, float *prev) { return sqrt(sq_dist_pass(n, x, prev, 1)); }
 
 /* ‖θ_t − θ_0‖ and the per-group distances in one pass over θ: the groups
  * are contiguous slices from 0, the rest (the invex lifting's p) follows. */
