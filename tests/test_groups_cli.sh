@@ -65,6 +65,12 @@ json r/summary.json regularity.groups.head.gamma >/dev/null && ok || bad "summar
 # --set reaches a group's key; a group in --set only
 run st train g.ini --out st --quiet --set group.head.lr=0.5
 check "--set group.head.lr" sh -c 'grep -A3 "^\[group.head\]" st/spec.ini >/dev/null && grep -q "^lr = 0.5$" st/spec.ini'
+# a sweep over a group's key
+{ cat g.ini; printf '[sweep]\ngroup.head.lr = 0.01, 0.02\n'; } >sw.ini
+run sw train sw.ini --out sw --quiet
+expect_rc 0 "$RC" "a sweep over group.head.lr"
+expect_eq "3" "$(wc -l <sw/sweep.csv | tr -d ' ')" "sweep.csv: a header and two points"
+check "the swept value reached the group" grep -q '^lr = 0.02$' "sw/lr=0.02/spec.ini"
 # frozen: a group of the head only leaves fc1 and fc2 at θ_0
 sed '/^\[group.body\]/,/^params = fc1, fc2/d' g.ini >frozen.ini
 run f train frozen.ini --out f --quiet

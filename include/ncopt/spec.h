@@ -64,6 +64,10 @@ void nco_spec_free(nco_spec *s);
  * existing entry or adds one. The entry's origin reads "--set:K" (the K-th
  * override), and so do its errors. */
 int nco_spec_set(nco_spec *s, const char *assignment);
+/* The dot of "SECTION.KEY" that ends the section (in "group.NAME.KEY",
+ * a parameter group's key, the second), or NULL. end: where the name ends
+ * (the '=' of an assignment), or NULL for the whole string. */
+const char *nco_spec_key_dot(const char *qualified, const char *end);
 
 /* Sets section.key = value directly (origin `file`:`line`). */
 int nco_spec_put(nco_spec *s, const char *section, const char *key, const char *value,

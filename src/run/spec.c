@@ -351,12 +351,17 @@ int nco_spec_load(const char *path, nco_spec **out) {
   return st;
 }
 
+const char *nco_spec_key_dot(const char *q, const char *end) {
+  const char *dot = strchr(q, '.');
+  if (!dot || (end && dot > end)) return NULL;
+  /* a parameter group's key: group.NAME.KEY (the section is "group.NAME") */
+  const char *second = !strncmp(q, "group.", 6) ? strchr(q + 6, '.') : NULL;
+  return second && (!end || second < end) ? second : dot;
+}
+
 int nco_spec_set(nco_spec *s, const char *assignment) {
   int k = ++s->nsets;
-  const char *eq = strchr(assignment, '='), *dot = strchr(assignment, '.');
-  /* a parameter group's key: group.NAME.KEY (the section is "group.NAME") */
-  if (dot && eq && !strncmp(assignment, "group.", 6) && strchr(assignment + 6, '.') && strchr(assignment + 6, '.') < eq)
-    dot = strchr(assignment + 6, '.');
+  const char *eq = strchr(assignment, '='), *dot = nco_spec_key_dot(assignment, eq);
   if (!eq || !dot || dot > eq || dot == assignment || dot + 1 == eq) {
     size_t L = eq ? (size_t)(eq - assignment) : strlen(assignment);
     return nco_error(NCO_ERR_INVALID, "--set:%d: %.*s: expected --set section.key=value (got '%s')", k,

@@ -69,7 +69,7 @@ static int check_applies_somewhere(const nco_spec *spec, const nco_sweep_point *
     const nco_spec_entry *e = &spec->e[i];
     char section[64], key[128], where[1200];
     int sweep = !strcmp(e->section, "sweep");
-    const char *dot = strchr(e->key, '.');
+    const char *dot = nco_spec_key_dot(e->key, NULL);
     if (sweep && !dot) continue;
     snprintf(section, sizeof section, "%.*s", sweep ? (int)(dot - e->key) : 63, sweep ? e->key : e->section);
     snprintf(key, sizeof key, "%s", sweep ? dot + 1 : e->key);
@@ -107,7 +107,7 @@ int nco_sweep_expand(const nco_spec *spec, nco_sweep_point **points_out, size_t 
         return nco_error(NCO_ERR_INVALID, "%s: sweep.zip: '%s' is not true or false", where, e->value);
       continue;
     }
-    const char *dot = strchr(e->key, '.');
+    const char *dot = nco_spec_key_dot(e->key, NULL);
     if (!dot || dot == e->key || !dot[1])
       return nco_error(NCO_ERR_INVALID, "%s: sweep.%s: a sweep key names section.key (e.g. regularizer.lambda)", where, e->key);
     if (na == MAX_KEYS) return nco_error(NCO_ERR_RANGE, "%s: sweep: at most %d keys", where, MAX_KEYS);
