@@ -323,6 +323,148 @@ int nco_nn_mlp(size_t in, const size_t *widths, size_t nw, size_t out, const nco
  * 400 → 120 and θ has 61 706 entries. */
 int nco_nn_lenet5(size_t C, size_t H, size_t W, size_t classes, nco_nn_model **out_model);
 
+/* ---- builders: ResNet, VGG, U-Net (src/nn/builders.c) ------------------
+ * The networks of Chen, Yang & Zhou §III–IV (what they vary: batch norm in
+ * VGG, §IV-B; skip connections in ResNet and U-Net, §IV-C), built through
+ * the graph API above. Each takes an options struct (start from the
+ * _defaults function: it sets the input shape and the defaults written
+ * beside every field) and returns a model whose parameter order is
+ * PyTorch's parameters() order of the equivalent torch module written in
+ * scripts/make_builder_fixtures.py (its submodules registered in the
+ * order the nodes are added), so that params.npy and torch's
+ * parameters_to_vector agree. Node names (and so the params.json names)
+ * are given with each builder. Every conv is 3×3 with padding 1 unless
+ * said otherwise; a conv followed by a batch norm has no bias (as
+ * torchvision's ResNet), every other conv and linear layer has one. Batch
+ * norms are BatchNorm2d(eps = bn_eps, momentum = bn_momentum, affine).
+ * Errors (never an abort): NCO_ERR_INVALID for a NULL argument,
+ * NCO_ERR_RANGE for an option out of range, NCO_ERR_SHAPE for an input too
+ * small for the depth / strides (the message names the sizes). */
+
+#define NCO_NN_BUILDER_MAX_STAGES 8
+
+/* Which residual connections a ResNet keeps. Chen §IV-C trains ResNet-34
+ * keeping all skip connections, "the first skip-connection in each block"
+ * or "the first two": a BasicBlock has exactly one skip connection, so
+ * their "block" is a stage (torchvision's layer1..layer4, 3, 4, 6, 3
+ * BasicBlocks in ResNet-34). FIRST keeps the skip of the first BasicBlock
+ * of every stage (a projection shortcut in every stage after the first),
+ * FIRST_TWO those of the first two BasicBlocks of every stage, NONE none;
+ * a BasicBlock without its skip is the plain path conv-BN-act-conv-BN-act
+ * (no shortcut, no projection, no add). With one block per stage
+ * (ResNet-8) FIRST and FIRST_TWO are ALL. */
+typedef enum nco_nn_resnet_skips {
+  NCO_NN_RESNET_SKIPS_ALL = 0,
+  NCO_NN_RESNET_SKIPS_FIRST,
+  NCO_NN_RESNET_SKIPS_FIRST_TWO,
+  NCO_NN_RESNET_SKIPS_NONE
+} nco_nn_resnet_skips;
+
+/* A CIFAR-style ResNet (He et al. 2016 §4.2, with projection shortcuts):
+ *   stem: conv3×3 C → channels[0], BN, act;
+ *   stage s = 1..nstages, block b = 1..blocks[s−1], a BasicBlock of width
+ *   channels[s−1] with stride 2 at b = 1 of every stage s > 1:
+ *     c1 (conv3×3 stride), bn1, a1 (act), c2 (conv3×3), bn2, then the skip
+ *     (if kept): identity when the shape is kept, else the projection sc
+ *     (1×1 conv, stride, no padding) + scbn; add; a2 (act after the add);
+ *   global average pool, linear → classes.
+ * Nodes: "stem", "stem_bn", "stem_act", "s1b1c1", "s1b1bn1", "s1b1a1",
+ * "s1b1c2", "s1b1bn2", "s1b1sc", "s1b1scbn", "s1b1add", "s1b1a2", ...,
+ * "pool", "fc". Without BN (bn = 0) the BN nodes are absent and every conv
+ * has a bias. blocks = 1, 1, 1 is ResNet-8, 3, 3, 3 ResNet-20 (6·Σblocks
+ * + 2 weight layers). Spatial sizes: a stride-2 conv (k 3, pad 1, or k 1,
+ * pad 0) maps H to ⌈H/2⌉; a stage that would halve a size < 2 is
+ * refused. */
+typedef struct nco_nn_resnet_opts {
+  size_t C, H, W;                               /* input (C, H, W); ≥ 1 */
+  size_t classes;                               /* outputs ≥ 1; 10 */
+  size_t nstages;                               /* 1..NCO_NN_BUILDER_MAX_STAGES; 3 */
+  size_t channels[NCO_NN_BUILDER_MAX_STAGES];   /* widths ≥ 1; 16·2^(s−1): 16, 32, 64, ... */
+  size_t blocks[NCO_NN_BUILDER_MAX_STAGES];     /* BasicBlocks per stage ≥ 1; 3 each (ResNet-20) */
+  nco_nn_resnet_skips skips;                    /* NCO_NN_RESNET_SKIPS_ALL */
+  int bn;                                       /* batch norm after every conv (1) or none (0); 1 */
+  nco_act act;                                  /* ReLU */
+  double bn_eps, bn_momentum;                   /* 1e-5, 0.1 (torch's) */
+} nco_nn_resnet_opts;
+
+nco_nn_resnet_opts nco_nn_resnet_defaults(size_t C, size_t H, size_t W, size_t classes);
+int nco_nn_resnet(const nco_nn_resnet_opts *o, nco_nn_model **out_model);
+/* "all", "first", "first_two", "none" and back (NCO_ERR_RANGE naming the
+ * choices for another name). */
+const char *nco_nn_resnet_skips_name(nco_nn_resnet_skips s);
+int nco_nn_resnet_skips_parse(const char *name, nco_nn_resnet_skips *s);
+
+/* Where a VGG has batch norm (Chen §IV-B: "keep all the BN layers", "keep
+ * the first BN layer in each block", "remove all the BN layers"): after
+ * every conv, after the first conv of every block only, nowhere. */
+typedef enum nco_nn_vgg_bn {
+  NCO_NN_VGG_BN_ALL = 0,
+  NCO_NN_VGG_BN_FIRST,
+  NCO_NN_VGG_BN_NONE
+} nco_nn_vgg_bn;
+
+/* A VGG (Simonyan & Zisserman 2015; no dropout, as Chen §IV-B):
+ *   block k = 1..nblocks: convs[k−1] × (conv3×3 pad 1 → channels[k−1],
+ *   BN where `bn` says, act), max-pool 2×2 (stride 2, floor);
+ *   flatten, linear → classes.
+ * Nodes: "b1c1", "b1bn1", "b1a1", "b1c2", ..., "pool1", ..., "flatten",
+ * "fc". Every pool needs a size ≥ 2 (H and W ≥ 2^nblocks). */
+typedef struct nco_nn_vgg_opts {
+  size_t C, H, W;                               /* input (C, H, W); ≥ 1 */
+  size_t classes;                               /* outputs ≥ 1; 10 */
+  size_t nblocks;                               /* 1..NCO_NN_BUILDER_MAX_STAGES; 3 */
+  size_t convs[NCO_NN_BUILDER_MAX_STAGES];      /* convs per block ≥ 1; 2, 2, 3, 3, ... (VGG-16's) */
+  size_t channels[NCO_NN_BUILDER_MAX_STAGES];   /* widths ≥ 1; 16·2^(k−1): 16, 32, 64, ... */
+  nco_nn_vgg_bn bn;                             /* NCO_NN_VGG_BN_ALL */
+  nco_act act;                                  /* ReLU */
+  double bn_eps, bn_momentum;                   /* 1e-5, 0.1 */
+} nco_nn_vgg_opts;
+
+nco_nn_vgg_opts nco_nn_vgg_defaults(size_t C, size_t H, size_t W, size_t classes);
+int nco_nn_vgg(const nco_nn_vgg_opts *o, nco_nn_model **out_model);
+/* "all", "first", "none" and back. */
+const char *nco_nn_vgg_bn_name(nco_nn_vgg_bn b);
+int nco_nn_vgg_bn_parse(const char *name, nco_nn_vgg_bn *b);
+
+/* U-Net skips: every skip connection (default), or only the last K. */
+#define NCO_NN_UNET_SKIPS_ALL (-1)
+
+/* A U-Net (Ronneberger et al. 2015, with padded convs and batch norm) that
+ * maps an image to an image of the same shape (C, H, W) (a reconstruction
+ * / denoising target: use the least-squares loss with the image as the
+ * target row). `depth` = D is the number of down-samplings and of skip
+ * connections; levels l = 1..D+1 have widths channels[l−1] and sizes
+ * H/2^(l−1) × W/2^(l−1):
+ *   encoder l = 1..D+1: double conv (conv3×3-BN-act)×2 → channels[l−1]
+ *     ("enc1c1", "enc1bn1", "enc1a1", "enc1c2", "enc1bn2", "enc1a2"), and
+ *     for l ≤ D a max-pool 2×2 "down1".."downD"; level D+1 is the bottom;
+ *   decoder l = D..1: "up<l>" conv_transpose2d (k 2, stride 2, bias)
+ *     channels[l] → channels[l−1]; if skip l is kept "cat<l>" =
+ *     concat(up<l>, enc<l>a2) (torch.cat(dim=1): the up-sampled tensor
+ *     first), 2·channels[l−1] channels, else up<l> alone; then a double
+ *     conv → channels[l−1] ("dec<l>c1", ..., "dec<l>a2");
+ *   "out": conv1×1 channels[0] → C (bias), no activation.
+ * Skip l joins encoder level l to decoder level l. `skips` = K keeps the
+ * last K skip connections of the forward pass (Chen §IV-C: "keep the last
+ * 3, 2, 1 skip-connections"): the decoder uses them in the order D, D−1,
+ * ..., 1, so the last K are levels 1..K, the high-resolution ones nearest
+ * the output; K = 0 removes all, NCO_NN_UNET_SKIPS_ALL (or K = D) keeps
+ * all. Without BN the BN nodes are absent and the convs have biases. H and
+ * W must be divisible by 2^D (the up-sampled tensor then has the shape of
+ * the skip). */
+typedef struct nco_nn_unet_opts {
+  size_t C, H, W;                                   /* input (C, H, W); ≥ 1 */
+  size_t depth;                                     /* D, 1..NCO_NN_BUILDER_MAX_STAGES − 1; 2 */
+  size_t channels[NCO_NN_BUILDER_MAX_STAGES];       /* D + 1 widths ≥ 1; 16·2^(l−1): 16, 32, 64, ... */
+  int skips;                                        /* NCO_NN_UNET_SKIPS_ALL, or K ∈ [0, D] */
+  int bn;                                           /* 1 */
+  nco_act act;                                      /* ReLU */
+  double bn_eps, bn_momentum;                       /* 1e-5, 0.1 */
+} nco_nn_unet_opts;
+
+nco_nn_unet_opts nco_nn_unet_defaults(size_t C, size_t H, size_t W);
+int nco_nn_unet(const nco_nn_unet_opts *o, nco_nn_model **out_model);
+
 /* ---- networks in the spec ----------------------------------------------
  * The [network] section of a spec (ncopt/spec.h), one node a line, torch.nn
  * names and keys, inputs by node name:
