@@ -279,15 +279,6 @@ static void test_numbers_round_trip(void) {
   free(text);
 }
 
-/* Sanitizer builds: the sweep draws its overlay with PLplot, whose cairo
- * driver keeps font caches and its driver module for the process lifetime
- * (the suppressions of tests/lsan.supp, which the shell tests load). */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) {
-  return "leak:libfontconfig.so\nleak:libpango-1.0.so\nleak:libpangoft2-1.0.so\nleak:libpangocairo-1.0.so\n"
-         "leak:libglib-2.0.so\nleak:libltdl.so\nleak:libcairo.so\n";
-}
-
 typedef struct seen { size_t calls, bad; char label[3][64]; } seen;
 
 static int on_progress(void *ctx, const nco_progress *p) {

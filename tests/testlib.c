@@ -62,6 +62,16 @@ int nco_test_load_fixture(const char *dir, const char *prefix, const char *name,
   return NCO_OK;
 }
 
+/* Sanitizer builds: a run draws its plots with PLplot, whose cairo driver
+ * keeps font caches and its driver module for the process lifetime (the
+ * suppressions of tests/lsan.supp, which the shell tests load); every C
+ * test that runs a run gets them from here. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+  return "leak:libfontconfig.so\nleak:libpango-1.0.so\nleak:libpangoft2-1.0.so\nleak:libpangocairo-1.0.so\n"
+         "leak:libglib-2.0.so\nleak:libltdl.so\nleak:libcairo.so\n";
+}
+
 static char tmpdir[512];
 
 static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
