@@ -15,8 +15,13 @@ Conv cases (name: N, C, H, W, K, kh, kw, stride, pad, bias):
   d       2, 2, 6, 7, 3, 2, 2, 3, 0, yes   stride 3 > kernel: skipped pixels
   lenet1  2, 1, 28, 28, 6, 5, 5, 1, 2, yes  LeNet-5 conv1 (input: N(0,1) "images")
   lenet2  2, 6, 14, 14, 16, 5, 5, 1, 0, yes LeNet-5 conv2, input relu(maxpool2(lenet1's y))
+Dilated cases (the same, then the dilation; written after the others, so
+that the earlier cases' random draws are unchanged):
+  dil2    2, 3, 9, 8, 4, 3, 3, 2, 2, yes, 2   stride 2, padding 2
+  dil3    2, 2, 12, 11, 3, 3, 2, 2, 3, no, 3  non-square kernel, stride 2, padding 3
+  dil3s1  1, 2, 10, 9, 2, 2, 3, 1, 1, yes, 3  stride 1 (the contiguous im2col path)
 Files conv_<name>_{shape,x,w,b,dy,y,dx,dw,db}.npy: shape int64 (10,) = the
-sizes above with bias as 0/1; x (N,C,H,W), w (K,C,kh,kw), b and db (K,)
+sizes above with bias as 0/1 ((11,) with the dilation for the dilated cases); x (N,C,H,W), w (K,C,kh,kw), b and db (K,)
 (absent without bias), dy and y (N,K,OH,OW), dx like x, dw like w; float32.
 Weights are uniform(-1, 1)/sqrt(C*kh*kw) (torch's default scale), biases
 uniform(-0.5, 0.5), inputs and dy N(0, 1).
@@ -55,18 +60,19 @@ def save(name, arr):
     np.save(os.path.join(OUT, name + ".npy"), np.ascontiguousarray(arr))
 
 
-def conv_case(name, N, C, H, W, K, kh, kw, stride, pad, bias, x=None):
+def conv_case(name, N, C, H, W, K, kh, kw, stride, pad, bias, x=None, dilation=1):
     if x is None:
         x = torch.randn(N, C, H, W)
     x = x.detach().clone().requires_grad_(True)
     bound = 1.0 / math.sqrt(C * kh * kw)
     w = ((torch.rand(K, C, kh, kw) * 2 - 1) * bound).requires_grad_(True)
     b = (torch.rand(K) - 0.5).requires_grad_(True) if bias else None
-    y = F.conv2d(x, w, b, stride=stride, padding=pad)
+    y = F.conv2d(x, w, b, stride=stride, padding=pad, dilation=dilation)
     dy = torch.randn_like(y)
     y.backward(dy)
     p = "conv_" + name + "_"
-    save(p + "shape", np.array([N, C, H, W, K, kh, kw, stride, pad, int(bias)], dtype=np.int64))
+    shape = [N, C, H, W, K, kh, kw, stride, pad, int(bias)] + ([dilation] if dilation != 1 else [])
+    save(p + "shape", np.array(shape, dtype=np.int64))
     save(p + "x", x)
     save(p + "w", w)
     save(p + "dy", dy)
@@ -113,6 +119,10 @@ pool_case("mp_lenet2", "max", torch.relu(y2), 2, 2)
 pool_case("ap_a", "avg", torch.randn(2, 3, 7, 9), 3, 2)
 pool_case("ap_b", "avg", torch.randn(1, 2, 7, 7), 2, 3)
 pool_case("ap_c", "avg", torch.randn(2, 3, 8, 6), 2, 2)
+
+conv_case("dil2", 2, 3, 9, 8, 4, 3, 3, 2, 2, True, dilation=2)
+conv_case("dil3", 2, 2, 12, 11, 3, 3, 2, 2, 3, False, dilation=3)
+conv_case("dil3s1", 1, 2, 10, 9, 2, 2, 3, 1, 1, True, dilation=3)
 
 total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
 print("wrote %s (%d files, %.0f KB)" % (os.path.normpath(OUT), len(os.listdir(OUT)), total / 1024))

@@ -32,19 +32,27 @@
 
 typedef struct cspec {
   size_t N, C, H, W, K, kh, kw, st, pad;
+  size_t d; /* dilation; 0 (unset) means 1 */
 } cspec;
 
-static size_t odim(size_t H, size_t k, size_t st, size_t pad) { return (H + 2 * pad - k) / st + 1; }
+static size_t dil(const cspec *c) { return c->d ? c->d : 1; }
+/* torch's (H + 2·pad − d·(k − 1) − 1)/stride + 1 */
+static size_t odim(size_t H, size_t k, size_t st, size_t pad, size_t d) {
+  return (H + 2 * pad - d * (k - 1) - 1) / st + 1;
+}
+static int shape_of(const cspec *c, nco_conv_shape *s) {
+  return nco_conv_shape_init_dil(s, c->N, c->C, c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad, dil(c));
+}
 
 static void *xcalloc(size_t n, size_t sz) { return n ? calloc(n, sz) : calloc(1, sz); }
 
 /* ---- naive references (double) ------------------------------------------ */
 
-/* y[n,k,p,q] = b[k] + Σ_{c,i,j} w[k,c,i,j]·x[n,c,p·s+i−pad,q·s+j−pad];
+/* y[n,k,p,q] = b[k] + Σ_{c,i,j} w[k,c,i,j]·x[n,c,p·s+i·d−pad,q·s+j·d−pad];
  * yabs = |b[k]| + Σ |w·x| (the S of the tolerance). */
 static void naive_conv(const cspec *c, const double *x, const double *w, const double *b,
                        double *y, double *yabs) {
-  const size_t OH = odim(c->H, c->kh, c->st, c->pad), OW = odim(c->W, c->kw, c->st, c->pad);
+  const size_t OH = odim(c->H, c->kh, c->st, c->pad, dil(c)), OW = odim(c->W, c->kw, c->st, c->pad, dil(c));
   for (size_t n = 0; n < c->N; n++)
     for (size_t k = 0; k < c->K; k++)
       for (size_t p = 0; p < OH; p++)
@@ -53,8 +61,8 @@ static void naive_conv(const cspec *c, const double *x, const double *w, const d
           for (size_t ci = 0; ci < c->C; ci++)
             for (size_t i = 0; i < c->kh; i++)
               for (size_t j = 0; j < c->kw; j++) {
-                long ih = (long)(p * c->st + i) - (long)c->pad;
-                long iw = (long)(q * c->st + j) - (long)c->pad;
+                long ih = (long)(p * c->st + i * dil(c)) - (long)c->pad;
+                long iw = (long)(q * c->st + j * dil(c)) - (long)c->pad;
                 if (ih < 0 || iw < 0 || ih >= (long)c->H || iw >= (long)c->W) continue;
                 double t = w[((k * c->C + ci) * c->kh + i) * c->kw + j] *
                            x[((n * c->C + ci) * c->H + (size_t)ih) * c->W + (size_t)iw];
@@ -72,7 +80,7 @@ static void naive_conv(const cspec *c, const double *x, const double *w, const d
 static void naive_conv_bwd(const cspec *c, const double *x, const double *w, const double *dy,
                            double *dx, double *dxa, double *dw, double *dwa, double *db,
                            double *dba) {
-  const size_t OH = odim(c->H, c->kh, c->st, c->pad), OW = odim(c->W, c->kw, c->st, c->pad);
+  const size_t OH = odim(c->H, c->kh, c->st, c->pad, dil(c)), OW = odim(c->W, c->kw, c->st, c->pad, dil(c));
   const size_t nx = c->N * c->C * c->H * c->W, nw = c->K * c->C * c->kh * c->kw;
   memset(dx, 0, nx * sizeof *dx);
   memset(dxa, 0, nx * sizeof *dxa);
@@ -90,8 +98,8 @@ static void naive_conv_bwd(const cspec *c, const double *x, const double *w, con
           for (size_t ci = 0; ci < c->C; ci++)
             for (size_t i = 0; i < c->kh; i++)
               for (size_t j = 0; j < c->kw; j++) {
-                long ih = (long)(p * c->st + i) - (long)c->pad;
-                long iw = (long)(q * c->st + j) - (long)c->pad;
+                long ih = (long)(p * c->st + i * dil(c)) - (long)c->pad;
+                long iw = (long)(q * c->st + j * dil(c)) - (long)c->pad;
                 if (ih < 0 || iw < 0 || ih >= (long)c->H || iw >= (long)c->W) continue;
                 size_t xi = ((n * c->C + ci) * c->H + (size_t)ih) * c->W + (size_t)iw;
                 size_t wi = ((k * c->C + ci) * c->kh + i) * c->kw + j;
@@ -168,6 +176,23 @@ static void test_shape_init(void) {
             "overflow");
   CHECK_ERR(nco_conv_shape_init(NULL, 1, 1, 5, 5, 1, 3, 3, 1, 0), NCO_ERR_INVALID, "NULL");
 
+  /* dilation: OH = (H + 2·pad − d·(kh − 1) − 1)/stride + 1 (torch's rule) */
+  CHECK_OK(nco_conv_shape_init_dil(&s, 2, 3, 9, 8, 4, 3, 3, 2, 2, 2));
+  CHECK(s.OH == 5 && s.OW == 4 && s.dil == 2); /* (9+4−4−1)/2+1 = 5, (8+4−4−1)/2+1 = 4 */
+  CHECK_OK(nco_conv_shape_init_dil(&s, 1, 1, 12, 11, 1, 3, 2, 2, 3, 3));
+  CHECK(s.OH == 6 && s.OW == 7); /* (12+6−6−1)/2+1 = 6, (11+6−3−1)/2+1 = 7 */
+  CHECK_OK(nco_conv_shape_init_dil(&s, 1, 1, 5, 5, 1, 3, 3, 1, 0, 2)); /* spans the input */
+  CHECK(s.OH == 1 && s.OW == 1);
+  CHECK_OK(nco_conv_shape_init(&s, 1, 1, 5, 5, 1, 3, 3, 1, 0));
+  CHECK(s.dil == 1);
+  CHECK_ERR(nco_conv_shape_init_dil(&s, 1, 1, 5, 5, 1, 3, 3, 1, 0, 0), NCO_ERR_SHAPE, "dilation 0");
+  CHECK_ERR(nco_conv_shape_init_dil(&s, 1, 1, 5, 5, 1, 3, 3, 1, 0, 3), NCO_ERR_SHAPE,
+            "kernel 3x3 with dilation 3 (spanning 7x7) is larger than the padded input 5x5");
+  CHECK_ERR(nco_conv_shape_init_dil(&s, 1, 1, 5, 6, 1, 1, 3, 1, 1, 4), NCO_ERR_SHAPE,
+            "kernel 1x3 with dilation 4 (spanning 1x9) is larger than the padded input 7x8");
+  CHECK_ERR(nco_conv_shape_init_dil(&s, 1, 1, 5, 5, 1, 3, 3, 1, 0, SIZE_MAX), NCO_ERR_OVERFLOW,
+            "dilation");
+
   size_t OH = 0, OW = 0;
   CHECK_OK(nco_pool_shape_init(2, 6, 28, 28, 2, 2, &OH, &OW));
   CHECK(OH == 14 && OW == 14);
@@ -195,12 +220,17 @@ static size_t make_cases(cspec *out, size_t cap) {
           for (size_t kk = 0; kk < 3; kk++)
             if (n < cap)
               out[n++] = (cspec){2, chans[cc], 7, 5, filts[k], kers[kk][0], kers[kk][1],
-                                 strides[a], pads[bp]};
+                                 strides[a], pads[bp], 1};
   /* kernel = input size (pad 0), = padded input size (pad 1, 2) */
   const cspec extra[] = {
-      {2, 3, 5, 4, 6, 5, 4, 1, 0}, {2, 1, 5, 4, 6, 7, 6, 1, 1}, {1, 3, 3, 3, 2, 7, 7, 2, 2},
-      {3, 2, 1, 6, 2, 1, 3, 1, 0}, /* a 1-row input */
-      {3, 2, 9, 8, 5, 4, 4, 2, 2}, /* even kernel, stride 2, padding 2 */
+      {2, 3, 5, 4, 6, 5, 4, 1, 0, 1}, {2, 1, 5, 4, 6, 7, 6, 1, 1, 1}, {1, 3, 3, 3, 2, 7, 7, 2, 2, 1},
+      {3, 2, 1, 6, 2, 1, 3, 1, 0, 1}, /* a 1-row input */
+      {3, 2, 9, 8, 5, 4, 4, 2, 2, 1}, /* even kernel, stride 2, padding 2 */
+      /* dilation: strides 1–3, paddings 0–3, the dilated kernel = the
+       * (padded) input, non-square kernels, 1×k kernels */
+      {2, 3, 7, 5, 6, 3, 3, 1, 0, 2}, {2, 1, 7, 5, 1, 3, 2, 2, 1, 2}, {2, 3, 9, 8, 4, 3, 3, 2, 2, 3},
+      {2, 2, 5, 5, 3, 3, 3, 1, 0, 2}, {1, 2, 5, 5, 2, 3, 3, 1, 1, 3}, {3, 2, 11, 9, 3, 2, 3, 3, 1, 4},
+      {2, 3, 6, 13, 4, 1, 4, 1, 2, 3}, {2, 2, 8, 8, 5, 2, 2, 2, 0, 7},
   };
   for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
     if (n < cap) out[n++] = extra[i];
@@ -211,7 +241,7 @@ static size_t make_cases(cspec *out, size_t cap) {
  * the naive double reference. Returns the failures. */
 static size_t check_vs_naive(const cspec *c, nco_rng *rng, int with_bias, double *maxdev32) {
   nco_conv_shape s;
-  if (nco_conv_shape_init(&s, c->N, c->C, c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad)) {
+  if (shape_of(c, &s)) {
     fprintf(stderr, "shape init failed: %s\n", nco_last_error());
     return 1;
   }
@@ -272,8 +302,8 @@ static size_t check_vs_naive(const cspec *c, nco_rng *rng, int with_bias, double
   bad += cmp_bound("dw64", nw, NULL, dwd, rdw, rdwa, tdw + 2, DBL_EPSILON, NULL);
   bad += cmp_bound("db64", c->K, NULL, dbd, rdb, rdba, (double)ny + 2, DBL_EPSILON, NULL);
   if (bad)
-    fprintf(stderr, "case N%zu C%zu %zux%zu K%zu k%zux%zu s%zu p%zu bias %d: %zu bad\n", c->N, c->C,
-            c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad, with_bias, bad);
+    fprintf(stderr, "case N%zu C%zu %zux%zu K%zu k%zux%zu s%zu p%zu d%zu bias %d: %zu bad\n", c->N, c->C,
+            c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad, dil(c), with_bias, bad);
 done:
   free(x), free(w), free(b), free(dy), free(y), free(dx), free(dw), free(db), free(ws);
   free(xd), free(wd), free(bd), free(dyd), free(yd), free(dxd), free(dwd), free(dbd), free(wsd);
@@ -293,9 +323,9 @@ static void test_conv_vs_naive(void) {
   }
   /* N = 37: 16 groups of 2 or 3 samples (src/nn/conv.c splits the batch
    * into min(N, 16) groups), run in parallel */
-  cspec big = {37, 3, 16, 16, 6, 5, 5, 1, 2};
+  cspec big = {37, 3, 16, 16, 6, 5, 5, 1, 2, 1};
   CHECK(check_vs_naive(&big, &rng, 1, &md) == 0);
-  cspec lenet2 = {7, 6, 14, 14, 16, 5, 5, 1, 0};
+  cspec lenet2 = {7, 6, 14, 14, 16, 5, 5, 1, 0, 1};
   CHECK(check_vs_naive(&lenet2, &rng, 1, &md) == 0);
   printf("conv vs naive double: %zu shapes, max |float32 − reference| = %.3g\n", nc + 2, md);
 }
@@ -303,9 +333,9 @@ static void test_conv_vs_naive(void) {
 /* Only the requested gradients are written, and each equals the one from
  * the full call bit for bit. */
 static void test_null_outputs(void) {
-  const cspec c = {3, 2, 9, 8, 4, 3, 3, 2, 1};
+  const cspec c = {3, 2, 9, 8, 4, 3, 3, 2, 1, 1};
   nco_conv_shape s;
-  REQUIRE_OK(nco_conv_shape_init(&s, c.N, c.C, c.H, c.W, c.K, c.kh, c.kw, c.st, c.pad));
+  REQUIRE_OK(shape_of(&c, &s));
   const size_t nx = c.N * c.C * c.H * c.W, nw = c.K * c.C * c.kh * c.kw, ny = c.N * c.K * s.OH * s.OW;
   float *x = xcalloc(nx, 4), *w = xcalloc(nw, 4), *dy = xcalloc(ny, 4), *ws = xcalloc(nco_conv_workspace(&s), 4);
   float *dx = xcalloc(nx, 4), *dw = xcalloc(nw, 4), *db = xcalloc(c.K, 4);
@@ -355,7 +385,7 @@ static double loss64(const nco_conv_shape *s, const double *x, const double *w, 
  * step's own rounding). h = 2^-7 (exact in binary). */
 static size_t fd_case(const cspec *c, nco_rng *rng) {
   nco_conv_shape s;
-  if (nco_conv_shape_init(&s, c->N, c->C, c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad)) return 1;
+  if (shape_of(c, &s)) return 1;
   const size_t nx = c->N * c->C * c->H * c->W, nw = c->K * c->C * c->kh * c->kw;
   const size_t ny = c->N * c->K * s.OH * s.OW, nws = nco_conv_workspace(&s);
   const size_t nth = nx + nw + c->K;
@@ -420,7 +450,7 @@ static void test_conv_fd(void) {
  * FLT_EPSILON. LeNet-sized shapes, multi-sample groups. */
 static void adjoint_case(const cspec *c, nco_rng *rng) {
   nco_conv_shape s;
-  REQUIRE_OK(nco_conv_shape_init(&s, c->N, c->C, c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad));
+  REQUIRE_OK(shape_of(c, &s));
   const size_t nx = c->N * c->C * c->H * c->W, nw = c->K * c->C * c->kh * c->kw;
   const size_t ny = c->N * c->K * s.OH * s.OW, nws = nco_conv_workspace(&s);
   float *f = xcalloc(2 * nx + 2 * nw + 2 * c->K + 2 * ny + nws, 4);
@@ -470,9 +500,11 @@ static void test_adjoint(void) {
   nco_rng rng;
   nco_rng_seed(&rng, 13);
   const cspec cs[] = {
-      {20, 1, 28, 28, 6, 5, 5, 1, 2}, /* LeNet conv1 */
-      {30, 6, 14, 14, 16, 5, 5, 1, 0}, /* LeNet conv2 */
-      {5, 3, 17, 13, 7, 4, 3, 3, 2},
+      {20, 1, 28, 28, 6, 5, 5, 1, 2, 1}, /* LeNet conv1 */
+      {30, 6, 14, 14, 16, 5, 5, 1, 0, 1}, /* LeNet conv2 */
+      {5, 3, 17, 13, 7, 4, 3, 3, 2, 1},
+      {20, 6, 14, 14, 16, 3, 3, 1, 2, 2}, /* dilation 2 */
+      {5, 3, 17, 13, 7, 4, 3, 2, 3, 3},   /* dilation 3, stride 2 */
   };
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) adjoint_case(&cs[i], &rng);
 }
@@ -483,9 +515,9 @@ static void test_adjoint(void) {
  * OpenMP threads (each sample is handled whole by one thread; the batch
  * reduction is in a fixed order of sample groups). */
 static void test_determinism(void) {
-  const cspec c = {25, 3, 20, 20, 6, 5, 5, 1, 2};
+  const cspec c = {25, 3, 20, 20, 6, 5, 5, 1, 2, 1};
   nco_conv_shape s;
-  REQUIRE_OK(nco_conv_shape_init(&s, c.N, c.C, c.H, c.W, c.K, c.kh, c.kw, c.st, c.pad));
+  REQUIRE_OK(shape_of(&c, &s));
   const size_t nx = c.N * c.C * c.H * c.W, nw = c.K * c.C * c.kh * c.kw, ny = c.N * c.K * s.OH * s.OW;
   const size_t tot = nx + nw + c.K + ny;
   float *in = xcalloc(nx + nw + c.K + ny, 4), *ws = xcalloc(nco_conv_workspace(&s), 4);
@@ -579,14 +611,14 @@ static const nco_problem_type convls_type = {
 };
 
 static void test_check_harness(void) {
-  const cspec cs[] = {{2, 2, 6, 5, 3, 3, 3, 1, 1}, {2, 3, 9, 8, 4, 3, 2, 2, 2}};
+  const cspec cs[] = {{2, 2, 6, 5, 3, 3, 3, 1, 1, 1}, {2, 3, 9, 8, 4, 3, 2, 2, 2, 1}, {2, 2, 9, 8, 3, 3, 3, 1, 2, 2}};
   nco_rng rng;
   nco_rng_seed(&rng, 15);
-  for (size_t ci = 0; ci < 2; ci++) {
+  for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
     const cspec *c = &cs[ci];
     convls *q = calloc(1, sizeof *q);
     REQUIRE(q);
-    if (nco_conv_shape_init(&q->s, c->N, c->C, c->H, c->W, c->K, c->kh, c->kw, c->st, c->pad)) {
+    if (shape_of(c, &q->s)) {
       convls_free(q);
       REQUIRE(0);
     }
@@ -842,18 +874,20 @@ static int load(const char *prefix, const char *name, const char *what, nco_dtyp
  * the exact value (S from the naive double reference), so
  * |ours − torch| ≤ 2γ_n·S ≤ (n + 2)·FLT_EPSILON·S. */
 static void test_torch_conv(void) {
-  const char *names[] = {"a", "b", "c", "d", "lenet1", "lenet2"};
-  double maxdev = 0, maxrel = 0;
+  /* the dilated cases (dil*) have the dilation as an 11th shape entry */
+  const char *names[] = {"a", "b", "c", "d", "lenet1", "lenet2", "dil2", "dil3", "dil3s1"};
+  double maxdev = 0, maxrel = 0, maxdev_dil = 0;
   for (size_t ci = 0; ci < sizeof names / sizeof names[0]; ci++) {
     nco_array sh = {0}, ax = {0}, aw = {0}, ab = {0}, ady = {0}, ay = {0}, adx = {0}, adw = {0},
               adb = {0};
-    REQUIRE_OK(load("conv", names[ci], "shape", NCO_DTYPE_I64, 10, &sh));
+    const int dilated = !strncmp(names[ci], "dil", 3);
+    REQUIRE_OK(load("conv", names[ci], "shape", NCO_DTYPE_I64, dilated ? 11 : 10, &sh));
     const int64_t *v = sh.data;
     const cspec c = {(size_t)v[0], (size_t)v[1], (size_t)v[2], (size_t)v[3], (size_t)v[4],
-                     (size_t)v[5], (size_t)v[6], (size_t)v[7], (size_t)v[8]};
+                     (size_t)v[5], (size_t)v[6], (size_t)v[7], (size_t)v[8], dilated ? (size_t)v[10] : 1};
     const int bias = (int)v[9];
     nco_conv_shape s;
-    REQUIRE_OK(nco_conv_shape_init(&s, c.N, c.C, c.H, c.W, c.K, c.kh, c.kw, c.st, c.pad));
+    REQUIRE_OK(shape_of(&c, &s));
     const size_t nx = c.N * c.C * c.H * c.W, nw = c.K * c.C * c.kh * c.kw,
                  ny = c.N * c.K * s.OH * s.OW;
     CHECK_OK(load("conv", names[ci], "x", NCO_DTYPE_F32, nx, &ax));
@@ -899,6 +933,7 @@ static void test_torch_conv(void) {
              scale);
       if (md > maxdev) maxdev = md;
       if (md / scale > maxrel) maxrel = md / scale;
+      if (dilated && md > maxdev_dil) maxdev_dil = md;
     } else {
       CHECK(0);
     }
@@ -907,8 +942,8 @@ static void test_torch_conv(void) {
     nco_array_free(&ady), nco_array_free(&ay), nco_array_free(&adx), nco_array_free(&adw);
     nco_array_free(&adb);
   }
-  printf("torch conv: max deviation %.3g absolute, %.3g relative to the largest value\n", maxdev,
-         maxrel);
+  printf("torch conv: max deviation %.3g absolute (dilated cases %.3g), %.3g relative to the largest value\n",
+         maxdev, maxdev_dil, maxrel);
 }
 
 /* max_pool2d: values and indices equal torch's exactly (ties included),

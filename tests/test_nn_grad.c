@@ -820,6 +820,89 @@ static void test_batchnorm(void) {
   nco_nn_model_free(m);
 }
 
+/* ---- dilated convolution ---------------------------------------------------
+ * conv2d with dilation (nn.Conv2d's dilation): a dilated conv → tanh →
+ * dilated strided conv → linear, and a dilated conv as the output node;
+ * both losses (check_all). Then the node's torch repr and description, and
+ * the spec key `dilation` with its errors. */
+#define DCONV(c, k, s, p, d)                                                                              \
+  ((nco_nn_node_spec){.kind = NCO_NN_CONV2D, .out = (c), .kh = (k), .kw = (k), .stride = (s), .pad = (p), \
+                      .dilation = (d), .bias = 1})
+
+static void test_dilated_conv(void) {
+  size_t img[3] = {2, 9, 8};
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, img));
+  node(m, "c1", DCONV(3, 3, 1, 2, 2), 1, "x", NULL); /* (3, 9, 8) */
+  node(m, "t1", ACT(NCO_ACT_TANH), 1, "c1", NULL);
+  node(m, "c2", DCONV(2, 2, 2, 3, 3), 1, "t1", NULL); /* (2, (9+6−3−1)/2+1 = 6, (8+6−3−1)/2+1 = 6) */
+  node(m, "f", FLAT, 1, "c2", NULL);
+  node(m, "fc", LIN(3), 1, "f", NULL);
+  CHECK(nco_nn_dim(m) == 3 * 2 * 9 + 3 + 2 * 3 * 4 + 2 + 3 * 72 + 3);
+  check_all("dilated conv d2 - tanh - conv d3 s2 - linear", m, 1, 900);
+  char buf[256];
+  nco_nn_describe(m, buf, sizeof buf);
+  CHECKF(strstr(buf, "c1(2->3 3x3 s1 p2 d2)") && strstr(buf, "c2(3->2 2x2 s2 p3 d3)"), "%s", buf);
+  char *js = NULL;
+  fix f;
+  REQUIRE_OK(make(m, NCO_NN_LOSS_LEAST_SQUARES, 0, 7, 4, NCO_NN_F32, 901, &f));
+  CHECK_OK(nco_nn_layer_map_json(f.pb, &js));
+  CHECKF(js && strstr(js, "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(2, 2), dilation=(2, 2))"),
+         "%s", js ? js : "(null)");
+  free(js);
+  unmake(&f);
+  nco_nn_model_free(m);
+  /* the dilated conv as the output (the loss reads its feature map) */
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, img));
+  node(m, "c1", DCONV(2, 2, 1, 0, 1), 1, "x", NULL);
+  node(m, "e", ACT(NCO_ACT_SOFTPLUS), 1, "c1", NULL);
+  node(m, "c2", DCONV(2, 3, 2, 1, 2), 1, "e", NULL);
+  check_all("conv - softplus - conv d2 s2 (output)", m, 1.5, 910);
+  nco_nn_model_free(m);
+  /* shape errors name the dilation */
+  REQUIRE_OK(nco_nn_graph_create(&m));
+  REQUIRE_OK(nco_nn_add_input(m, "x", NCO_NN_IN_DATA, 3, img));
+  const char *in = "x";
+  CHECK_ERR(nco_nn_add_node(m, "c", &DCONV(2, 3, 1, 0, 5), 1, &in), NCO_ERR_SHAPE,
+            "kernel 3x3 with dilation 5 (spanning 11x11) is larger than the padded input 9x8");
+  nco_nn_model_free(m);
+}
+
+/* The [network] key `dilation` of conv2d (default 1; ≥ 1), its repr only
+ * when ≠ 1. */
+static void test_dilation_spec(void) {
+  static const char *ok = "[network]\ninput = input(1, 12, 12)\n"
+                          "c = conv2d(input, out_channels=2, kernel_size=3, stride=2, padding=1, dilation=3)\n"
+                          "c0 = conv2d(c, out_channels=1, kernel_size=2)\noutput = c0\n";
+  nco_spec *sp = NULL;
+  nco_nn_model *m = NULL;
+  REQUIRE_OK(nco_spec_parse_string(ok, "net.ini", ".", &sp));
+  CHECK_OK(nco_nn_graph_from_spec(sp, 0, NULL, &m));
+  if (m) {
+    char buf[256];
+    nco_nn_describe(m, buf, sizeof buf);
+    CHECKF(strstr(buf, "c(1->2 3x3 s2 p1 d3)") && strstr(buf, "c0(2->1 2x2 s1 p0)"), "%s", buf);
+    CHECK(nco_nn_out_size(m) == 1 * 3 * 3); /* c: (12+2−6−1)/2+1 = 4; c0: 3 */
+  }
+  nco_nn_model_free(m);
+  nco_spec_free(sp);
+  static const char *bad[] = {
+      "[network]\ninput = input(1, 5, 5)\nc = conv2d(input, out_channels=2, kernel_size=3, dilation=0)\noutput = c\n",
+      "[network]\ninput = input(1, 5, 5)\nc = conv2d(input, out_channels=2, kernel_size=3, dilation=3)\noutput = c\n",
+  };
+  static const char *want[] = {"dilation = 0: expected a whole number >= 1", "with dilation 3 (spanning 7x7)"};
+  for (int i = 0; i < 2; i++) {
+    m = NULL, sp = NULL;
+    REQUIRE_OK(nco_spec_parse_string(bad[i], "net.ini", ".", &sp));
+    int st = nco_nn_graph_from_spec(sp, 0, NULL, &m);
+    CHECKF(st != NCO_OK && strstr(nco_last_error(), want[i]), "%s", nco_last_error());
+    nco_nn_model_free(m);
+    nco_spec_free(sp);
+  }
+}
+
 int main(void) {
   RUN(test_dense);
   RUN(test_activations);
@@ -838,5 +921,7 @@ int main(void) {
   RUN(test_f32_vs_f64);
   RUN(test_threads);
   RUN(test_batchnorm);
+  RUN(test_dilated_conv);
+  RUN(test_dilation_spec);
   return nco_test_summary();
 }

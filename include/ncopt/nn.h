@@ -32,7 +32,7 @@
  * nco_nn_rename_last changes the prefix) enumerated by nco_nn_param_get.
  *
  * Layers. dense (bias optional; flattens a (C, H, W) input implicitly, as
- * flatten + nn.Linear), conv2d (stride, zero padding, bias optional;
+ * flatten + nn.Linear), conv2d (stride, zero padding, dilation, bias optional;
  * im2col + GEMM kernels of src/nn/conv.c), max and average pooling (k×k,
  * stride, no padding, floor mode), flatten (a no-op on the memory), the
  * activations of problems.h (nco_act: identity, sigmoid, tanh, softplus,
@@ -46,7 +46,11 @@
  * per-sample residual r_i = output_i − t_i (m = outputs per sample;
  * targets are real rows or labels, which mean one-hot rows), default
  * reduction SUM (the papers' ½‖g(θ)‖²), settable with
- * nco_problem_set_reduction. Losses are summed in double.
+ * nco_problem_set_reduction; mean squared error (torch.nn.MSELoss: per
+ * sample the mean of (output − t)² over its m outputs, default reduction
+ * MEAN, so that the loss is torch's MSELoss of the batch; targets as for
+ * least squares, e.g. an image for reconstruction), a least-squares
+ * problem with r_i = √(2/m)·(output_i − t_i). Losses are summed in double.
  *
  * Derivatives. Gradient and VJP by backpropagation; JVP by forward-mode
  * tangents (the R-op); exact Hessian-vector products by Pearlmutter's
@@ -243,7 +247,8 @@ int nco_nn_rename_last(nco_nn_model *m, const char *name);
 
 /* A node's op and hyper-parameters (torch.nn's): kind NCO_NN_DENSE
  * (nn.Linear: out = out_features, bias), NCO_NN_CONV2D (nn.Conv2d: out =
- * out_channels, kh × kw, stride ≥ 1, pad, bias), NCO_NN_MAXPOOL2D /
+ * out_channels, kh × kw, stride ≥ 1, pad, dilation, bias; output size
+ * (H + 2·pad − dilation·(kh − 1) − 1)/stride + 1), NCO_NN_MAXPOOL2D /
  * NCO_NN_AVGPOOL2D (kernel kh, stride; 0 = kh), NCO_NN_FLATTEN, NCO_NN_ACT
  * (act), NCO_NN_DROPOUT (p). Unused fields are ignored. */
 typedef struct nco_nn_node_spec {
@@ -253,7 +258,10 @@ typedef struct nco_nn_node_spec {
   int bias;
   nco_act act;
   double p;
-  size_t opad;      /* conv_transpose2d: output_padding (< stride) */
+  union {
+    size_t opad;      /* conv_transpose2d: output_padding (< stride) */
+    size_t dilation;  /* conv2d: dilation, torch's (both directions; 0 means 1) */
+  };                  /* one storage: each op reads its own */
   int mode;         /* upsample: 0 nearest, 1 bilinear (align_corners = False) */
   double eps;       /* batchnorm: > 0 (torch: 1e-5) */
   double momentum;  /* batchnorm: in [0, 1] (torch: 0.1); `bias` is torch's affine */
@@ -476,7 +484,7 @@ int nco_nn_unet(const nco_nn_unet_opts *o, nco_nn_model **out_model);
  *     fc     = linear(f, out_features=10)
  *     output = fc
  * Ops: input(C, H, W | D), linear(out_features, bias), conv2d(out_channels,
- * kernel_size, stride = 1, padding = 0, bias = true), maxpool2d /
+ * kernel_size, stride = 1, padding = 0, bias = true, dilation = 1), maxpool2d /
  * avgpool2d(kernel_size, stride = kernel_size), conv_transpose2d(out_channels,
  * kernel_size, stride = 1, padding = 0, output_padding = 0, bias = true),
  * upsample(scale_factor = 2, mode = nearest | bilinear), global_avgpool,
@@ -508,7 +516,11 @@ int nco_nn_summary(const nco_nn_model *m, FILE *fp);
 
 typedef enum nco_nn_loss {
   NCO_NN_LOSS_CROSS_ENTROPY = 0,
-  NCO_NN_LOSS_LEAST_SQUARES = 1
+  NCO_NN_LOSS_LEAST_SQUARES = 1,
+  /* torch.nn.MSELoss(reduction='mean') per sample, ℓ_i = mean_k (y_ik − t_ik)²
+   * (default reduction MEAN: the batch's MSELoss); a least-squares problem
+   * with residual r_i = √(2/m)·(output_i − t_i), m = outputs, ℓ_i = ½‖r_i‖² */
+  NCO_NN_LOSS_MSE = 2
 } nco_nn_loss;
 
 typedef enum nco_nn_precision { NCO_NN_F32 = 0, NCO_NN_F64 = 1 } nco_nn_precision;

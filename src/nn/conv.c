@@ -4,13 +4,15 @@
  * neural networks for document processing": unfold the input patches into a
  * matrix so that the convolution is one matrix product; Caffe's im2col).
  * For one sample n, with P = OH·OW output pixels and CKK = C·kh·kw taps,
- *     col_n (CKK × P),  col_n[(c,i,j), (p,q)] = x_n[c, p·s+i−pad, q·s+j−pad]
+ *     col_n (CKK × P),  col_n[(c,i,j), (p,q)] = x_n[c, p·s+i·d−pad, q·s+j·d−pad]
  *     forward:   y_n  (K × P)   = W (K × CKK) · col_n + b 1ᵀ
  *     backward:  dW   (K × CKK) = Σ_n dy_n (K × P) · col_nᵀ
  *                dcol_n (CKK × P) = Wᵀ · dy_n,   dx_n = col2im(dcol_n)
  *                db[k] = Σ_n Σ_p dy_n[k, p]
  * (PyTorch's conv2d semantics: torch.nn.functional.conv2d, a
- * cross-correlation.)
+ * cross-correlation; dilation d spaces the taps d apart: im2col and col2im
+ * only start each tap's rows at (i·d, j·d) instead of (i, j), so d = 1 runs
+ * the same loops as before dilation existed.)
  *
  * The batch is split into G = min(N, 16) groups of consecutive samples,
  * processed in parallel (OpenMP, static schedule over the groups); each
@@ -81,25 +83,30 @@ static size_t conv_group_size(const nco_conv_shape *s) {
   return CKK * s->OH * s->OW + conv_plane(s) + CKK * s->K;
 }
 
-int nco_conv_shape_init(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t W, size_t K,
-                        size_t kh, size_t kw, size_t stride, size_t pad) {
+int nco_conv_shape_init_dil(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t W, size_t K,
+                            size_t kh, size_t kw, size_t stride, size_t pad, size_t dil) {
   if (!s) return nco_error(NCO_ERR_INVALID, "conv2d: shape pointer is NULL");
   memset(s, 0, sizeof *s);
-  if (N == 0 || C == 0 || H == 0 || W == 0 || K == 0 || kh == 0 || kw == 0 || stride == 0)
+  if (N == 0 || C == 0 || H == 0 || W == 0 || K == 0 || kh == 0 || kw == 0 || stride == 0 || dil == 0)
     return nco_error(NCO_ERR_SHAPE,
                      "conv2d: sizes must be >= 1, got batch %zu, channels %zu, input %zux%zu, "
-                     "filters %zu, kernel %zux%zu, stride %zu",
-                     N, C, H, W, K, kh, kw, stride);
-  size_t Hp, Wp, t;
+                     "filters %zu, kernel %zux%zu, stride %zu, dilation %zu",
+                     N, C, H, W, K, kh, kw, stride, dil);
+  size_t Hp, Wp, t, ekh, ekw; /* padded input, the dilated kernel's extent d·(k − 1) + 1 */
   if (nco_mul_size(pad, 2, &t) || nco_add_size(H, t, &Hp) || nco_add_size(W, t, &Wp))
     return nco_error(NCO_ERR_OVERFLOW, "conv2d: padding %zu overflows the input size %zux%zu", pad,
                      H, W);
-  if (kh > Hp || kw > Wp)
+  if (nco_mul_size(dil, kh - 1, &ekh) || nco_mul_size(dil, kw - 1, &ekw))
+    return nco_error(NCO_ERR_OVERFLOW, "conv2d: dilation %zu overflows the kernel %zux%zu", dil, kh, kw);
+  if (ekh >= Hp || ekw >= Wp) {
+    char dl[96] = "";
+    if (dil != 1) snprintf(dl, sizeof dl, " with dilation %zu (spanning %zux%zu)", dil, ekh + 1, ekw + 1);
     return nco_error(NCO_ERR_SHAPE,
-                     "conv2d: kernel %zux%zu is larger than the padded input %zux%zu (input "
+                     "conv2d: kernel %zux%zu%s is larger than the padded input %zux%zu (input "
                      "%zux%zu, padding %zu)",
-                     kh, kw, Hp, Wp, H, W, pad);
-  const size_t OH = (Hp - kh) / stride + 1, OW = (Wp - kw) / stride + 1;
+                     kh, kw, dl, Hp, Wp, H, W, pad);
+  }
+  const size_t OH = (Hp - ekh - 1) / stride + 1, OW = (Wp - ekw - 1) / stride + 1;
   /* Every buffer's element and byte count (double: the larger type), the
    * buffer sizes as ptrdiff_t, and the GEMM dimensions (K, P, CKK) as int;
    * the workspace is at most N·(CKK·P + C·Hp·Wp + K·CKK) elements. */
@@ -119,8 +126,13 @@ int nco_conv_shape_init(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t 
                      "kernel %zux%zu, output %zux%zu)",
                      N, C, H, W, K, kh, kw, OH, OW);
   *s = (nco_conv_shape){.N = N, .C = C, .H = H, .W = W, .K = K, .kh = kh, .kw = kw,
-                        .stride = stride, .pad = pad, .OH = OH, .OW = OW};
+                        .stride = stride, .pad = pad, .dil = dil, .OH = OH, .OW = OW};
   return NCO_OK;
+}
+
+int nco_conv_shape_init(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t W, size_t K,
+                        size_t kh, size_t kw, size_t stride, size_t pad) {
+  return nco_conv_shape_init_dil(s, N, C, H, W, K, kh, kw, stride, pad, 1);
 }
 
 size_t nco_conv_workspace(const nco_conv_shape *s) {

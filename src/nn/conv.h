@@ -4,11 +4,11 @@
  * engine (src/nn/). Layout is PyTorch's NCHW, C order:
  *     x  (N, C, H, W)      input batch
  *     w  (K, C, kh, kw)    filters            b (K) bias, or NULL
- *     y  (N, K, OH, OW)    output, OH = (H + 2·pad − kh)/stride + 1
- * with zero padding of `pad` on every side and the same `stride` in both
- * directions; this is torch.nn.functional.conv2d(x, w, b, stride, padding)
- * (a cross-correlation, no kernel flip):
- *     y[n,k,p,q] = b[k] + Σ_{c,i,j} w[k,c,i,j] · x[n, c, p·s + i − pad, q·s + j − pad]
+ *     y  (N, K, OH, OW)    output, OH = (H + 2·pad − d·(kh − 1) − 1)/stride + 1
+ * with zero padding of `pad` on every side and the same `stride` and
+ * dilation d in both directions; this is torch.nn.functional.conv2d(x, w,
+ * b, stride, padding, dilation) (a cross-correlation, no kernel flip):
+ *     y[n,k,p,q] = b[k] + Σ_{c,i,j} w[k,c,i,j] · x[n, c, p·s + i·d − pad, q·s + j·d − pad]
  * (terms whose input index falls in the padding are zero).
  *
  * Method: im2col + GEMM through OpenBLAS, the batch split into groups of
@@ -41,14 +41,19 @@ typedef struct nco_conv_shape {
   size_t N, C, H, W;   /* input batch (N, C, H, W) */
   size_t K, kh, kw;    /* K filters of (C, kh, kw) */
   size_t stride, pad;  /* stride ≥ 1 (both directions), zero padding pad ≥ 0 (every side) */
+  size_t dil;          /* dilation ≥ 1 (both directions): taps d apart */
   size_t OH, OW;       /* output plane, set by nco_conv_shape_init */
 } nco_conv_shape;
 
-/* Fills *s and validates: every size ≥ 1 (pad ≥ 0), the kernel no larger
- * than the padded input (kh ≤ H + 2·pad, kw ≤ W + 2·pad), and every buffer
- * size and index (x, w, y, the workspace, in elements and bytes) fits in
- * size_t and in int32 for a plane index. Returns NCO_OK, NCO_ERR_SHAPE or
- * NCO_ERR_OVERFLOW (message "conv2d: ..." naming the sizes). */
+/* Fills *s and validates: every size ≥ 1 (pad ≥ 0), the dilated kernel no
+ * larger than the padded input (d·(kh − 1) + 1 ≤ H + 2·pad, the same for
+ * kw, W), and every buffer size and index (x, w, y, the workspace, in
+ * elements and bytes) fits in size_t and in int32 for a plane index.
+ * Returns NCO_OK, NCO_ERR_SHAPE or NCO_ERR_OVERFLOW (message "conv2d: ..."
+ * naming the sizes, and the dilation when it is not 1). */
+int nco_conv_shape_init_dil(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t W, size_t K,
+                            size_t kh, size_t kw, size_t stride, size_t pad, size_t dil);
+/* The same with dilation 1. */
 int nco_conv_shape_init(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t W, size_t K,
                         size_t kh, size_t kw, size_t stride, size_t pad);
 

@@ -46,9 +46,12 @@ typedef struct nn_layer {
   size_t fan_in, fan_out;
   /* non-trainable state at state[soff .. soff + ns) (batch norm's running statistics) */
   size_t soff, ns;
-  /* hyper-parameters: conv (kh, kw, stride, pad), pooling (k = kh, stride) */
+  /* hyper-parameters: conv (kh, kw, stride, pad, dil), pooling (k = kh, stride) */
   size_t kh, kw, stride, pad;
-  size_t opad;            /* conv_transpose2d: output_padding */
+  union {                 /* one op reads each (the node spec's union: model.c copies opad) */
+    size_t opad;          /* conv_transpose2d: output_padding */
+    size_t dil;           /* conv2d: dilation (0 means 1) */
+  };
   int umode;              /* upsample: 0 nearest, 1 bilinear */
   nco_act act;            /* activations */
   double p;               /* dropout */
@@ -161,7 +164,11 @@ typedef struct nn_loss_vt {
                     double c, void *d, void *rd, double *lsum);
 } nn_loss_vt;
 
-extern const nn_loss_vt nn_loss_ce, nn_loss_ls;
+extern const nn_loss_vt nn_loss_ce, nn_loss_ls, nn_loss_mse;
+/* The residual scale σ of a least-squares head: r = σ(y − t), ℓ = ½‖r‖²
+ * per sample (least squares 1; mse √(2/outputs)). The problem's residual,
+ * JVP, VJP and rhvp are σ times those of y − t. */
+double nn_loss_rscale(const nn_loss_vt *vt, size_t outputs);
 
 /* A loss on a named output level. */
 typedef struct nn_head {

@@ -32,7 +32,7 @@ typedef struct ns_op {
 static const ns_op ns_ops[] = {
     {"input", -1, 0, {"kind"}, 0},
     {"linear", NCO_NN_DENSE, 0, {"out_features", "bias"}, 0},
-    {"conv2d", NCO_NN_CONV2D, 0, {"out_channels", "kernel_size", "stride", "padding", "bias"}, 0},
+    {"conv2d", NCO_NN_CONV2D, 0, {"out_channels", "kernel_size", "stride", "padding", "bias", "dilation"}, 0},
     {"maxpool2d", NCO_NN_MAXPOOL2D, 0, {"kernel_size", "stride"}, 0},
     {"avgpool2d", NCO_NN_AVGPOOL2D, 0, {"kernel_size", "stride"}, 0},
     {"flatten", NCO_NN_FLATTEN, 0, {NULL}, 0},
@@ -277,8 +277,9 @@ static int node_spec(ns_line *L, nco_nn_node_spec *o) {
       break;
     case NCO_NN_CONV2D:
       if (!(st = get_size(L, "out_channels", 0, 1, 1, &o->out)) && !(st = get_size(L, "kernel_size", 0, 1, 1, &o->kh)) &&
-          !(st = get_size(L, "stride", 1, 0, 1, &o->stride)) && !(st = get_size(L, "padding", 0, 0, 0, &o->pad)))
-        st = get_bool(L, "bias", 1, &o->bias);
+          !(st = get_size(L, "stride", 1, 0, 1, &o->stride)) && !(st = get_size(L, "padding", 0, 0, 0, &o->pad)) &&
+          !(st = get_bool(L, "bias", 1, &o->bias)))
+        st = get_size(L, "dilation", 1, 0, 1, &o->dilation);
       o->kw = o->kh;
       break;
     case NCO_NN_CONV_TRANSPOSE2D:

@@ -1,5 +1,5 @@
 /* conv2d (nn.Conv2d): y = W ⋆ x + b, im2col + GEMM kernels of conv.c,
- * stride, zero padding, PyTorch's NCHW layout. Bilinear in (x, W)
+ * stride, zero padding, dilation, PyTorch's NCHW layout. Bilinear in (x, W)
  * (Pearlmutter 1994, §4):
  *   R{y} = V ⋆ x + V_b + W ⋆ Rx;
  *   ∇W = corr(x, δ), ∇b = Σ δ, δ_x = Wᵀ ⋆ δ;
@@ -11,6 +11,9 @@
 #include "ncopt/vec.h"
 #include "nn/internal.h"
 
+/* The dilation (0 in a node spec means 1). */
+static size_t conv_dil(const nn_layer *l) { return l->dil ? l->dil : 1; }
+
 static int conv_infer(nn_layer *l) {
   nco_conv_shape s;
   int st;
@@ -18,7 +21,7 @@ static int conv_infer(nn_layer *l) {
   if (l->in_flat)
     return nco_error(NCO_ERR_SHAPE, "needs a (channels, height, width) input, got %zu flat features",
                      l->in_size);
-  if ((st = nco_conv_shape_init(&s, 1, l->ic, l->ih, l->iw, K, l->kh, l->kw, l->stride, l->pad)))
+  if ((st = nco_conv_shape_init_dil(&s, 1, l->ic, l->ih, l->iw, K, l->kh, l->kw, l->stride, l->pad, conv_dil(l))))
     return nco_error_context(st, "input (%zu, %zu, %zu)", l->ic, l->ih, l->iw);
   l->oh = s.OH, l->ow = s.OW, l->out_flat = 0;
   size_t taps;
@@ -31,7 +34,7 @@ static int conv_infer(nn_layer *l) {
 
 static void conv_shape(const nn_layer *l, size_t nb, nco_conv_shape *s) {
   /* validated at node creation and at workspace allocation (N = cap ≥ nb) */
-  (void)nco_conv_shape_init(s, nb, l->ic, l->ih, l->iw, l->oc, l->kh, l->kw, l->stride, l->pad);
+  (void)nco_conv_shape_init_dil(s, nb, l->ic, l->ih, l->iw, l->oc, l->kh, l->kw, l->stride, l->pad, conv_dil(l));
 }
 
 static size_t conv_ws(const nn_layer *l, size_t cap) {
@@ -40,18 +43,22 @@ static size_t conv_ws(const nn_layer *l, size_t cap) {
   return nco_conv_workspace(&s);
 }
 
+/* torch's extra_repr: padding only when ≠ 0, dilation only when ≠ 1 */
 static int conv_repr(const nn_layer *l, char *buf, size_t len, int *mixed) {
-  char pad[64] = "";
+  char pad[64] = "", dil[64] = "";
   (void)mixed;
   if (l->pad) snprintf(pad, sizeof pad, ", padding=(%zu, %zu)", l->pad, l->pad);
-  snprintf(buf, len, "Conv2d(%zu, %zu, kernel_size=(%zu, %zu), stride=(%zu, %zu)%s%s)", l->ic, l->oc, l->kh, l->kw,
-           l->stride, l->stride, pad, l->nb ? "" : ", bias=False");
+  if (conv_dil(l) != 1) snprintf(dil, sizeof dil, ", dilation=(%zu, %zu)", l->dil, l->dil);
+  snprintf(buf, len, "Conv2d(%zu, %zu, kernel_size=(%zu, %zu), stride=(%zu, %zu)%s%s%s)", l->ic, l->oc, l->kh, l->kw,
+           l->stride, l->stride, pad, dil, l->nb ? "" : ", bias=False");
   return NCO_OK;
 }
 
 static void conv_describe(const nn_layer *l, char *buf, size_t len) {
-  snprintf(buf, len, " %s(%zu->%zu %zux%zu s%zu p%zu%s)", l->name, l->ic, l->oc, l->kh, l->kw, l->stride, l->pad,
-           l->nb ? "" : " nobias");
+  char dil[32] = "";
+  if (conv_dil(l) != 1) snprintf(dil, sizeof dil, " d%zu", l->dil);
+  snprintf(buf, len, " %s(%zu->%zu %zux%zu s%zu p%zu%s%s)", l->name, l->ic, l->oc, l->kh, l->kw, l->stride, l->pad,
+           dil, l->nb ? "" : " nobias");
 }
 
 #define NN_TEMPLATE "nn/op_conv.c"
