@@ -89,4 +89,14 @@ cp -r bn bnx
 "$T" ckpt-set bnx/checkpoint.bin tail8 nan
 run bnx resume bnx --quiet --set run.epochs=7
 check "a damaged statistic is refused" grep -q "non-finite running statistics" bnx.err
+# image targets: the input itself (an autoencoder) and a denoising one
+printf '%s\n[problem]\ntype = mlp\nwidths = 4\nloss = least_squares\ndropout = 0\n' "$common" |
+  sed -e '/^\[data\]$/a target = noisy_input' -e '/^\[data\]$/a target_noise = 0.2' >ae.ini
+run ae train ae.ini --out ae --quiet --set run.epochs=60 --set optimizer.type=adam --set optimizer.lr=0.01
+expect_rc 0 "$RC" "a denoising autoencoder (target = noisy_input)"
+expect_eq "58" "$(json ae/summary.json parameters)" "6 → 4 → 6 outputs: one per input feature"
+a0=$(csv_col ae/trace.csv loss | sed -n 2p) a1=$(csv_col ae/trace.csv loss | tail -1)
+check "the reconstruction loss falls ($a0 → $a1)" holds "$a1 < 0.2 * $a0"
+run ae2 train ae.ini --out ae2 --quiet --set run.epochs=60 --set optimizer.type=adam --set optimizer.lr=0.01 --set data.target_noise=0.5
+check "the noise is part of the data (another σ, another run)" sh -c '! cmp -s ae/params.npy ae2/params.npy'
 finish

@@ -154,6 +154,8 @@ typedef struct nco_config {
   int data_scale;                 /* 0 auto, 1 none, 2 unit, 3 standardize */
   size_t data_downsample;         /* images resized to S×S (0: as they are) */
   size_t data_classes;            /* 0: inferred from the labels */
+  int data_target;                /* 0 labels, 1 input (reconstruction), 2 noisy_input (denoising) */
+  double data_target_noise;       /* noisy_input: σ of the Gaussian noise added to the inputs */
   /* [problem] */
   char problem_type[32];          /* linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet */
   nco_act act;                    /* activation, slope, mix */

@@ -69,6 +69,26 @@ static int keep(const nco_config *cfg, int *se, nco_array *x, nco_array *y, size
   return nco_data_subset(x, y, n, cfg->data_subset_order == 0 ? rng : NULL);
 }
 
+/* data.target = input | noisy_input: the targets are the (preprocessed)
+ * inputs themselves, rows of (n, D) — a reconstruction; noisy_input adds
+ * N(0, σ²) to the inputs (drawn once from rng, a stream of data.seed), the
+ * clean images being the targets — a denoising problem. */
+static int image_targets(const nco_config *cfg, nco_array *X, nco_array *Y, nco_rng *rng) {
+  int st;
+  size_t n = X->shape[0], D = X->size / (n ? n : 1), shape[2] = {n, D};
+  nco_array T = {0};
+  if ((st = nco_array_to_f32(X)) || (st = nco_array_alloc(&T, NCO_DTYPE_F32, 2, shape, "input images (data.target)")))
+    return st;
+  memcpy(T.data, X->data, X->size * sizeof(float));
+  nco_array_free(Y);
+  *Y = T;
+  if (cfg->data_target == 2 && cfg->data_target_noise > 0) {
+    float *x = X->data;
+    for (size_t i = 0; i < X->size; i++) x[i] += (float)(cfg->data_target_noise * nco_rng_normal(rng));
+  }
+  return NCO_OK;
+}
+
 /* Training (and test) arrays of a network's data, preprocessed: held-out
  * split, subsets, scaling, downsampling, standardisation. The training set
  * never depends on whether the test set is wanted. */
@@ -159,6 +179,13 @@ static int nn_data(const nco_config *cfg, int *se, int want_test, nco_array *X, 
       st = nco_standardizer_apply(&sd, Xt);
     nco_standardizer_free(&sd);
     if (st) return st;
+  }
+  if (cfg->data_target) {
+    nco_rng r_noise[2];
+    nco_rng_derive(&root, 14, &r_noise[0]);
+    nco_rng_derive(&root, 15, &r_noise[1]);
+    if ((st = image_targets(cfg, X, Y, &r_noise[0])) || (Xt->ndim && (st = image_targets(cfg, Xt, Yt, &r_noise[1]))))
+      return st;
   }
   return NCO_OK;
 }

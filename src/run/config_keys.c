@@ -70,6 +70,12 @@ static const key written[] = {
      "resize images to S×S by area averaging, 0 = as they are (16: the invex paper's 16×16)", NN_SOURCES, 0, NULL},
     {"data", "classes", T_SIZE, C(data_classes), "0", 0, 1e6, NULL, NETS,
      "classes (outputs) for label targets, 0 = inferred (max label + 1)", NN_SOURCES, 0, NULL},
+    {"data", "target", T_ENUM, C(data_target), "labels", 0, 0, "labels input noisy_input", NETS,
+     "labels (or the targets file) | input: the input image itself (reconstruction) | noisy_input: the clean image "
+     "from an input with N(0, target_noise²) added (denoising; seeded by data.seed)",
+     NN_SOURCES, 0, NULL},
+    {"data", "target_noise", T_DOUBLE, C(data_target_noise), "0.1", 0, INF, NULL, NETS,
+     "target = noisy_input: the noise's standard deviation", NN_SOURCES, 0, NULL},
     /* [problem] */
     {"problem", "type", T_STR, C(problem_type), "glm", 0, 0, NULL, NULL,
      "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet | network ([network] section)", NULL, 0, NULL},
