@@ -217,6 +217,9 @@ static void fill_param(const nn_layer *l, size_t li, int bias, nco_nn_param *p) 
   } else if (l->kind == NCO_NN_DENSE) {
     p->offset = l->poff, p->length = l->nw, p->ndim = 2;
     p->shape[0] = l->oc, p->shape[1] = l->in_size;
+  } else if (l->kind == NCO_NN_CONV_TRANSPOSE2D) { /* torch's ConvTranspose2d weight: (in, out, kh, kw) */
+    p->offset = l->poff, p->length = l->nw, p->ndim = 4;
+    p->shape[0] = l->ic, p->shape[1] = l->oc, p->shape[2] = l->kh, p->shape[3] = l->kw;
   } else {
     p->offset = l->poff, p->length = l->nw, p->ndim = 4;
     p->shape[0] = l->oc, p->shape[1] = l->ic, p->shape[2] = l->kh, p->shape[3] = l->kw;
