@@ -503,4 +503,17 @@ run e_fs train e_fs.ini --out e_fs --quiet
 expect_rc 1 "$RC" "run.f_star above the loss"
 check "f* above the loss: one line naming run.f_star" bash -c "[ \$(wc -l <e_fs.err) = 1 ] && grep -q 'below run.f_star = 100' e_fs.err"
 
+# hess_trace: Hutchinson's estimate and its standard error as trace columns;
+# on linear least squares the Hessian AᵀA is constant, so every row
+# estimates the same trace: the rows agree within a few standard errors
+printf '[problem]\ntype = linear_ls\n[data]\nn = 40\nd = 10\n[run]\niterations = 40\nlog_every = 10\n[lanczos]\ntrace_samples = 400\n[probes]\nhess_trace = true\nhess_trace_se = true\n' >tr.ini
+run tr train tr.ini --out tr --quiet
+expect_rc 0 "$RC" "hess_trace"
+check "trace columns" grep -q '^iter,epoch,seconds,loss,lr,batch_loss,hess_trace,hess_trace_se$' tr/trace.csv
+paste -d' ' <(csv_col tr/trace.csv hess_trace) <(csv_col tr/trace.csv hess_trace_se) >trv.txt
+check "5 rows, each within 4 standard errors of the first, se > 0" awk 'NR == 1 { t = $1; s = $2 } { if ($2 <= 0 || ($1 - t) > 4 * (s + $2) || (t - $1) > 4 * (s + $2)) bad = 1 } END { exit !(NR == 5 && !bad) }' trv.txt
+run tr2 train tr.ini --out tr2 --quiet --set run.iterations=20
+run tr2r resume tr2 --quiet --set run.iterations=40
+check "hess_trace: resumed = uninterrupted (the probes follow the step)" cmp -s <(csv_col tr/trace.csv hess_trace) <(csv_col tr2/trace.csv hess_trace)
+
 finish

@@ -113,7 +113,12 @@ enum {
     "none (one pass over θ)", "all (per layer: networks)",                                                         \
     "‖θ_t − θ_0‖/‖θ_0‖; networks also distance.<layer> per layer (Oymak & Soltanolkotabi Fig. 2)")                 \
   P(X, regularity, NCO_PN_(REPLAY), "", "the run's steps again, after it ends (1 replay)", "all",                  \
-    "Chen, Yang & Zhou's γ_k by a replay after the run: regularity.csv, γ in summary.json")
+    "Chen, Yang & Zhou's γ_k by a replay after the run: regularity.csv, γ in summary.json")                         \
+  P(X, hess_trace, NCO_PN_(HVP), "hess_trace", "lanczos.trace_samples HVPs (shared with hess_trace_se)",           \
+    "all (Riemannian on the sphere)",                                                                              \
+    "tr ∇²f by Hutchinson's estimator, lanczos.trace_samples Rademacher probes (PyHessian's trace)")                \
+  P(X, hess_trace_se, NCO_PN_(HVP), "hess_trace_se", "none beyond hess_trace's (the same probes)",                 \
+    "all (Riemannian on the sphere)", "the standard error of hess_trace's estimate, sd(zᵀHz)/√m")
 
 /* X(name, help) of every probe */
 #define NCO_PROBE_NAME_HELP_(X, name, needs, columns, cost, applies, help) X(name, help)
@@ -200,6 +205,7 @@ typedef struct nco_config {
   double lz_tol;
   int lz_reorth;
   uint64_t lz_seed;
+  size_t lz_trace_samples;        /* hess_trace: Hutchinson's probes per row */
   /* [probes] */
   int64_t probe_every[NCO_PROBE_COUNT];
   /* where the spec came from, and where each key was set (for errors

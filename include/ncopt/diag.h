@@ -181,6 +181,14 @@ int nco_hessian_density(nco_problem *pb, const float *x, const size_t *idx, size
                         const nco_slq_opts *opts, nco_slq_result *out);
 void nco_slq_free(nco_slq_result *r);
 
+/* ==== 3b. Trace: Hutchinson's estimator ================================== */
+/* tr ∇²f(x) on (idx, nb) by m Rademacher probes drawn from rng (Hutchinson
+ * 1990; PyHessian's trace): *trace the mean of zᵀHz, *se (may be NULL; NAN
+ * for m = 1) its standard error. Riemannian on the sphere (the trace over
+ * the tangent space). Cost: m Hessian-vector products. */
+int nco_hessian_trace(nco_problem *pb, const float *x, const size_t *idx, size_t nb, size_t m, nco_rng *rng,
+                      double *trace, double *se);
+
 /* ==== 4. Trajectory: misfit and distance (Oymak & Soltanolkotabi) ======= */
 
 /* ‖r_t‖/‖r_0‖ = ‖y − f(θ_t)‖/‖y − f(θ_0)‖ of a least-squares problem on a

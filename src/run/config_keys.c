@@ -169,7 +169,9 @@ static const key written[] = {
     {"lanczos", "tol", T_DOUBLE, C(lz_tol), "1e-06", 0, 1, NULL, NULL,
      "stop when the wanted Ritz values' residuals are ≤ tol·‖T_k‖", NULL, LO_OPEN, NULL},
     {"lanczos", "reorth", T_BOOL, C(lz_reorth), "true", 0, 1, NULL, NULL, "full reorthogonalisation", NULL, 0, NULL},
-    {"lanczos", "seed", T_U64, C(lz_seed), "1", 0, 0, NULL, NULL, "random starting vector", NULL, 0, NULL},
+    {"lanczos", "seed", T_U64, C(lz_seed), "1", 0, 0, NULL, NULL, "random starting vector (and hess_trace's probes)", NULL, 0, NULL},
+    {"lanczos", "trace_samples", T_SIZE, C(lz_trace_samples), "100", 1, 1e6, NULL, NULL,
+     "hess_trace: Rademacher probes per row (PyHessian's default maxIter = 100)", NULL, 0, NULL},
 };
 #define NWRITTEN (sizeof written / sizeof *written)
 

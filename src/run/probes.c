@@ -124,6 +124,23 @@ static int pv_hess_max(run *r, const column *c, const float *x, double *v) {
 }
 #define pv_hess_min pv_hess_max
 
+/* hess_trace and its standard error: Hutchinson's estimator, probes drawn
+ * from lanczos.seed and the step (the same vectors whether or not the run
+ * was resumed) */
+static int pv_hess_trace(run *r, const column *c, const float *x, double *v) {
+  if (r->trace_t != r->t) {
+    nco_rng root, rng;
+    nco_rng_seed(&root, r->cfg.lz_seed);
+    nco_rng_derive(&root, r->t, &rng);
+    int st = nco_hessian_trace(r->pb, x, NULL, r->n, r->cfg.lz_trace_samples, &rng, &r->trace_v, &r->trace_se);
+    if (st) return st;
+    r->trace_t = r->t;
+  }
+  *v = c->probe == NCO_PROBE_hess_trace ? r->trace_v : r->trace_se;
+  return NCO_OK;
+}
+#define pv_hess_trace_se pv_hess_trace
+
 /* jac_smax and jac_smin: one Golub–Kahan–Lanczos call */
 static int pv_jac_smax(run *r, const column *c, const float *x, double *v) {
   if (r->jac_t != r->t) {

@@ -129,8 +129,8 @@ typedef struct run {
   double theta0_norm;
   nco_lanczos_opts lz;
   /* per-row caches (valid for step *_t) */
-  uint64_t hess_t, jac_t, test_t, layer_t, d0_t;
-  double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc, d0;
+  uint64_t hess_t, jac_t, test_t, layer_t, d0_t, trace_t;
+  double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc, d0, trace_v, trace_se;
   double layer_rel[MAX_LAYERS], layer_norm0[MAX_LAYERS];
   /* regularity (after the run) */
   int reg_done;
