@@ -137,6 +137,11 @@ static void FN(pos_select)(size_t n, const REAL *restrict x, const REAL *restric
   for (; i < n; i++) y[i] = x[i] > 0 ? a[i] : a[i] * sl;
 }
 
+/* pos_select on the team for large n (NN_EW_PFOR: fixed blocks) */
+static void FN(pos_select_par)(size_t n, const REAL *x, const REAL *a, REAL sl, REAL *y) {
+  NN_EW_PFOR(n, FN(pos_select)(len_, x + lo_, a + lo_, sl, y + lo_););
+}
+
 static int FN(act_fast)(const nco_act *a) {
   return a->mix == 0 && (a->kind == NCO_ACT_RELU || a->kind == NCO_ACT_LEAKY_RELU ||
                          a->kind == NCO_ACT_IDENTITY);
@@ -149,14 +154,14 @@ static void FN(act_fwd)(nn_call *c) {
   REAL *y = CY(c);
   if (FN(act_fast)(a)) {
     if (a->kind == NCO_ACT_IDENTITY) {
-      memcpy(y, x, n * sizeof(REAL));
+      FN(vcopy_par)(n, x, y);
     } else {
       /* torch: relu(x) = max(x, 0); leaky_relu(x) = x > 0 ? x : x·slope */
-      FN(pos_select)(n, x, x, a->kind == NCO_ACT_RELU ? 0 : (REAL)a->slope, y);
+      FN(pos_select_par)(n, x, x, a->kind == NCO_ACT_RELU ? 0 : (REAL)a->slope, y);
     }
     return;
   }
-  for (size_t i = 0; i < n; i++) y[i] = (REAL)nco_act_f(a, x[i]);
+  NN_EW_PFOR(n, for (size_t i = lo_; i < lo_ + len_; i++) y[i] = (REAL)nco_act_f(a, x[i]););
 }
 
 /* y = φ̃'(x)·d */
@@ -164,13 +169,13 @@ static void FN(act_df_mul)(const nco_act *a, size_t n, const REAL *restrict x, c
                            REAL *restrict y) {
   if (FN(act_fast)(a)) {
     if (a->kind == NCO_ACT_IDENTITY) {
-      memcpy(y, d, n * sizeof(REAL));
+      FN(vcopy_par)(n, d, y);
     } else {
-      FN(pos_select)(n, x, d, a->kind == NCO_ACT_RELU ? 0 : (REAL)a->slope, y);
+      FN(pos_select_par)(n, x, d, a->kind == NCO_ACT_RELU ? 0 : (REAL)a->slope, y);
     }
     return;
   }
-  for (size_t i = 0; i < n; i++) y[i] = (REAL)(nco_act_df(a, x[i]) * d[i]);
+  NN_EW_PFOR(n, for (size_t i = lo_; i < lo_ + len_; i++) y[i] = (REAL)(nco_act_df(a, x[i]) * d[i]););
 }
 
 static void FN(act_rop)(nn_call *c) {
@@ -187,8 +192,8 @@ static void FN(act_vjp)(nn_call *c) {
     if (FN(act_fast)(a)) {
       FN(act_df_mul)(a, n, x, rd, ry); /* φ̃'' = 0 */
     } else {
-      for (size_t i = 0; i < n; i++)
-        ry[i] = (REAL)(nco_act_df(a, x[i]) * rd[i] + nco_act_d2f(a, x[i]) * rx[i] * d[i]);
+      NN_EW_PFOR(n, for (size_t i = lo_; i < lo_ + len_; i++) ry[i] =
+                        (REAL)(nco_act_df(a, x[i]) * rd[i] + nco_act_d2f(a, x[i]) * rx[i] * d[i]););
     }
   }
   FN(act_df_mul)(a, n, x, d, CDX(c, 0));

@@ -59,8 +59,11 @@ const nn_op_vt nn_op_add = {
 static void FN(add_fwd)(nn_call *c) {
   const size_t n = c->nb * c->l->out_size;
   REAL *y = CY(c);
-  memcpy(y, CX(c, 0), n * sizeof(REAL));
-  for (size_t j = 1; j < c->l->nin; j++) FN(vadd)(n, CX(c, j), y);
+  const size_t nin = c->l->nin;
+  const REAL *const *x = (const REAL *const *)c->x;
+  /* block by block: y = x0, then += x1, ... (the same sums in the same order) */
+  NN_EW_PFOR(n, memcpy(y + lo_, x[0] + lo_, len_ * sizeof(REAL));
+             for (size_t j = 1; j < nin; j++) FN(vadd)(len_, x[j] + lo_, y + lo_););
 }
 
 /* inputs without a tangent (rx NULL: no θ dependence) contribute 0 */
@@ -70,8 +73,8 @@ static void FN(add_rop)(nn_call *c) {
   int first = 1;
   for (size_t j = 0; j < c->l->nin; j++) {
     if (!c->rx[j]) continue;
-    if (first) memcpy(ry, CRX(c, j), n * sizeof(REAL)), first = 0;
-    else FN(vadd)(n, CRX(c, j), ry);
+    if (first) FN(vcopy_par)(n, CRX(c, j), ry), first = 0;
+    else FN(vadd_par)(n, CRX(c, j), ry);
   }
   if (first) memset(ry, 0, n * sizeof(REAL));
 }
@@ -79,8 +82,8 @@ static void FN(add_rop)(nn_call *c) {
 static void FN(add_vjp)(nn_call *c) {
   const size_t n = c->nb * c->l->out_size;
   for (size_t j = 0; j < c->l->nin; j++) {
-    if (c->dx[j]) memcpy(c->dx[j], c->dy, n * sizeof(REAL));
-    if (c->rdx[j] && c->rdy) memcpy(c->rdx[j], c->rdy, n * sizeof(REAL));
+    if (c->dx[j]) FN(vcopy_par)(n, CDY(c), CDX(c, j));
+    if (c->rdx[j] && c->rdy) FN(vcopy_par)(n, CRDY(c), CRDX(c, j));
   }
 }
 #endif

@@ -22,7 +22,23 @@
  * B = RA = RB = Rs = 0. Every sum over the batch is in double, and so is
  * the elementwise arithmetic (rounded once to REAL); the statistics of the
  * forward (μ, s) and of the tangent (m1, m2) stay in the node's aux buffer
- * for the later passes of the same evaluation. */
+ * for the later passes of the same evaluation.
+ *
+ * Speed without changing a bit. Each channel is computed by one thread
+ * (OpenMP over groups of BN_GW consecutive channels when the chunk has at
+ * least BN_PAR_MIN values; a static partition of whole channels), and each
+ * of its sums runs over the channel's values in memory order (samples,
+ * then pixels) in one double accumulator, as a plain loop would: the
+ * order is fixed by the code, not by the thread count, so every output,
+ * gradient, HVP and running statistic is the same bits for any number of
+ * threads (tests/test_batchnorm.c checks 1, 2, 3). Such a sum is a chain
+ * of dependent adds (4 cycles each); the hot sums therefore run BN_GW
+ * channels side by side (BN_GW independent chains in flight, each in its
+ * own order), and a group's passes follow one another while its values
+ * are still in cache. Per-channel factors (γ·s, k·∇β, ...) are computed
+ * once per channel where the expression evaluates them first anyway
+ * (γ·s·u is (γ·s)·u in C), so the elementwise loops do the same IEEE
+ * operations as before and vectorise (omp simd). */
 #ifndef REAL
 #include <math.h>
 #include <stdio.h>
@@ -91,9 +107,13 @@ static void bn_describe(const nn_layer *l, char *buf, size_t len) {
 #define BN_G(ch) (W ? (double)W[ch] : 1.0)
 #define BN_B(ch) (W ? (double)W[C + (ch)] : 0.0)
 
-static void bn_zero(size_t n, double *a, double *b) {
-  for (size_t k = 0; k < n; k++) a[k] = 0, b[k] = 0;
-}
+/* Channels per unit of parallel work (and side by side in the sums). */
+#define BN_GW 4
+/* values of a chunk below which one thread does it all: the fork/join of
+ * an OpenMP team costs more than it saves, and on a busy machine a team
+ * member that is not scheduled stalls the call (conv.c) */
+#define BN_PAR_MIN 32768
+#define BN_REP(S) S(0) S(1) S(2) S(3)
 
 #define NN_TEMPLATE "nn/op_batchnorm.c"
 #include "nn/twice.h"
@@ -119,6 +139,101 @@ const nn_op_vt nn_op_batchnorm = {
 #else /* the template */
 #include "nn/real.inc"
 
+/* The sums of a group of w ≤ BN_GW channels [c0, c0 + w) of the chunk x
+ * (nb × C × HW): acc[k] = Σ over channel c0 + k's values, in memory order,
+ * starting from 0 (w = BN_GW: the chains side by side). */
+static void FN(bn_sum)(size_t nb, size_t C, size_t HW, const REAL *x, size_t c0, size_t w, double *acc) {
+  if (w == BN_GW) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (size_t s = 0; s < nb; s++) {
+      const REAL *p0 = x + (s * C + c0) * HW, *p1 = p0 + HW, *p2 = p1 + HW, *p3 = p2 + HW;
+      for (size_t i = 0; i < HW; i++) a0 += p0[i], a1 += p1[i], a2 += p2[i], a3 += p3[i];
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    return;
+  }
+  for (size_t k = 0; k < w; k++) {
+    double a = 0;
+    for (size_t s = 0; s < nb; s++) {
+      const REAL *p = x + (s * C + c0 + k) * HW;
+      for (size_t i = 0; i < HW; i++) a += p[i];
+    }
+    acc[k] = a;
+  }
+}
+
+/* acc[k] = Σ (x − mu[k])² over channel c0 + k's values, in memory order */
+static void FN(bn_ssq)(size_t nb, size_t C, size_t HW, const REAL *x, size_t c0, size_t w, const double *mu,
+                       double *acc) {
+  if (w == BN_GW) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const double u0 = mu[0], u1 = mu[1], u2 = mu[2], u3 = mu[3];
+    for (size_t s = 0; s < nb; s++) {
+      const REAL *p0 = x + (s * C + c0) * HW, *p1 = p0 + HW, *p2 = p1 + HW, *p3 = p2 + HW;
+      for (size_t i = 0; i < HW; i++) {
+        const double d0 = p0[i] - u0, d1 = p1[i] - u1, d2 = p2[i] - u2, d3 = p3[i] - u3;
+        a0 += d0 * d0, a1 += d1 * d1, a2 += d2 * d2, a3 += d3 * d3;
+      }
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    return;
+  }
+  for (size_t k = 0; k < w; k++) {
+    double a = 0;
+    const double u = mu[k];
+    for (size_t s = 0; s < nb; s++) {
+      const REAL *p = x + (s * C + c0 + k) * HW;
+      for (size_t i = 0; i < HW; i++) {
+        const double d = p[i] - u;
+        a += d * d;
+      }
+    }
+    acc[k] = a;
+  }
+}
+
+/* s1[k] = Σ δ, s2[k] = Σ δ·x̂ (x̂ = (x − mu[k])·is[k]) over channel c0 + k's values */
+static void FN(bn_dsum)(size_t nb, size_t C, size_t HW, const REAL *x, const REAL *dy, size_t c0, size_t w,
+                        const double *mu, const double *is, double *s1, double *s2) {
+  if (w == BN_GW) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    const double u0 = mu[0], u1 = mu[1], u2 = mu[2], u3 = mu[3];
+    const double i0 = is[0], i1 = is[1], i2 = is[2], i3 = is[3];
+    for (size_t s = 0; s < nb; s++) {
+      const size_t o = (s * C + c0) * HW;
+      const REAL *p0 = x + o, *p1 = p0 + HW, *p2 = p1 + HW, *p3 = p2 + HW;
+      const REAL *q0 = dy + o, *q1 = q0 + HW, *q2 = q1 + HW, *q3 = q2 + HW;
+      for (size_t i = 0; i < HW; i++) {
+        const double h0 = (p0[i] - u0) * i0, h1 = (p1[i] - u1) * i1, h2 = (p2[i] - u2) * i2,
+                     h3 = (p3[i] - u3) * i3;
+        a0 += q0[i], a1 += q1[i], a2 += q2[i], a3 += q3[i];
+        b0 += q0[i] * h0, b1 += q1[i] * h1, b2 += q2[i] * h2, b3 += q3[i] * h3;
+      }
+    }
+    s1[0] = a0, s1[1] = a1, s1[2] = a2, s1[3] = a3;
+    s2[0] = b0, s2[1] = b1, s2[2] = b2, s2[3] = b3;
+    return;
+  }
+  for (size_t k = 0; k < w; k++) {
+    double a = 0, b = 0;
+    const double u = mu[k], v = is[k];
+    for (size_t s = 0; s < nb; s++) {
+      const size_t o = (s * C + c0 + k) * HW;
+      for (size_t i = 0; i < HW; i++) {
+        const double h = (x[o + i] - u) * v;
+        a += dy[o + i], b += dy[o + i] * h;
+      }
+    }
+    s1[k] = a, s2[k] = b;
+  }
+}
+
+/* the groups of the chunk: ng groups of BN_GW channels (the last one
+ * narrower), in parallel when the chunk is large enough */
+#define BN_NG(C) (((C) + BN_GW - 1) / BN_GW)
+#define BN_PAR(c) ((c)->nb * (c)->l->ic * (c)->l->ih * (c)->l->iw >= BN_PAR_MIN && BN_NG((c)->l->ic) > 1)
+#define BN_GROUP(g, C, c0, w) const size_t c0 = (size_t)(g) * BN_GW, w = (C) - c0 < BN_GW ? (C) - c0 : BN_GW
+
 static void FN(bn_fwd)(nn_call *c) {
   const nn_layer *l = c->l;
   BN_GEO(c);
@@ -126,30 +241,43 @@ static void FN(bn_fwd)(nn_call *c) {
   REAL *y = CY(c);
   double *mu = BN_AUX(c, BN_MU), *is = BN_AUX(c, BN_IS);
   float *st = c->state;
-  if (c->batch_on) {
-    bn_zero(C, mu, is);
-    BN_EACH(mu[ch] += x[i];)
-    for (size_t ch = 0; ch < C; ch++) mu[ch] /= M;
-    BN_EACH(const double d = x[i] - mu[ch]; is[ch] += d * d;)
-    for (size_t ch = 0; ch < C; ch++) {
-      const double ss = is[ch], m = l->momentum;
-      if (c->commit && st) { /* torch's order; M ≥ 2 (nn_whole_batch) */
-        st[ch] = (float)(m * mu[ch] + (1 - m) * st[ch]);
-        st[C + ch] = (float)(m * (ss / (M - 1)) + (1 - m) * st[C + ch]);
+  const int on = c->batch_on, commit = c->commit && st;
+  const double mom = l->momentum, eps = l->eps;
+  const ptrdiff_t ng = (ptrdiff_t)BN_NG(C);
+  const int par = BN_PAR(c);
+  (void)par; /* without OpenMP */
+#pragma omp parallel for schedule(static) if (par)
+  for (ptrdiff_t g = 0; g < ng; g++) {
+    BN_GROUP(g, C, c0, w);
+    if (on) {
+      FN(bn_sum)(nb, C, HW, x, c0, w, mu + c0);
+      for (size_t ch = c0; ch < c0 + w; ch++) mu[ch] /= M;
+      FN(bn_ssq)(nb, C, HW, x, c0, w, mu + c0, is + c0);
+      for (size_t ch = c0; ch < c0 + w; ch++) {
+        const double ss = is[ch], m = mom;
+        if (commit) { /* torch's order; M ≥ 2 (nn_whole_batch) */
+          st[ch] = (float)(m * mu[ch] + (1 - m) * st[ch]);
+          st[C + ch] = (float)(m * (ss / (M - 1)) + (1 - m) * st[C + ch]);
+        }
+        is[ch] = 1 / sqrt(ss / M + eps);
       }
-      is[ch] = 1 / sqrt(ss / M + l->eps);
+    } else {
+      for (size_t ch = c0; ch < c0 + w; ch++) {
+        mu[ch] = st ? st[ch] : 0;
+        is[ch] = 1 / sqrt((st ? (double)st[C + ch] : 1.0) + eps);
+      }
     }
-  } else {
-    for (size_t ch = 0; ch < C; ch++) {
-      mu[ch] = st ? st[ch] : 0;
-      is[ch] = 1 / sqrt((st ? (double)st[C + ch] : 1.0) + l->eps);
+    for (size_t ch = c0; ch < c0 + w; ch++) {
+      const double u = mu[ch], v = is[ch], ga = BN_G(ch), be = BN_B(ch);
+      for (size_t s = 0; s < nb; s++) {
+        const REAL *xp = x + (s * C + ch) * HW;
+        REAL *yp = y + (s * C + ch) * HW;
+#pragma omp simd
+        for (size_t i = 0; i < HW; i++) yp[i] = (REAL)((xp[i] - u) * v * ga + be);
+      }
     }
   }
-  BN_EACH(y[i] = (REAL)((x[i] - mu[ch]) * is[ch] * BN_G(ch) + BN_B(ch));)
 }
-
-/* Rx̂ of value i (m1, m2 = 0 in evaluation mode; rx NULL: 0) */
-#define BN_RXH(i, xh) (rx ? is[ch] * (rx[i] - m1[ch] - (xh) * m2[ch]) : 0.0)
 
 static void FN(bn_rop)(nn_call *c) {
   BN_GEO(c);
@@ -157,13 +285,52 @@ static void FN(bn_rop)(nn_call *c) {
   REAL *ry = CRY(c);
   const double *mu = BN_AUX(c, BN_MU), *is = BN_AUX(c, BN_IS);
   double *m1 = BN_AUX(c, BN_M1), *m2 = BN_AUX(c, BN_M2);
-  bn_zero(C, m1, m2);
-  if (rx && c->batch_on) {
-    BN_EACH(m1[ch] += rx[i]; m2[ch] += (x[i] - mu[ch]) * is[ch] * rx[i];)
-    for (size_t ch = 0; ch < C; ch++) m1[ch] /= M, m2[ch] /= M;
+  const int on = c->batch_on;
+  const ptrdiff_t ng = (ptrdiff_t)BN_NG(C);
+  const int par = BN_PAR(c);
+  (void)par;
+#pragma omp parallel for schedule(static) if (par)
+  for (ptrdiff_t g = 0; g < ng; g++) {
+    BN_GROUP(g, C, c0, w);
+    for (size_t ch = c0; ch < c0 + w; ch++) {
+      const double u = mu[ch], v = is[ch];
+      double a = 0, b = 0;
+      if (rx && on) {
+        for (size_t s = 0; s < nb; s++)
+          for (size_t i = (s * C + ch) * HW, e = i + HW; i < e; i++) a += rx[i], b += (x[i] - u) * v * rx[i];
+        a /= M, b /= M;
+      }
+      m1[ch] = a, m2[ch] = b;
+      const double ga = BN_G(ch), va = V ? (double)V[ch] : 0.0, vb = V ? (double)V[C + ch] : 0.0;
+      for (size_t s = 0; s < nb; s++) {
+        const size_t o = (s * C + ch) * HW;
+        const REAL *xp = x + o;
+        REAL *rp = ry + o;
+        if (rx) {
+          const REAL *rxp = rx + o;
+          if (V) {
+#pragma omp simd
+            for (size_t i = 0; i < HW; i++) {
+              const double xh = (xp[i] - u) * v;
+              rp[i] = (REAL)(ga * (v * (rxp[i] - a - xh * b)) + (va * xh + vb));
+            }
+          } else {
+#pragma omp simd
+            for (size_t i = 0; i < HW; i++) {
+              const double xh = (xp[i] - u) * v;
+              rp[i] = (REAL)(ga * (v * (rxp[i] - a - xh * b)) + 0.0);
+            }
+          }
+        } else {
+#pragma omp simd
+          for (size_t i = 0; i < HW; i++) {
+            const double xh = (xp[i] - u) * v;
+            rp[i] = (REAL)(ga * 0.0 + (V ? va * xh + vb : 0.0));
+          }
+        }
+      }
+    }
   }
-  BN_EACH(const double xh = (x[i] - mu[ch]) * is[ch];
-          ry[i] = (REAL)(BN_G(ch) * BN_RXH(i, xh) + (V ? V[ch] * xh + V[C + ch] : 0.0));)
 }
 
 static void FN(bn_vjp)(nn_call *c) {
@@ -173,25 +340,63 @@ static void FN(bn_vjp)(nn_call *c) {
   REAL *dx = CDX(c, 0), *rdx = CRDX(c, 0), *gW = c->gW, *hW = rdy ? (REAL *)c->hW : NULL;
   const double *mu = BN_AUX(c, BN_MU), *is = BN_AUX(c, BN_IS), *m1 = BN_AUX(c, BN_M1), *m2 = BN_AUX(c, BN_M2);
   double *s1 = BN_AUX(c, BN_S1), *s2 = BN_AUX(c, BN_S2), *s3 = BN_AUX(c, BN_S3), *s4 = BN_AUX(c, BN_S4);
-  bn_zero(C, s1, s2);
-  bn_zero(C, s3, s4);
-  BN_EACH(const double xh = (x[i] - mu[ch]) * is[ch]; s1[ch] += dy[i]; s2[ch] += dy[i] * xh;
-          if (rdy) s3[ch] += rdy[i], s4[ch] += rdy[i] * xh + dy[i] * BN_RXH(i, xh);)
-  if (gW)
-    for (size_t ch = 0; ch < C; ch++) gW[ch] = (REAL)s2[ch], gW[C + ch] = (REAL)s1[ch];
-  if (hW)
-    for (size_t ch = 0; ch < C; ch++) hW[ch] = (REAL)s4[ch], hW[C + ch] = (REAL)s3[ch];
-  if (!dx) return;
   const double k = c->batch_on ? 1 / M : 0; /* A = k·s1, B = k·s2, RA = k·s3, RB = k·s4 */
-  BN_EACH(const double xh = (x[i] - mu[ch]) * is[ch], g = BN_G(ch);
-          const double u = dy[i] - k * s1[ch] - xh * (k * s2[ch]);
-          dx[i] = (REAL)(g * is[ch] * u);
-          if (rdy) {
-            const double rs = -is[ch] * is[ch] * m2[ch], vg = V ? (double)V[ch] : 0.0;
-            const double ru = rdy[i] - k * s3[ch] - BN_RXH(i, xh) * (k * s2[ch]) - xh * (k * s4[ch]);
-            rdx[i] = (REAL)(vg * is[ch] * u + g * rs * u + g * is[ch] * ru);
-          })
+  const ptrdiff_t ng = (ptrdiff_t)BN_NG(C);
+  const int par = BN_PAR(c);
+  (void)par;
+#pragma omp parallel for schedule(static) if (par)
+  for (ptrdiff_t g = 0; g < ng; g++) {
+    BN_GROUP(g, C, c0, w);
+    if (!rdy) {
+      FN(bn_dsum)(nb, C, HW, x, dy, c0, w, mu + c0, is + c0, s1 + c0, s2 + c0);
+    } else { /* with the R-pass: one channel at a time, the four sums of one value together */
+      for (size_t ch = c0; ch < c0 + w; ch++) {
+        const double u = mu[ch], v = is[ch], a1 = m1[ch], a2 = m2[ch];
+        double t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+        for (size_t s = 0; s < nb; s++)
+          for (size_t i = (s * C + ch) * HW, e = i + HW; i < e; i++) {
+            const double xh = (x[i] - u) * v;
+            t1 += dy[i], t2 += dy[i] * xh;
+            t3 += rdy[i], t4 += rdy[i] * xh + dy[i] * (rx ? v * (rx[i] - a1 - xh * a2) : 0.0);
+          }
+        s1[ch] = t1, s2[ch] = t2, s3[ch] = t3, s4[ch] = t4;
+      }
+    }
+    for (size_t ch = c0; ch < c0 + w; ch++) {
+      if (gW) gW[ch] = (REAL)s2[ch], gW[C + ch] = (REAL)s1[ch];
+      if (hW) hW[ch] = (REAL)s4[ch], hW[C + ch] = (REAL)s3[ch];
+    }
+    if (!dx) continue;
+    for (size_t ch = c0; ch < c0 + w; ch++) {
+      const double u = mu[ch], v = is[ch], ga = BN_G(ch);
+      const double ka = k * s1[ch], kb = k * s2[ch], gv = ga * v;
+      for (size_t s = 0; s < nb; s++) {
+        const size_t o = (s * C + ch) * HW;
+        const REAL *xp = x + o, *dp = dy + o;
+        REAL *dxp = dx + o;
+        if (!rdy) {
+#pragma omp simd
+          for (size_t i = 0; i < HW; i++) {
+            const double xh = (xp[i] - u) * v;
+            dxp[i] = (REAL)(gv * (dp[i] - ka - xh * kb));
+          }
+          continue;
+        }
+        /* γ·s·u = (γ·s)·u; vg·s·u + γ·Rs·u + γ·s·ru, Rs = −s²·m2 = ((−s)·s)·m2 */
+        const double a1 = m1[ch], a2 = m2[ch], rs = -v * v * a2, vg = V ? (double)V[ch] : 0.0;
+        const double kc = k * s3[ch], kd = k * s4[ch], vgv = vg * v, grs = ga * rs;
+        const REAL *rdp = rdy + o, *rxp = rx ? rx + o : NULL;
+        REAL *rdxp = rdx + o;
+        for (size_t i = 0; i < HW; i++) {
+          const double xh = (xp[i] - u) * v;
+          const double uu = dp[i] - ka - xh * kb;
+          dxp[i] = (REAL)(gv * uu);
+          const double rxh = rxp ? v * (rxp[i] - a1 - xh * a2) : 0.0;
+          const double ru = rdp[i] - kc - rxh * kb - xh * kd;
+          rdxp[i] = (REAL)(vgv * uu + grs * uu + gv * ru);
+        }
+      }
+    }
+  }
 }
-
-#undef BN_RXH
 #endif
