@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/bench_resnet.sh — batch-norm network training speed through the CLI:
+# `ncopt train bench/resnet8.ini` (ResNet-8 on Fashion-MNIST's 60 000
+# training images, one epoch, cross-entropy, SGD momentum 0.9, lr 0.05,
+# batch 128, the spec's default logging) against the same model, optimiser,
+# batch and step order in PyTorch (bench/bench_resnet_torch.py).
+#
+# The sides alternate for ROUNDS rounds (ncopt, torch in the environment as
+# it is, torch with libgomp's OMP_WAIT_POLICY=passive, seconds apart) so
+# that all see the same machine load; each round prints the epoch seconds
+# (ncopt: summary.json's train_seconds, which includes the spec's logging
+# and the final full-data loss; torch: the loop's wall time) and the ratio
+# torch/ncopt with the faster of the two torch runs (> 1: ncopt faster).
+#
+# run.full_loss_every = 0: the spec's other logging keys keep their
+# defaults, but the default final full-data loss evaluates batch norm in
+# training mode on all 60 000 images as ONE chunk (exec.c nn_whole_batch:
+# workspace for 60 000 samples, > 23 GB for this net: the OOM killer ends
+# the run on a 24 GB machine); torch's loop computes no such loss either.
+#
+# Usage: bench/bench_resnet.sh [BUILD_DIR] [ROUNDS] [SUBSET]
+#   BUILD_DIR  a built ncopt tree (default: build)
+#   SUBSET     data.subset for a short run (default: none, 60 000 images;
+#              torch then stops after the same number of steps)
+#   NCO_BENCH_THREADS  threads for both sides (default 2): OMP_NUM_THREADS
+#              for ncopt, torch.set_num_threads
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+rounds=${2:-2}
+subset=${3:-}
+threads=${NCO_BENCH_THREADS:-2}
+py=${PYTHON:-/usr/bin/python3}
+bin=$build/ncopt
+[ -x "$bin" ] || { echo "bench_resnet.sh: $bin not found: cmake --build $build" >&2; exit 1; }
+spec=$root/bench/resnet8.ini
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+sets=(--set run.full_loss_every=0)
+tsteps=()
+if [ -n "$subset" ]; then
+  sets+=(--set data.subset="$subset")
+  tsteps=(--steps $(((subset + 127) / 128)))
+fi
+
+tsec() { sed -n 's/.*train_seconds=\([0-9.]*\).*/\1/p'; }
+ratios=()
+for ((r = 1; r <= rounds; r++)); do
+  OMP_NUM_THREADS=$threads "$bin" train "$spec" "${sets[@]}" --out "$work/run" --force --quiet
+  nc=$(sed -n 's/.*"train_seconds": \([0-9.]*\).*/\1/p' "$work/run/summary.json")
+  t1=$("$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
+  t2=$(OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
+  best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a < b ? a : b) }')
+  ratio=$(awk -v t="$best" -v n="$nc" 'BEGIN { printf "%.3f", t / n }')
+  ratios+=("$ratio")
+  printf 'round=%d ncopt_epoch_seconds=%.3f torch_epoch_seconds=%s torch_passive_epoch_seconds=%s torch_best=%s ratio_torch_over_ncopt=%s\n' \
+    "$r" "$nc" "$t1" "$t2" "$best" "$ratio"
+done
+echo "ResNet-8 Fashion-MNIST ${subset:-60000} images, $threads threads, $rounds rounds; ratios: ${ratios[*]} (> 1: ncopt faster)"

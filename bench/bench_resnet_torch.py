@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""bench/bench_resnet_torch.py — the PyTorch side of bench/bench_resnet.sh.
+
+    bench_resnet_torch.py [EPOCHS] [--threads T] [--steps S]
+
+The ResNet-8 of bench/resnet8.ini in torch 1.13: stem conv3x3(1->16, no
+bias) + BatchNorm2d + ReLU, three stages of one BasicBlock (16, 32, 64
+channels; conv3x3-BN-ReLU-conv3x3-BN, + identity or a 1x1 stride-2
+conv+BN projection, ReLU), stride 2 between stages, global average pool,
+Linear(64, 10); cross-entropy (mean over the batch), SGD lr 0.05 momentum
+0.9, batch 128, Fashion-MNIST's 60 000 training images scaled to [0, 1]
+(float32, in memory before the clock starts), one seeded permutation per
+epoch, the last batch partial (469 steps), zero_grad / forward / loss /
+backward / step per batch in training mode — what `ncopt train` does with
+the spec. Prints key=value lines (impl=torch).
+"""
+import argparse
+import gzip
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    nd = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def load():
+    base = os.environ.get("NCOPT_DATA_DIR")
+    d = os.path.join(base, "fashion-mnist") if base else "/usr/share/datasets/fashion-mnist"
+    x = idx(os.path.join(d, "train-images-idx3-ubyte.gz")).astype(np.float32) / np.float32(255)
+    y = idx(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+    return torch.from_numpy(x).reshape(-1, 1, 28, 28), torch.from_numpy(y)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.n1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.n2 = nn.BatchNorm2d(cout)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        h = torch.relu(self.n1(self.c1(x)))
+        h = self.n2(self.c2(h))
+        return torch.relu(h + (x if self.short is None else self.short(x)))
+
+
+def resnet8():
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+                         Block(16, 16, 1), Block(16, 32, 2), Block(32, 64, 2),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("epochs", nargs="?", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=0, help="stop each epoch after S steps (0: all)")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    X, y = load()
+    n = X.shape[0]
+    model = resnet8()
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    lossf = nn.CrossEntropyLoss()
+    batch = 128
+    g = torch.Generator().manual_seed(1)
+    for e in range(a.epochs):
+        perm = torch.randperm(n, generator=g)
+        t0 = time.perf_counter()
+        total, steps = 0.0, 0
+        for s in range(0, n, batch):
+            ib = perm[s:s + batch]
+            xb, tb = X.index_select(0, ib), y.index_select(0, ib)
+            opt.zero_grad(set_to_none=True)
+            loss = lossf(model(xb), tb)
+            loss.backward()
+            opt.step()
+            total += loss.item()
+            steps += 1
+            if a.steps and steps >= a.steps:
+                break
+        dt = time.perf_counter() - t0
+        print(f"impl=torch model=resnet8 epoch={e + 1} train_seconds={dt:.3f} steps={steps} "
+              f"mean_batch_loss={total / steps:.5f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
