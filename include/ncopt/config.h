@@ -168,6 +168,11 @@ typedef struct nco_config {
   double problem_p;
   nco_reduction reduction;
   char widths_text[256];          /* mlp: "256, 256" */
+  /* resnet | vgg | unet (Chen, Yang & Zhou §III–IV): the spec's text and its parsed values */
+  char channels_text[128], blocks_text[128], convs_text[128], skips_text[32], bn_text[16];
+  size_t channels[8], nchannels, blocks[8], nblocks, convs[8], nconvs, depth;
+  int skips;                      /* resnet: nco_nn_resnet_skips; unet: −1 all or K */
+  int bn;                         /* resnet, unet: 0/1; vgg: nco_nn_vgg_bn */
   size_t widths[NCO_NN_MAX_WIDTHS], nwidths;
   int nn_loss;                    /* 0 cross_entropy, 1 least_squares */
   int nn_init;                    /* 0 default (PyTorch), 1 xavier, 2 kaiming_normal, 3 normal */

@@ -258,10 +258,8 @@ typedef struct nco_nn_node_spec {
   int bias;
   nco_act act;
   double p;
-  union {
-    size_t opad;      /* conv_transpose2d: output_padding (< stride) */
-    size_t dilation;  /* conv2d: dilation, torch's (both directions; 0 means 1) */
-  };                  /* one storage: each op reads its own */
+  size_t opad;      /* conv_transpose2d: output_padding (< stride) */
+  size_t dilation;  /* conv2d: dilation, torch's (both directions; 0 means 1) */
   int mode;         /* upsample: 0 nearest, 1 bilinear (align_corners = False) */
   double eps;       /* batchnorm: > 0 (torch: 1e-5) */
   double momentum;  /* batchnorm: in [0, 1] (torch: 0.1); `bias` is torch's affine */

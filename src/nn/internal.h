@@ -48,10 +48,8 @@ typedef struct nn_layer {
   size_t soff, ns;
   /* hyper-parameters: conv (kh, kw, stride, pad, dil), pooling (k = kh, stride) */
   size_t kh, kw, stride, pad;
-  union {                 /* one op reads each (the node spec's union: model.c copies opad) */
-    size_t opad;          /* conv_transpose2d: output_padding */
-    size_t dil;           /* conv2d: dilation (0 means 1) */
-  };
+  size_t opad;            /* conv_transpose2d: output_padding */
+  size_t dil;             /* conv2d: dilation (0 means 1) */
   int umode;              /* upsample: 0 nearest, 1 bilinear */
   nco_act act;            /* activations */
   double p;               /* dropout */

@@ -58,7 +58,7 @@ static int add_levels(nco_nn_model *m, const char *name, const nco_nn_node_spec 
   l.nin = nin;
   l.oc = op->out, l.kh = op->kh, l.kw = op->kw, l.stride = op->stride, l.pad = op->pad;
   l.nb = op->bias ? 1 : 0; /* a flag until infer sets the count */
-  l.act = op->act, l.p = op->p, l.opad = op->opad, l.umode = op->mode;
+  l.act = op->act, l.p = op->p, l.opad = op->opad, l.dil = op->dilation, l.umode = op->mode;
   l.eps = op->eps, l.momentum = op->momentum;
   if (name) {
     size_t len = strlen(name);

@@ -50,27 +50,39 @@ static int nn_eval(nco_problem *pb, const float *x, const size_t *idx, size_t nb
   return run(pb, NN_OP_EVAL, &a);
 }
 
+/* The least-squares outputs (residual, J u, Jᵀ v, Σ w_i ∇²r_i u) are those
+ * of y − t times the head's residual scale σ (mse: √(2/m); 1 otherwise). */
+static int rscaled(nco_problem *pb, int st, size_t n, float *f, double *d) {
+  const nn_prob *P = pb->impl;
+  const double sg = nn_loss_rscale(P->head.vt, P->out);
+  if (st || sg == 1.0) return st;
+  for (size_t j = 0; j < n; j++)
+    if (f) f[j] = (float)(sg * f[j]);
+    else d[j] *= sg;
+  return st;
+}
+
 static int nn_residual64(nco_problem *pb, const float *x, const size_t *idx, size_t nb, double *r) {
   nn_args a = {.x = x, .idx = idx, .nb = nb, .c = 1, .r64 = r};
-  return run(pb, NN_OP_RESIDUAL, &a);
+  return rscaled(pb, run(pb, NN_OP_RESIDUAL, &a), nb * pb->m, NULL, r);
 }
 
 static int nn_jvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb, const float *u,
                   float *ju) {
   nn_args a = {.x = x, .idx = idx, .nb = nb, .c = 1, .u = u, .out = ju};
-  return run(pb, NN_OP_JVP, &a);
+  return rscaled(pb, run(pb, NN_OP_JVP, &a), nb * pb->m, ju, NULL);
 }
 
 static int nn_vjp(nco_problem *pb, const float *x, const size_t *idx, size_t nb, const float *v,
                   float *jtv) {
   nn_args a = {.x = x, .idx = idx, .nb = nb, .c = 1, .w = v, .out = jtv};
-  return run(pb, NN_OP_VJP, &a);
+  return rscaled(pb, run(pb, NN_OP_VJP, &a), pb->dim, jtv, NULL);
 }
 
 static int nn_rhvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb, const float *w,
                    const float *u, float *out) {
   nn_args a = {.x = x, .idx = idx, .nb = nb, .c = 1, .u = u, .w = w, .out = out};
-  return run(pb, NN_OP_RHVP, &a);
+  return rscaled(pb, run(pb, NN_OP_RHVP, &a), pb->dim, out, NULL);
 }
 
 static int nn_hvp(nco_problem *pb, const float *x, const size_t *idx, size_t nb, const float *v,
@@ -307,7 +319,7 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   if (!out) return nco_error(NCO_ERR_INVALID, "nn: output pointer is NULL");
   *out = NULL;
   if (!model) return nco_error(NCO_ERR_INVALID, "nn: model is NULL");
-  if (o.loss != NCO_NN_LOSS_CROSS_ENTROPY && o.loss != NCO_NN_LOSS_LEAST_SQUARES)
+  if (o.loss != NCO_NN_LOSS_CROSS_ENTROPY && o.loss != NCO_NN_LOSS_LEAST_SQUARES && o.loss != NCO_NN_LOSS_MSE)
     return nco_error(NCO_ERR_INVALID, "nn: unknown loss %d", (int)o.loss);
   if (o.reduction != -1 && o.reduction != NCO_REDUCE_SUM && o.reduction != NCO_REDUCE_MEAN)
     return nco_error(NCO_ERR_INVALID, "nn: unknown reduction %d", o.reduction);
@@ -333,7 +345,7 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   P->init = o.init;
   P->init_sigma = o.init_sigma;
   nco_rng_seed(&P->drop_rng, o.dropout_seed);
-  P->head.vt = o.loss == NCO_NN_LOSS_LEAST_SQUARES ? &nn_loss_ls : &nn_loss_ce;
+  P->head.vt = o.loss == NCO_NN_LOSS_LEAST_SQUARES ? &nn_loss_ls : o.loss == NCO_NN_LOSS_MSE ? &nn_loss_mse : &nn_loss_ce;
   P->head.level = nn_out_level(P->m);
   if ((st = check_graph(P->m))) goto fail;
   for (size_t i = 0; i < P->m->nl; i++) {
@@ -372,7 +384,8 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
     st = nco_error(NCO_ERR_NOMEM, "nn: out of memory");
     goto fail;
   }
-  const int ls = o.loss == NCO_NN_LOSS_LEAST_SQUARES;
+  const int ls = o.loss != NCO_NN_LOSS_CROSS_ENTROPY;
+  const char *lname = P->head.vt->name;
   size_t n = P->n, dim = P->m->dim, m = ls ? P->out : 0;
   char desc[96];
   nco_nn_describe(P->m, desc, sizeof desc);
@@ -380,8 +393,9 @@ int nco_nn_problem_create(const nco_nn_model *model, const nco_array *X, const n
   st = nco_problem_alloc(ls ? &nn_ls_type : &nn_ce_type, P, dim, n, m, 0, &pb);
   P = NULL; /* taken over (freed by nco_problem_alloc on failure) */
   if (st) return st;
-  pb->reduction = o.reduction == -1 ? (ls ? NCO_REDUCE_SUM : NCO_REDUCE_MEAN) : (nco_reduction)o.reduction;
-  snprintf(pb->label, sizeof pb->label, "nn %s%s n=%zu d=%zu %s", ls ? "least_squares" : "cross_entropy",
+  pb->reduction = o.reduction == -1 ? (o.loss == NCO_NN_LOSS_LEAST_SQUARES ? NCO_REDUCE_SUM : NCO_REDUCE_MEAN)
+                                    : (nco_reduction)o.reduction;
+  snprintf(pb->label, sizeof pb->label, "nn %s%s n=%zu d=%zu %s", lname,
            o.precision == NCO_NN_F64 ? " f64" : "", n, dim, desc);
   *out = pb;
   return NCO_OK;

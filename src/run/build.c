@@ -220,23 +220,65 @@ static int net_model(const nco_config *cfg, int *se, const nco_array *X, size_t 
   return NCO_OK;
 }
 
+static int cfg_word_in_deep(const char *t) { return !strcmp(t, "resnet") || !strcmp(t, "vgg") || !strcmp(t, "unet"); }
+
+/* resnet | vgg | unet through their builders (src/nn/builders.c), with the
+ * spec's parsed keys (config_check.c) on the images' (C, H, W) */
+static int deep_model(const nco_config *cfg, const size_t *s, size_t classes, nco_nn_model **out) {
+  const char *t = cfg->problem_type;
+  size_t n = cfg->nchannels;
+  if (!strcmp(t, "resnet")) {
+    nco_nn_resnet_opts o = nco_nn_resnet_defaults(s[0], s[1], s[2], classes);
+    o.nstages = n, o.skips = (nco_nn_resnet_skips)cfg->skips, o.bn = cfg->bn, o.act = cfg->act;
+    for (size_t i = 0; i < n; i++) o.channels[i] = cfg->channels[i], o.blocks[i] = cfg->blocks[cfg->nblocks == 1 ? 0 : i];
+    return nco_nn_resnet(&o, out);
+  }
+  if (!strcmp(t, "vgg")) {
+    nco_nn_vgg_opts o = nco_nn_vgg_defaults(s[0], s[1], s[2], classes);
+    o.nblocks = n, o.bn = (nco_nn_vgg_bn)cfg->bn, o.act = cfg->act;
+    for (size_t i = 0; i < n; i++) o.channels[i] = cfg->channels[i], o.convs[i] = cfg->convs[i];
+    return nco_nn_vgg(&o, out);
+  }
+  nco_nn_unet_opts o = nco_nn_unet_defaults(s[0], s[1], s[2]);
+  o.depth = cfg->depth, o.skips = cfg->skips, o.bn = cfg->bn, o.act = cfg->act;
+  for (size_t i = 0; i < n; i++) o.channels[i] = cfg->channels[i];
+  return nco_nn_unet(&o, out);
+}
+
 static int nn_model(const nco_config *cfg, int *se, const nco_array *X, size_t classes, nco_nn_model **out) {
   nco_nn_model *m = NULL;
   int st;
   if (nco_prob_of(cfg)->kind == NCO_PROB_NET_GRAPH) return net_model(cfg, se, X, classes, out);
   size_t in_shape[3];
-  int lenet = !strcmp(cfg->problem_type, "lenet");
+  int lenet = !strcmp(cfg->problem_type, "lenet"), deep = cfg_word_in_deep(cfg->problem_type);
   *out = NULL;
-  if (lenet) {
+  if (lenet || deep) {
     if (X->ndim == 3)
       in_shape[0] = 1, in_shape[1] = X->shape[1], in_shape[2] = X->shape[2];
     else if (X->ndim == 4)
       in_shape[0] = X->shape[1], in_shape[1] = X->shape[2], in_shape[2] = X->shape[3];
     else {
       char m2[400], sh[64];
-      snprintf(m2, sizeof m2, "lenet needs images (n, H, W) or (n, C, H, W); %s has shape %s", X->origin,
+      snprintf(m2, sizeof m2, "%s needs images (n, H, W) or (n, C, H, W); %s has shape %s", cfg->problem_type, X->origin,
                nco_array_shape_str(X, sh, sizeof sh));
       return located(cfg, se, NCO_ERR_SHAPE, "problem", "type", m2);
+    }
+    if (deep) {
+      st = deep_model(cfg, in_shape, classes, &m);
+      if (st) {
+        char m2[1400];
+        snprintf(m2, sizeof m2, "%.1200s", nco_last_error());
+        return located(cfg, se, st, "problem", "type", m2);
+      }
+      if (nco_nn_out_size(m) != classes) { /* a U-Net's image against the targets' columns */
+        char m2[300];
+        snprintf(m2, sizeof m2, "the network's output has %zu values per sample; the targets have %zu", nco_nn_out_size(m),
+                 classes);
+        nco_nn_model_free(m);
+        return located(cfg, se, NCO_ERR_SHAPE, "problem", "type", m2);
+      }
+      *out = m;
+      return NCO_OK;
     }
     st = nco_nn_model_create(3, in_shape, &m);
   } else {
@@ -299,7 +341,8 @@ static int build_nn(const nco_config *cfg, int *se, int want_test, nco_problem *
     if (classes < 2) classes = 2;
   }
   if ((st = nn_model(cfg, se, &X, classes, &m))) goto done;
-  nco_nn_opts o = nco_nn_defaults(cfg->nn_loss == 1 ? NCO_NN_LOSS_LEAST_SQUARES : NCO_NN_LOSS_CROSS_ENTROPY);
+  static const nco_nn_loss losses[] = {NCO_NN_LOSS_CROSS_ENTROPY, NCO_NN_LOSS_LEAST_SQUARES, NCO_NN_LOSS_MSE};
+  nco_nn_opts o = nco_nn_defaults(losses[cfg->nn_loss % 3]);
   o.reduction = (int)cfg->reduction;
   static const nco_nn_init_kind kinds[] = {NCO_NN_INIT_TORCH, NCO_NN_INIT_XAVIER_UNIFORM, NCO_NN_INIT_KAIMING_NORMAL,
                                            NCO_NN_INIT_NORMAL};

@@ -24,7 +24,7 @@ int nco_config_is_network(const nco_config *cfg) {
 int nco_config_is_least_squares(const nco_config *cfg) {
   const nco_prob_info *p = nco_prob_of(cfg);
   if (p && (p->needs & NCO_PROB_NO_RESIDUALS)) return 0;
-  if (nco_config_is_network(cfg)) return cfg->nn_loss == 1;
+  if (nco_config_is_network(cfg)) return cfg->nn_loss != 0; /* least_squares, mse: residuals */
   return 1;
 }
 
@@ -98,11 +98,12 @@ NCO_HIDDEN int cfg_absolute_path(const nco_spec *spec, const key *k, const char 
   return NCO_OK;
 }
 
-/* Comma list of widths "256, 128" into cfg->widths. */
-static int parse_widths(const nco_spec *spec, nco_config *cfg) {
-  cfg->nwidths = 0;
-  const char *p = cfg->widths_text;
-  nco_spec_entry *e = nco_spec_find(spec, "problem", "widths");
+/* A comma list of sizes "256, 128" (problem.KEY's text) into out[≤ cap]. */
+static int parse_sizes(const nco_spec *spec, const char *key, const char *noun, const char *text, size_t *out, size_t cap,
+                       size_t *n) {
+  *n = 0;
+  const char *p = text;
+  nco_spec_entry *e = nco_spec_find(spec, "problem", key);
   while (*p == ' ') p++;
   if (!*p) return NCO_OK;
   for (;;) {
@@ -116,17 +117,89 @@ static int parse_widths(const nco_spec *spec, nco_config *cfg) {
     for (size_t L = strlen(a); L && (a[L - 1] == ' ' || a[L - 1] == '\t');) a[--L] = '\0';
     uint64_t w;
     if (cfg_parse_u64(a, &w) || w < 1 || w > 1000000)
-      return cfg_kerr(spec, e, "problem", "widths", NCO_ERR_INVALID, "'%s' is not a width (an integer in [1, 1000000])", a, NULL);
-    if (cfg->nwidths == NCO_NN_MAX_WIDTHS) {
-      char m[80];
-      snprintf(m, sizeof m, "at most %d hidden layers", NCO_NN_MAX_WIDTHS);
-      return cfg_kerr(spec, e, "problem", "widths", NCO_ERR_RANGE, "%s", m, NULL);
+    {
+      char m[160];
+      snprintf(m, sizeof m, "'%.60s' is not %s (an integer in [1, 1000000])", a, noun);
+      return cfg_kerr(spec, e, "problem", key, NCO_ERR_INVALID, "%s", m, NULL);
     }
-    cfg->widths[cfg->nwidths++] = (size_t)w;
+    if (*n == cap) {
+      char m[80];
+      snprintf(m, sizeof m, "at most %zu values", cap);
+      return cfg_kerr(spec, e, "problem", key, NCO_ERR_RANGE, "%s", m, NULL);
+    }
+    out[(*n)++] = (size_t)w;
     p += strcspn(p, ",");
     if (!*p) break;
     p++;
   }
+  return NCO_OK;
+}
+
+static int parse_widths(const nco_spec *spec, nco_config *cfg) {
+  return parse_sizes(spec, "widths", "a width", cfg->widths_text, cfg->widths, NCO_NN_MAX_WIDTHS, &cfg->nwidths);
+}
+
+/* resnet | vgg | unet: the lists, skips and bn in their builder's terms
+ * (nn.h), every error at its key's line. */
+static int parse_deep(const nco_spec *spec, nco_config *cfg) {
+  const char *t = cfg->problem_type;
+  int st, resnet = !strcmp(t, "resnet"), vgg = !strcmp(t, "vgg"), unet = !strcmp(t, "unet");
+  if (!resnet && !vgg && !unet) return NCO_OK;
+  if ((st = parse_sizes(spec, "channels", "a width", cfg->channels_text, cfg->channels, 8, &cfg->nchannels))) return st;
+  nco_spec_entry *ec = nco_spec_find(spec, "problem", "channels"), *es = nco_spec_find(spec, "problem", "skips"),
+                 *eb = nco_spec_find(spec, "problem", "bn");
+  if (!cfg->nchannels) return cfg_kerr(spec, ec, "problem", "channels", NCO_ERR_INVALID, "needs at least one width", NULL, NULL);
+  if (resnet && (st = parse_sizes(spec, "blocks", "a block count", cfg->blocks_text, cfg->blocks, 8, &cfg->nblocks))) return st;
+  if (vgg && (st = parse_sizes(spec, "convs", "a conv count", cfg->convs_text, cfg->convs, 8, &cfg->nconvs))) return st;
+  if (resnet && cfg->nblocks != 1 && cfg->nblocks != cfg->nchannels)
+    return cfg_kerr(spec, nco_spec_find(spec, "problem", "blocks"), "problem", "blocks", NCO_ERR_INVALID,
+                    "one number, or one per stage (channels has %s)", cfg->channels_text, NULL);
+  if (vgg && cfg->nconvs != cfg->nchannels)
+    return cfg_kerr(spec, nco_spec_find(spec, "problem", "convs"), "problem", "convs", NCO_ERR_INVALID,
+                    "one count per block: channels = %s", cfg->channels_text, NULL);
+  if (unet && cfg->nchannels != cfg->depth + 1)
+    return cfg_kerr(spec, ec, "problem", "channels", NCO_ERR_INVALID, "needs depth + 1 widths (one per level): %s",
+                    cfg->channels_text, NULL);
+  /* skips */
+  const char *sk = cfg->skips_text;
+  unsigned long long K;
+  char tail;
+  if (resnet) {
+    nco_nn_resnet_skips s;
+    if (nco_nn_resnet_skips_parse(sk, &s))
+      return cfg_kerr(spec, es, "problem", "skips", NCO_ERR_INVALID, "'%s': expected all, first, first_two or none", sk, NULL);
+    cfg->skips = (int)s;
+  } else if (unet) {
+    if (!strcmp(sk, "all")) cfg->skips = NCO_NN_UNET_SKIPS_ALL;
+    else if (!strcmp(sk, "none")) cfg->skips = 0;
+    else if ((sscanf(sk, "last %llu%c", &K, &tail) == 1 || sscanf(sk, "%llu%c", &K, &tail) == 1) && K <= cfg->depth)
+      cfg->skips = (int)K;
+    else
+      return cfg_kerr(spec, es, "problem", "skips", NCO_ERR_INVALID, "'%s': expected all, none or last K (K ≤ depth)", sk, NULL);
+  }
+  /* bn */
+  const char *b = cfg->bn_text;
+  if (vgg) {
+    nco_nn_vgg_bn v;
+    if (!strcmp(b, "true")) b = "all";
+    if (!strcmp(b, "false")) b = "none";
+    if (nco_nn_vgg_bn_parse(b, &v))
+      return cfg_kerr(spec, eb, "problem", "bn", NCO_ERR_INVALID, "'%s': expected all, first or none", cfg->bn_text, NULL);
+    cfg->bn = (int)v;
+  } else if (!strcmp(b, "all") || !strcmp(b, "true")) {
+    cfg->bn = 1;
+  } else if (!strcmp(b, "none") || !strcmp(b, "false")) {
+    cfg->bn = 0;
+  } else {
+    return cfg_kerr(spec, eb, "problem", "bn", NCO_ERR_INVALID, "'%s': expected all or none (vgg also: first)", b, NULL);
+  }
+  /* a U-Net's output is an image: a regression target */
+  if (unet && (cfg->data_target == 0 || cfg->nn_loss == 0))
+    return cfg_kerr(spec, nco_spec_find(spec, cfg->data_target ? "problem" : "data", cfg->data_target ? "loss" : "target"),
+                    cfg->data_target ? "problem" : "data", cfg->data_target ? "loss" : "target", NCO_ERR_INVALID,
+                    "%s", cfg->data_target ? "unet outputs an image: set loss = least_squares (or mse)"
+                                           : "unet outputs an image: set data.target = input (reconstruction) or noisy_input",
+                    NULL);
   return NCO_OK;
 }
 
@@ -166,7 +239,7 @@ NCO_HIDDEN int cfg_check_combinations(const nco_spec *spec, nco_config *cfg) {
     return cfg_kerr(spec, src, "data", "source", NCO_ERR_INVALID, "%s", m, NULL);
   }
   if (net) {
-    if ((st = parse_widths(spec, cfg))) return st;
+    if ((st = parse_widths(spec, cfg)) || (st = parse_deep(spec, cfg))) return st;
     if ((nco_prob_of(cfg)->needs & NCO_PROB_IMAGES) && !strcmp(cfg->data_source, "csv"))
       return cfg_kerr(spec, src, "data", "source", NCO_ERR_INVALID, "lenet needs images; a CSV file has flat rows", NULL, NULL);
     if (cfg->data_downsample && !strcmp(cfg->data_source, "csv"))
@@ -175,7 +248,8 @@ NCO_HIDDEN int cfg_check_combinations(const nco_spec *spec, nco_config *cfg) {
     nco_spec_entry *is = nco_spec_find(spec, "problem", "init_sigma");
     if (is && cfg->nn_init != 3)
       return cfg_kerr(spec, is, "problem", "init_sigma", NCO_ERR_INVALID, "applies only with problem.init = normal", NULL, NULL);
-    if (!nco_spec_find(spec, "problem", "reduction") && cfg->nn_loss == 0) cfg->reduction = NCO_REDUCE_MEAN;
+    /* cross_entropy and mse are means over the batch, as torch's losses */
+    if (!nco_spec_find(spec, "problem", "reduction") && cfg->nn_loss != 1) cfg->reduction = NCO_REDUCE_MEAN;
     if (!strcmp(cfg->data_source, "idx") && !cfg->data_test_images[0] != !cfg->data_test_labels[0]) {
       const char *k = cfg->data_test_images[0] ? "test_labels" : "test_images";
       return cfg_kerr(spec, nco_spec_find(spec, "data", cfg->data_test_images[0] ? "test_images" : "test_labels"), "data", k,

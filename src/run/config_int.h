@@ -54,8 +54,9 @@ typedef struct key {
 #define LO_OPEN NCO_OPTIM_LO_OPEN
 #define HI_OPEN NCO_OPTIM_HI_OPEN
 
-#define NETS "mlp lenet network"
-#define BUILDERS "mlp lenet" /* the networks whose layers the [problem] keys choose */
+#define NETS "mlp lenet network resnet vgg unet"
+#define BUILDERS "mlp lenet resnet vgg unet" /* the networks whose layers the [problem] keys choose */
+#define DEEP "resnet vgg unet"                 /* Chen, Yang & Zhou's models (src/nn/builders.c) */
 #define NN_SOURCES "npy idx csv fashion-mnist mnist"
 #define DATA_SOURCES "synthetic npy idx csv fashion-mnist mnist"
 

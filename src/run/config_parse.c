@@ -128,6 +128,11 @@ NCO_HIDDEN int cfg_applies(const nco_config *cfg, const key *k) {
 static size_t str_cap(const key *k) {
   if (k->off == offsetof(nco_config, problem_type) || k->off == offsetof(nco_config, data_source)) return 32;
   if (k->off == offsetof(nco_config, widths_text)) return sizeof ((nco_config *)0)->widths_text;
+  if (k->off == offsetof(nco_config, channels_text) || k->off == offsetof(nco_config, blocks_text) ||
+      k->off == offsetof(nco_config, convs_text))
+    return sizeof ((nco_config *)0)->channels_text;
+  if (k->off == offsetof(nco_config, skips_text)) return sizeof ((nco_config *)0)->skips_text;
+  if (k->off == offsetof(nco_config, bn_text)) return sizeof ((nco_config *)0)->bn_text;
   if (k->off == offsetof(nco_config, data_label)) return sizeof ((nco_config *)0)->data_label;
   return NCO_PATH_MAX;
 }

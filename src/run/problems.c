@@ -19,6 +19,12 @@ static const nco_prob_info problems[] = {
      NCO_PROB_REAL_DATA, NULL},
     {"lenet", "LeNet-5: conv 6@5×5 pad 2, pool, conv 16@5×5, pool, dense 120, 84, classes (Oymak §5.1)",
      NCO_PROB_NET_BUILDER, LS_ARRAYS, NCO_PROB_REAL_DATA | NCO_PROB_IMAGES, NULL},
+    {"resnet", "ResNet (He et al. 2016): stem, stages of BasicBlocks with skips, BN; Chen, Yang & Zhou §IV-C",
+     NCO_PROB_NET_BUILDER, LS_ARRAYS, NCO_PROB_REAL_DATA | NCO_PROB_IMAGES, NULL},
+    {"vgg", "VGG (Simonyan & Zisserman 2015): blocks of 3×3 convs and max-pools, BN all | first | none (Chen §IV-B)",
+     NCO_PROB_NET_BUILDER, LS_ARRAYS, NCO_PROB_REAL_DATA | NCO_PROB_IMAGES, NULL},
+    {"unet", "U-Net (Ronneberger et al. 2015): conv-BN-act down and up, concatenated skips; an image out (Chen §IV-C)",
+     NCO_PROB_NET_BUILDER, LS_ARRAYS, NCO_PROB_REAL_DATA | NCO_PROB_IMAGES, NULL},
     {"network", "the graph of the [network] section, one node a line (torch.nn names: docs/SPEC.md)", NCO_PROB_NET_GRAPH,
      LS_ARRAYS, NCO_PROB_REAL_DATA, NULL},
 };
