@@ -13,10 +13,15 @@
 # torch/ncopt with the faster of the two torch runs (> 1: ncopt faster).
 #
 # run.full_loss_every = 0: the spec's other logging keys keep their
-# defaults, but the default final full-data loss evaluates batch norm in
-# training mode on all 60 000 images as ONE chunk (exec.c nn_whole_batch:
-# workspace for 60 000 samples, > 23 GB for this net: the OOM killer ends
-# the run on a 24 GB machine); torch's loop computes no such loss either.
+# defaults. The epoch's seconds are the trace's last row (the time of the
+# last step; train_seconds): after it, the run's final full-data loss
+# (summary.json's final_loss) evaluates batch norm in training mode on all
+# 60 000 images as ONE chunk (exec.c nn_whole_batch: a workspace for 60 000
+# samples, > 24 GB for this net), which on this 24 GB machine brought the
+# OOM killer; so ncopt runs under `ulimit -v` (NCO_BENCH_VMEM_KB, default
+# 8 GB): that allocation fails with "out of memory" (exit 1) after the
+# trace is written, instead of the kernel killing some process. torch's
+# loop computes no such loss.
 #
 # Usage: bench/bench_resnet.sh [BUILD_DIR] [ROUNDS] [SUBSET]
 #   BUILD_DIR  a built ncopt tree (default: build)
@@ -24,12 +29,14 @@
 #              torch then stops after the same number of steps)
 #   NCO_BENCH_THREADS  threads for both sides (default 2): OMP_NUM_THREADS
 #              for ncopt, torch.set_num_threads
+#   NCO_BENCH_VMEM_KB  ncopt's address-space limit (default 8000000)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 rounds=${2:-2}
 subset=${3:-}
 threads=${NCO_BENCH_THREADS:-2}
+vmem=${NCO_BENCH_VMEM_KB:-8000000}
 py=${PYTHON:-/usr/bin/python3}
 bin=$build/ncopt
 [ -x "$bin" ] || { echo "bench_resnet.sh: $bin not found: cmake --build $build" >&2; exit 1; }
@@ -46,14 +53,17 @@ fi
 tsec() { sed -n 's/.*train_seconds=\([0-9.]*\).*/\1/p'; }
 ratios=()
 for ((r = 1; r <= rounds; r++)); do
-  OMP_NUM_THREADS=$threads "$bin" train "$spec" "${sets[@]}" --out "$work/run" --force --quiet
-  nc=$(sed -n 's/.*"train_seconds": \([0-9.]*\).*/\1/p' "$work/run/summary.json")
+  rm -rf "$work/run"
+  (ulimit -v "$vmem" && OMP_NUM_THREADS=$threads exec "$bin" train "$spec" "${sets[@]}" --out "$work/run" --force \
+    --quiet) 2> "$work/err" || echo "round=$r ncopt: exit $?: $(tail -1 "$work/err")"
+  nc=$(tail -1 "$work/run/trace.csv" | cut -d, -f3)
+  steps=$(tail -1 "$work/run/trace.csv" | cut -d, -f1)
   t1=$("$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
   t2=$(OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
   best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a < b ? a : b) }')
   ratio=$(awk -v t="$best" -v n="$nc" 'BEGIN { printf "%.3f", t / n }')
   ratios+=("$ratio")
-  printf 'round=%d ncopt_epoch_seconds=%.3f torch_epoch_seconds=%s torch_passive_epoch_seconds=%s torch_best=%s ratio_torch_over_ncopt=%s\n' \
-    "$r" "$nc" "$t1" "$t2" "$best" "$ratio"
+  printf 'round=%d ncopt_steps=%s ncopt_epoch_seconds=%.3f torch_epoch_seconds=%s torch_passive_epoch_seconds=%s torch_best=%s ratio_torch_over_ncopt=%s\n' \
+    "$r" "$steps" "$nc" "$t1" "$t2" "$best" "$ratio"
 done
 echo "ResNet-8 Fashion-MNIST ${subset:-60000} images, $threads threads, $rounds rounds; ratios: ${ratios[*]} (> 1: ncopt faster)"
