@@ -125,6 +125,9 @@ typedef struct nco_problem_type {
   size_t (*state_size)(const nco_problem *pb);
   int (*get_state)(const nco_problem *pb, float *out, size_t n, uint64_t *stamp);
   int (*set_state)(nco_problem *pb, const float *in, size_t n, uint64_t stamp);
+  /* Training (1) or evaluation (0) behaviour, where they differ (dropout
+   * off, batch norm with its running statistics). NULL: the same. */
+  int (*set_training)(nco_problem *pb, int on);
 } nco_problem_type;
 
 /* One named group of parameters (nco_problem_param_groups). */
@@ -212,6 +215,9 @@ int nco_problem_param_groups(const nco_problem *pb, nco_param_group *g, size_t c
 size_t nco_problem_state_size(const nco_problem *pb);
 int nco_problem_get_state(const nco_problem *pb, float *out, size_t n, uint64_t *stamp);
 int nco_problem_set_state(nco_problem *pb, const float *in, size_t n, uint64_t stamp);
+/* The innermost problem's training (1) or evaluation (0) mode; NCO_OK and
+ * nothing where they do not differ. */
+int nco_problem_set_training(nco_problem *pb, int on);
 
 /* Default starting point from rng (the type's init, or N(0, 1/d)); on the
  * sphere the point is normalised. */

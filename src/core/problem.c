@@ -136,6 +136,11 @@ int nco_problem_set_state(nco_problem *pb, const float *in, size_t n, uint64_t s
   return want ? r->type->set_state(r, in, n, stamp) : NCO_OK;
 }
 
+int nco_problem_set_training(nco_problem *pb, int on) {
+  nco_problem *r = nco_problem_root(pb);
+  return r->type->set_training ? r->type->set_training(r, on) : NCO_OK;
+}
+
 double nco_problem_scale(const nco_problem *pb, size_t nb) {
   return pb->reduction == NCO_REDUCE_MEAN ? 1.0 / (double)nb : 1.0;
 }

@@ -166,6 +166,7 @@ static const nco_problem_type nn_ce_type = {
     .state_size = nn_state_size,
     .get_state = nn_get_state,
     .set_state = nn_set_state,
+    .set_training = nco_nn_set_training,
 };
 
 static const nco_problem_type nn_ls_type = {
@@ -183,6 +184,7 @@ static const nco_problem_type nn_ls_type = {
     .state_size = nn_state_size,
     .get_state = nn_get_state,
     .set_state = nn_set_state,
+    .set_training = nco_nn_set_training,
 };
 
 static size_t nn_state_size(const nco_problem *pb) {

@@ -78,7 +78,7 @@ static const key written[] = {
      "target = noisy_input: the noise's standard deviation", NN_SOURCES, 0, NULL},
     /* [problem] */
     {"problem", "type", T_STR, C(problem_type), "glm", 0, 0, NULL, NULL,
-     "linear_ls | glm | lowrank | pca | matcomp | matcomp_asym | tensor | shallow | mlp | lenet | network ([network] section)", NULL, 0, NULL},
+     "the objective: see `ncopt list problems` (network: the [network] section)", NULL, 0, NULL},
     {"problem", "activation", T_ACT, C(act), NULL, 0, 0, NULL, "glm shallow " BUILDERS,
      "identity | sigmoid | tanh | softplus | relu | leaky_relu | elu (default sigmoid; mlp, lenet: relu)", NULL, 0, NULL},
     {"problem", "slope", T_DOUBLE, C(act.slope), NULL, 0, INF, NULL, "glm shallow " BUILDERS,

@@ -205,6 +205,7 @@ NCO_HIDDEN int rs_row_due(const run *r, uint64_t t);
 NCO_HIDDEN void rs_trace_header(const run *r, buf_t *b);
 NCO_HIDDEN int rs_log_row(run *r, int forced, double batch_loss);
 NCO_HIDDEN int rs_full_eval(run *r, int want_grad);
+NCO_HIDDEN int rs_full_data_mode(run *r, int enter);
 NCO_HIDDEN const float *rs_landscape_grad(run *r, const float *x);
 /* probes.c: the probe registry (NCO_PROBE_TABLE) as the run uses it */
 NCO_HIDDEN unsigned rs_probe_needs(int p);

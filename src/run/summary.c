@@ -64,12 +64,14 @@ int rs_write_outputs(run *r, int stop, const char *message) {
   /* minibatch runs: the final full-data loss is one loss pass (the last
    * row's, reused); the gradient norm only where a row computed it */
   int want_grad = rs_is_full_batch(r) || (r->have_loss && r->have_grad);
+  if ((st = rs_full_data_mode(r, 1))) return st;
   if (stop != NCO_ERR_NONFINITE && !rs_full_eval(r, want_grad)) {
     final = r->cur_loss;
     gnorm = want_grad ? nco_nrm2(r->dim, rs_landscape_grad(r, xo)) : NAN;
     if (r->cfg.reg == NCO_REG_NONE) unreg = final;
     else if (nco_problem_loss_unreg(r->pb, xo, NULL, r->n, &unreg)) unreg = NAN;
   }
+  if ((st = rs_full_data_mode(r, 0))) return st;
   r->best_loss = keep_best, r->last_loss = isfinite(final) ? final : keep_last, r->best_iter = keep_iter;
   char plver[80] = "";
   plgver(plver);

@@ -36,6 +36,18 @@ static void note_loss(run *r, double loss) {
   if (loss < r->best_loss) r->best_loss = loss, r->best_iter = r->t;
 }
 
+/* Full-data evaluations of a minibatch run whose problem has state (batch
+ * norm): in evaluation mode, with the running statistics, as torch's
+ * model.eval() over the training set. In training mode the loss of the
+ * whole data set would normalise with all n samples' statistics at once,
+ * holding every sample's activations (gigabytes for a ResNet on 60 000
+ * images), and it is not what any step optimised. enter = 1 before such an
+ * evaluation, 0 after; nothing for every other run. */
+int rs_full_data_mode(run *r, int enter) {
+  if (!r->ns || rs_is_full_batch(r)) return NCO_OK;
+  return nco_problem_set_training(r->pb, !enter);
+}
+
 /* The full-batch loss (and gradient if want_grad) at the output point,
  * unless already known. */
 int rs_full_eval(run *r, int want_grad) {
@@ -113,7 +125,8 @@ int rs_log_row(run *r, int forced, double batch_loss) {
   int need = row_needs_full(r, t, logged, &need_grad);
   /* the last row's values are summary.json's: full batch with the gradient */
   if (forced || t >= r->total) need = 1, need_grad |= rs_is_full_batch(r);
-  if (need && (st = rs_full_eval(r, need_grad))) return st;
+  if ((st = rs_full_data_mode(r, 1))) return st;
+  if (need && (st = rs_full_eval(r, need_grad))) return rs_full_data_mode(r, 0), st;
   const float *xo = rs_output(r);
   buf_t *b = &r->row;
   size_t row0 = b->n;
@@ -124,10 +137,12 @@ int rs_log_row(run *r, int forced, double batch_loss) {
     double v;
     if ((st = rs_probe_value(r, &r->cols[i], xo, &v))) {
       b->n = row0; /* no half row */
+      rs_full_data_mode(r, 0);
       return st;
     }
     rs_put_num(b, v);
   }
+  if ((st = rs_full_data_mode(r, 0))) return st;
   rs_putf(b, "\n");
   if (b->oom) return nco_error(NCO_ERR_NOMEM, "trace: out of memory");
   r->win_sum = 0, r->win_n = 0; /* the next row's mean starts here */
