@@ -164,15 +164,15 @@ int nco_nn_resnet(const nco_nn_resnet_opts *o, nco_nn_model **out_model) {
     for (size_t b = 0; b < o->blocks[s]; b++) {
       size_t stride = s > 0 && b == 0 ? 2 : 1;
       char c1[32], bn1[32], a1[32], c2[32], bn2[32], sc[32], scbn[32], add[32], a2[32];
-      snprintf(c1, sizeof c1, "s%zub%zuc1", s + 1, b + 1);
-      snprintf(bn1, sizeof bn1, "s%zub%zubn1", s + 1, b + 1);
-      snprintf(a1, sizeof a1, "s%zub%zua1", s + 1, b + 1);
-      snprintf(c2, sizeof c2, "s%zub%zuc2", s + 1, b + 1);
-      snprintf(bn2, sizeof bn2, "s%zub%zubn2", s + 1, b + 1);
-      snprintf(sc, sizeof sc, "s%zub%zusc", s + 1, b + 1);
-      snprintf(scbn, sizeof scbn, "s%zub%zuscbn", s + 1, b + 1);
-      snprintf(add, sizeof add, "s%zub%zuadd", s + 1, b + 1);
-      snprintf(a2, sizeof a2, "s%zub%zua2", s + 1, b + 1);
+      snprintf(c1, sizeof c1, "s%ub%uc1", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(bn1, sizeof bn1, "s%ub%ubn1", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(a1, sizeof a1, "s%ub%ua1", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(c2, sizeof c2, "s%ub%uc2", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(bn2, sizeof bn2, "s%ub%ubn2", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(sc, sizeof sc, "s%ub%usc", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(scbn, sizeof scbn, "s%ub%uscbn", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(add, sizeof add, "s%ub%uadd", (unsigned)(s + 1), (unsigned)(b + 1));
+      snprintf(a2, sizeof a2, "s%ub%ua2", (unsigned)(s + 1), (unsigned)(b + 1));
       /* main path: torch's BasicBlock conv1, bn1, act, conv2, bn2 */
       if ((st = conv(m, c1, cur, ch, 3, stride, 1, !bn))) goto fail;
       if (bn && (st = bnorm(m, bn1, c1, o->bn_eps, o->bn_momentum))) goto fail;
@@ -265,16 +265,16 @@ int nco_nn_vgg(const nco_nn_vgg_opts *o, nco_nn_model **out_model) {
     for (size_t j = 0; j < o->convs[k]; j++) {
       int bn = o->bn == NCO_NN_VGG_BN_ALL || (o->bn == NCO_NN_VGG_BN_FIRST && j == 0);
       char c[32], b[32], a[32];
-      snprintf(c, sizeof c, "b%zuc%zu", k + 1, j + 1);
-      snprintf(b, sizeof b, "b%zubn%zu", k + 1, j + 1);
-      snprintf(a, sizeof a, "b%zua%zu", k + 1, j + 1);
+      snprintf(c, sizeof c, "b%uc%u", (unsigned)(k + 1), (unsigned)(j + 1));
+      snprintf(b, sizeof b, "b%ubn%u", (unsigned)(k + 1), (unsigned)(j + 1));
+      snprintf(a, sizeof a, "b%ua%u", (unsigned)(k + 1), (unsigned)(j + 1));
       if ((st = conv(m, c, cur, o->channels[k], 3, 1, 1, !bn))) goto fail;
       if (bn && (st = bnorm(m, b, c, o->bn_eps, o->bn_momentum))) goto fail;
       if ((st = act(m, a, bn ? b : c, &o->act))) goto fail;
       snprintf(cur, sizeof cur, "%s", a);
     }
     char p[32];
-    snprintf(p, sizeof p, "pool%zu", k + 1);
+    snprintf(p, sizeof p, "pool%u", (unsigned)(k + 1));
     if ((st = maxpool2(m, p, cur))) goto fail;
     snprintf(cur, sizeof cur, "%s", p);
   }
@@ -352,10 +352,10 @@ int nco_nn_unet(const nco_nn_unet_opts *o, nco_nn_model **out_model) {
   char enc[NCO_NN_BUILDER_MAX_STAGES][32]; /* the output of encoder level l+1 */
   char cur[32] = "input", pfx[16];
   for (size_t l = 0; l <= D; l++) {
-    snprintf(pfx, sizeof pfx, "enc%zu", l + 1);
+    snprintf(pfx, sizeof pfx, "enc%u", (unsigned)(l + 1));
     if ((st = double_conv(m, o, pfx, cur, o->channels[l], enc[l]))) goto fail;
     if (l < D) {
-      snprintf(cur, sizeof cur, "down%zu", l + 1);
+      snprintf(cur, sizeof cur, "down%u", (unsigned)(l + 1));
       if ((st = maxpool2(m, cur, enc[l]))) goto fail;
     } else {
       memcpy(cur, enc[l], sizeof cur);
@@ -363,20 +363,20 @@ int nco_nn_unet(const nco_nn_unet_opts *o, nco_nn_model **out_model) {
   }
   for (size_t l = D; l-- > 0;) { /* decoder level l+1, fed by level l+2 */
     char up[32], cat[32];
-    snprintf(up, sizeof up, "up%zu", l + 1);
+    snprintf(up, sizeof up, "up%u", (unsigned)(l + 1));
     nco_nn_node_spec ct = {.kind = NCO_NN_CONV_TRANSPOSE2D, .out = o->channels[l], .kh = 2, .kw = 2, .stride = 2,
                            .bias = 1};
     const char *cin = cur;
     if ((st = nco_nn_add_node(m, up, &ct, 1, &cin))) goto fail;
     const char *into = up;
     if (l < keep) { /* skip l+1 is one of the last `keep` the decoder uses */
-      snprintf(cat, sizeof cat, "cat%zu", l + 1);
+      snprintf(cat, sizeof cat, "cat%u", (unsigned)(l + 1));
       const char *ins[2] = {up, enc[l]};
       nco_nn_node_spec op = {.kind = NCO_NN_CONCAT};
       if ((st = nco_nn_add_node(m, cat, &op, 2, ins))) goto fail;
       into = cat;
     }
-    snprintf(pfx, sizeof pfx, "dec%zu", l + 1);
+    snprintf(pfx, sizeof pfx, "dec%u", (unsigned)(l + 1));
     if ((st = double_conv(m, o, pfx, into, o->channels[l], cur))) goto fail;
   }
   if ((st = conv(m, "out", cur, o->C, 1, 1, 0, 1))) goto fail;
