@@ -516,4 +516,23 @@ run tr2 train tr.ini --out tr2 --quiet --set run.iterations=20
 run tr2r resume tr2 --quiet --set run.iterations=40
 check "hess_trace: resumed = uninterrupted (the probes follow the step)" cmp -s <(csv_col tr/trace.csv hess_trace) <(csv_col tr2/trace.csv hess_trace)
 
+# per-layer norms (Cockpit's instruments): on full-batch GD the last step's
+# update of layer l is lr·∇_l f(θ_{t−1}), so update_ratio.l(t)·param_norm.l(t)
+# = lr·layer_grad.l(t − 1), to the rounding of Δθ = θ_t − θ_{t−1} formed
+# in float (2⁻²⁴·‖θ‖/‖Δθ‖ ≈ 6e-8·1.3/0.009 ≈ 1e-5 here; measured ≤ 2e-6);
+# and the layers' squares add up to the whole
+npy_write lx.npy f4 "12,6" $(seq 1 72 | awk '{ printf "%s ", sin($1) }') || bad "npy"
+npy_write ly.npy f4 12 0 1 2 0 1 2 0 1 2 0 1 2 || bad "npy"
+printf '[data]\nsource = npy\nfeatures = lx.npy\ntargets = ly.npy\n[problem]\ntype = mlp\nwidths = 5\n[optimizer]\ntype = sgd\nlr = 0.1\n[run]\niterations = 5\nlog_every = 1\n[probes]\nparam_norm = true\nlayer_grad = true\nupdate_ratio = true\n' >lp.ini
+run lp train lp.ini --out lp --quiet
+expect_rc 0 "$RC" "per-layer probes"
+check "per-layer columns" grep -q '^iter,epoch,seconds,loss,lr,batch_loss,param_norm,param_norm.fc1,param_norm.fc2,layer_grad,layer_grad.fc1,layer_grad.fc2,update_ratio,update_ratio.fc1,update_ratio.fc2$' lp/trace.csv
+tail -n +2 lp/trace.csv | cut -d, -f7- | tr , ' ' >lp.txt
+check "update_ratio.l · param_norm.l = lr · layer_grad.l of the row before (rows 1-5, both layers)" awk '
+  NR > 1 { for (k = 0; k < 2; k++) { a = $(8 + k) * $(2 + k); b = 0.1 * g[k]; if (a - b > 1e-5 * b || b - a > 1e-5 * b) bad = 1 } }
+  { g[0] = $5; g[1] = $6 } END { exit !(NR == 6 && !bad) }' lp.txt
+check "the layers' squares make the whole (param_norm, layer_grad)" awk '
+  { for (k = 0; k < 2; k++) { t = $(1 + 3 * k); s = $(2 + 3 * k)^2 + $(3 + 3 * k)^2; if (s - t * t > 1e-9 * t * t || t * t - s > 1e-9 * t * t) bad = 1 } }
+  END { exit bad }' lp.txt
+
 finish

@@ -118,7 +118,15 @@ enum {
     "all (Riemannian on the sphere)",                                                                              \
     "tr ∇²f by Hutchinson's estimator, lanczos.trace_samples Rademacher probes (PyHessian's trace)")                \
   P(X, hess_trace_se, NCO_PN_(HVP), "hess_trace_se", "none beyond hess_trace's (the same probes)",                 \
-    "all (Riemannian on the sphere)", "the standard error of hess_trace's estimate, sd(zᵀHz)/√m")
+    "all (Riemannian on the sphere)", "the standard error of hess_trace's estimate, sd(zᵀHz)/√m")                  \
+  P(X, param_norm, NCO_PN_(GROUPS), "param_norm, param_norm.<layer> (networks)", "none (one pass over θ)",          \
+    "all (per layer: networks)", "‖θ_t‖; networks also per layer (Cockpit's parameter norms)")                     \
+  P(X, layer_grad, NCO_PN_(LOSS) | NCO_PN_(GRAD) | NCO_PN_(GROUPS), "layer_grad, layer_grad.<layer> (networks)",   \
+    "1 gradient (the row's, shared with grad_norm)", "all (per layer: networks)",                                 \
+    "‖∇f(θ_t)‖ and per layer ‖∇_l f‖ of the full-batch gradient (Cockpit's per-layer gradient norms)")             \
+  P(X, update_ratio, NCO_PN_(PATH) | NCO_PN_(GROUPS), "update_ratio, update_ratio.<layer> (networks)",             \
+    "one pass over θ per step", "all (per layer: networks)",                                                       \
+    "‖θ_t − θ_{t−1}‖/‖θ_t‖ of the last step; networks also per layer ‖Δθ_l‖/‖θ_l‖ (Cockpit's update size)")
 
 /* X(name, help) of every probe */
 #define NCO_PROBE_NAME_HELP_(X, name, needs, columns, cost, applies, help) X(name, help)

@@ -166,6 +166,59 @@ static int pv_misfit(run *r, const column *c, const float *x, double *v) {
 
 /* ‖θ_t − θ_0‖/‖θ_0‖ (Oymak & Soltanolkotabi §5); the per-layer columns are
  * COL_LAYER (rs_probe_value) */
+/* ‖x_l‖² of every layer slice into out[0..nlayers), the rest (after the
+ * last layer: the invex lifting's p) into out[nlayers] */
+static void layer_sq(const run *r, const float *x, double *out) {
+  size_t end = 0;
+  for (size_t l = 0; l < r->nlayers; l++) {
+    const nco_slice *sl = &r->layers[l];
+    out[l] = nco_dot(sl->length, x + sl->offset, x + sl->offset);
+    end = sl->offset + sl->length;
+  }
+  out[r->nlayers] = nco_dot(r->dim - end, x + end, x + end);
+}
+
+static double total(const run *r, const double *sq) {
+  double s = 0;
+  for (size_t l = 0; l <= r->nlayers; l++) s += sq[l];
+  return s;
+}
+
+/* after a step: ‖θ_{t+1} − θ_t‖² per layer (prev holds θ_t), for update_ratio */
+void rs_layer_updates(run *r) {
+  const float *x = rs_x(r);
+  size_t end = 0;
+  for (size_t l = 0; l < r->nlayers; l++) {
+    const nco_slice *sl = &r->layers[l];
+    r->upd2[l] = sq_dist(sl->length, x + sl->offset, r->prev + sl->offset);
+    end = sl->offset + sl->length;
+  }
+  r->upd2[r->nlayers] = sq_dist(r->dim - end, x + end, r->prev + end);
+}
+
+/* param_norm, layer_grad, update_ratio: the whole θ's value, and through
+ * COL_LAYER (per_layer) each layer's */
+static double layer_value(run *r, int probe, size_t l, const float *x) {
+  double sq[MAX_LAYERS + 1];
+  if (probe == NCO_PROBE_layer_grad) {
+    layer_sq(r, rs_landscape_grad(r, x), sq);
+  } else {
+    layer_sq(r, x, sq);
+    if (probe == NCO_PROBE_update_ratio) {
+      double u = l < r->nlayers ? r->upd2[l] : total(r, r->upd2), p = l < r->nlayers ? sq[l] : total(r, sq);
+      return r->t > 0 && p > 0 ? sqrt(u / p) : NAN;
+    }
+  }
+  return sqrt(l < r->nlayers ? sq[l] : total(r, sq));
+}
+
+static int pv_param_norm(run *r, const column *c, const float *x, double *v) {
+  *v = layer_value(r, c->probe, (size_t)-1, x);
+  return NCO_OK;
+}
+#define pv_layer_grad pv_param_norm
+#define pv_update_ratio pv_param_norm
+
 static int pv_distance(run *r, const column *c, const float *x, double *v) {
   (void)c;
   if (r->d0_t != r->t) distances(r, x);
@@ -276,6 +329,10 @@ int rs_test_state(run *r) {
 
 int rs_probe_value(run *r, const column *c, const float *x, double *v) {
   *v = NAN;
+  if (c->kind == COL_LAYER && c->probe != NCO_PROBE_distance) {
+    *v = layer_value(r, c->probe, c->layer, x);
+    return NCO_OK;
+  }
   if (c->kind == COL_LAYER) {
     /* Oymak & Soltanolkotabi §5.1: ‖W_l − W_l,0‖_F/‖W_l,0‖_F per layer (the
      * norms of θ_0's slices are computed once) */

@@ -162,6 +162,7 @@ static void after_step(run *r, double batch_loss) {
     if (ep != r->ep_cur) r->ep_cur = ep, r->ep_sum = 0, r->ep_n = 0;
     r->ep_sum += batch_loss, r->ep_n++;
   }
+  if (r->upd_on) rs_layer_updates(r); /* reads prev = θ_t before the path's copy */
   if (r->path_on) r->path_length += rs_dist_copy(r->dim, rs_x(r), r->prev);
 }
 

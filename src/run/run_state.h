@@ -132,6 +132,8 @@ typedef struct run {
   uint64_t hess_t, jac_t, test_t, layer_t, d0_t, trace_t;
   double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc, d0, trace_v, trace_se;
   double layer_rel[MAX_LAYERS], layer_norm0[MAX_LAYERS];
+  double upd2[MAX_LAYERS + 1];  /* update_ratio: ‖Δθ_l‖² of the last step per layer, then the rest's */
+  int upd_on;
   /* regularity (after the run) */
   int reg_done;
   nco_regularity reg;
@@ -214,6 +216,7 @@ NCO_HIDDEN int rs_probes_need(const run *r, unsigned what);
 NCO_HIDDEN int rs_probes_check(const run *r);
 NCO_HIDDEN int rs_probe_value(run *r, const column *c, const float *x, double *v);
 NCO_HIDDEN int rs_test_state(run *r);
+NCO_HIDDEN void rs_layer_updates(run *r);
 NCO_HIDDEN double rs_dist_fast(size_t n, const float *x, const float *y);
 NCO_HIDDEN double rs_dist_copy(size_t n, const float *x, float *prev);
 /* checkpoint.c */

@@ -104,7 +104,7 @@ static column *add_column(run *r, int kind, int64_t every, const char *fmt, cons
  * set's. */
 static int columns_setup(run *r) {
   const nco_config *cfg = &r->cfg;
-  size_t cap = NCO_PROBE_COUNT + MAX_LAYERS + 2 + 2 * NCO_MAX_GROUPS;
+  size_t cap = NCO_PROBE_COUNT * (1 + MAX_LAYERS) + 2 + 2 * NCO_MAX_GROUPS; /* every probe could have per-layer columns */
   r->cols = nco_calloc(cap, sizeof *r->cols);
   if (!r->cols) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->ncols = 0;
@@ -117,7 +117,10 @@ static int columns_setup(run *r) {
     add_column(r, COL_PROBE, cfg->probe_every[p], "%s%s", name, "")->probe = p;
     if (rs_probe_needs(p) & NCO_PROBE_NEEDS_GROUPS)
       for (size_t l = 0; l < r->nlayers; l++)
-        add_column(r, COL_LAYER, cfg->probe_every[p], "%s.%s", name, r->layer_names[l])->layer = l;
+      {
+        column *cl = add_column(r, COL_LAYER, cfg->probe_every[p], "%s.%s", name, r->layer_names[l]);
+        cl->layer = l, cl->probe = p;
+      }
     /* parameter groups: each group's part of the gradient */
     if (p == NCO_PROBE_grad_norm)
       for (size_t g = 0; g < r->ng; g++)
@@ -335,6 +338,7 @@ static int setup_probes(run *r, int *spec_error) {
   r->lz = nco_config_lanczos(&r->cfg);
   r->theta0_norm = nco_nrm2(r->dim, r->theta0);
   r->path_on = rs_probes_need(r, NCO_PROBE_NEEDS_PATH);
+  r->upd_on = r->cfg.probe_every[NCO_PROBE_update_ratio] != 0;
   /* the Riemannian gradient (grad_norm, grad_tol, the summary, landscape
    * probes) needs a scratch vector on the sphere */
   if (r->pb->manifold == NCO_MANIFOLD_SPHERE) {
