@@ -535,4 +535,15 @@ check "the layers' squares make the whole (param_norm, layer_grad)" awk '
   { for (k = 0; k < 2; k++) { t = $(1 + 3 * k); s = $(2 + 3 * k)^2 + $(3 + 3 * k)^2; if (s - t * t > 1e-9 * t * t || t * t - s > 1e-9 * t * t) bad = 1 } }
   END { exit bad }' lp.txt
 
+# hess_topk: linear least squares with A = diag(1, …, 8) has the Hessian
+# AᵀA = diag(1, 4, …, 64): the three largest eigenvalues are 64, 49, 36
+npy_write dA.npy f4 "8,8" $(for i in 1 2 3 4 5 6 7 8; do for j in 1 2 3 4 5 6 7 8; do [ $i = $j ] && printf '%s ' $i || printf '0 '; done; done) || bad "npy"
+npy_write db.npy f4 8 0 0 0 0 0 0 0 0 || bad "npy"
+printf '[data]\nsource = npy\nfeatures = dA.npy\ntargets = db.npy\n[problem]\ntype = linear_ls\n[run]\niterations = 2\nlog_every = 1\n[probes]\nhess_topk = true\n' >tk.ini
+run tk train tk.ini --out tk --quiet
+expect_rc 0 "$RC" "hess_topk"
+check "hess_topk columns (lanczos.topk = 3)" grep -q '^iter,epoch,seconds,loss,lr,batch_loss,hess_topk,hess_topk.2,hess_topk.3$' tk/trace.csv
+tail -1 tk/trace.csv | cut -d, -f7- | tr , ' ' >tk.txt
+check "hess_topk = 64, 49, 36 (to 1e-5)" awk '{ exit !(($1 - 64)^2 < 4e-6 && ($2 - 49)^2 < 2.4e-6 && ($3 - 36)^2 < 1.3e-6) }' tk.txt
+
 finish

@@ -119,6 +119,9 @@ enum {
     "tr ∇²f by Hutchinson's estimator, lanczos.trace_samples Rademacher probes (PyHessian's trace)")                \
   P(X, hess_trace_se, NCO_PN_(HVP), "hess_trace_se", "none beyond hess_trace's (the same probes)",                 \
     "all (Riemannian on the sphere)", "the standard error of hess_trace's estimate, sd(zᵀHz)/√m")                  \
+  P(X, hess_topk, NCO_PN_(HVP), "hess_topk, hess_topk.2 … hess_topk.<k>",                                         \
+    "lanczos.iter HVPs (one Lanczos run)", "all (Riemannian on the sphere)",                                       \
+    "the lanczos.topk largest Hessian eigenvalues, descending (Lanczos Ritz values; PyHessian's top-k)")           \
   P(X, param_norm, NCO_PN_(GROUPS), "param_norm, param_norm.<layer> (networks)", "none (one pass over θ)",          \
     "all (per layer: networks)", "‖θ_t‖; networks also per layer (Cockpit's parameter norms)")                     \
   P(X, layer_grad, NCO_PN_(LOSS) | NCO_PN_(GRAD) | NCO_PN_(GROUPS), "layer_grad, layer_grad.<layer> (networks)",   \
@@ -219,6 +222,7 @@ typedef struct nco_config {
   int lz_reorth;
   uint64_t lz_seed;
   size_t lz_trace_samples;        /* hess_trace: Hutchinson's probes per row */
+  size_t lz_topk;                 /* hess_topk: how many of the largest eigenvalues */
   /* [probes] */
   int64_t probe_every[NCO_PROBE_COUNT];
   /* where the spec came from, and where each key was set (for errors

@@ -186,6 +186,8 @@ static const key written[] = {
      "stop when the wanted Ritz values' residuals are ≤ tol·‖T_k‖", NULL, LO_OPEN, NULL},
     {"lanczos", "reorth", T_BOOL, C(lz_reorth), "true", 0, 1, NULL, NULL, "full reorthogonalisation", NULL, 0, NULL},
     {"lanczos", "seed", T_U64, C(lz_seed), "1", 0, 0, NULL, NULL, "random starting vector (and hess_trace's probes)", NULL, 0, NULL},
+    {"lanczos", "topk", T_SIZE, C(lz_topk), "3", 1, 64, NULL, NULL, "hess_topk: the k largest eigenvalues (columns)", NULL,
+     0, NULL},
     {"lanczos", "trace_samples", T_SIZE, C(lz_trace_samples), "100", 1, 1e6, NULL, NULL,
      "hess_trace: Rademacher probes per row (PyHessian's default maxIter = 100)", NULL, 0, NULL},
 };

@@ -124,6 +124,28 @@ static int pv_hess_max(run *r, const column *c, const float *x, double *v) {
 }
 #define pv_hess_min pv_hess_max
 
+/* hess_topk: the k largest Ritz values of one Lanczos run (column k − 1 of
+ * the probe's; Lanczos converges to the extremes first) */
+static int topk_value(run *r, size_t k, const float *x, double *v) {
+  if (r->topk_t != r->t) {
+    nco_lanczos_opts lz = r->lz;
+    if (lz.max_iter > r->dim) lz.max_iter = r->dim;
+    size_t K = r->cfg.lz_topk < r->dim ? r->cfg.lz_topk : r->dim;
+    double lo[NCO_DIAG_MAXK];
+    for (size_t i = 0; i < NCO_DIAG_MAXK; i++) r->topk[i] = NAN;
+    int st = nco_hessian_extremes(r->pb, x, NULL, r->n, &lz, K, r->topk, lo, NULL);
+    if (st) return st;
+    r->topk_t = r->t;
+  }
+  *v = r->topk[k];
+  return NCO_OK;
+}
+
+static int pv_hess_topk(run *r, const column *c, const float *x, double *v) {
+  (void)c;
+  return topk_value(r, 0, x, v);
+}
+
 /* hess_trace and its standard error: Hutchinson's estimator, probes drawn
  * from lanczos.seed and the step (the same vectors whether or not the run
  * was resumed) */
@@ -340,6 +362,7 @@ int rs_probe_value(run *r, const column *c, const float *x, double *v) {
     *v = r->layer_rel[c->layer];
     return NCO_OK;
   }
+  if (c->kind == COL_TOPK) return topk_value(r, c->layer, x, v);
   if (c->kind == COL_GROUP_LR) {
     *v = rs_lr(r, c->layer, r->t);
     return NCO_OK;

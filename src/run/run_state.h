@@ -48,7 +48,7 @@ typedef struct {
 
 /* A trace column after batch_loss: a probe, one layer's distance, or a
  * test-set metric. */
-enum { COL_PROBE = 0, COL_LAYER, COL_TEST_LOSS, COL_TEST_ACC, COL_GROUP_LR, COL_GROUP_GRAD };
+enum { COL_PROBE = 0, COL_LAYER, COL_TEST_LOSS, COL_TEST_ACC, COL_GROUP_LR, COL_GROUP_GRAD, COL_TOPK };
 typedef struct column {
   char name[80];
   int kind;
@@ -132,6 +132,8 @@ typedef struct run {
   uint64_t hess_t, jac_t, test_t, layer_t, d0_t, trace_t;
   double hess_hi, hess_lo, jac_hi, jac_lo, test_loss, test_acc, d0, trace_v, trace_se;
   double layer_rel[MAX_LAYERS], layer_norm0[MAX_LAYERS];
+  double topk[NCO_DIAG_MAXK];   /* hess_topk of step topk_t, descending */
+  uint64_t topk_t;
   double upd2[MAX_LAYERS + 1];  /* update_ratio: ‖Δθ_l‖² of the last step per layer, then the rest's */
   int upd_on;
   /* regularity (after the run) */

@@ -104,7 +104,8 @@ static column *add_column(run *r, int kind, int64_t every, const char *fmt, cons
  * set's. */
 static int columns_setup(run *r) {
   const nco_config *cfg = &r->cfg;
-  size_t cap = NCO_PROBE_COUNT * (1 + MAX_LAYERS) + 2 + 2 * NCO_MAX_GROUPS; /* every probe could have per-layer columns */
+  /* every probe could have per-layer columns; hess_topk its k − 1 more */
+  size_t cap = NCO_PROBE_COUNT * (1 + MAX_LAYERS) + 2 + 2 * NCO_MAX_GROUPS + NCO_DIAG_MAXK;
   r->cols = nco_calloc(cap, sizeof *r->cols);
   if (!r->cols) return nco_error(NCO_ERR_NOMEM, "run: out of memory");
   r->ncols = 0;
@@ -120,6 +121,13 @@ static int columns_setup(run *r) {
       {
         column *cl = add_column(r, COL_LAYER, cfg->probe_every[p], "%s.%s", name, r->layer_names[l]);
         cl->layer = l, cl->probe = p;
+      }
+    /* hess_topk: the 2nd … k-th eigenvalues */
+    if (p == NCO_PROBE_hess_topk)
+      for (size_t k = 2; k <= cfg->lz_topk; k++) {
+        char kk[24];
+        snprintf(kk, sizeof kk, "%zu", k);
+        add_column(r, COL_TOPK, cfg->probe_every[p], "%s.%s", name, kk)->layer = k - 1;
       }
     /* parameter groups: each group's part of the gradient */
     if (p == NCO_PROBE_grad_norm)
@@ -355,7 +363,7 @@ static int setup_probes(run *r, int *spec_error) {
 int rs_run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   int st;
   r->last_ckpt = UINT64_MAX;
-  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = r->trace_t = UINT64_MAX;
+  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = r->trace_t = r->topk_t = UINT64_MAX;
   if ((st = nco_config_build_problems(&r->cfg, 0, &r->pb, &r->test, spec_error))) return st;
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
