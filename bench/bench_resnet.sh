@@ -13,8 +13,9 @@
 # torch/ncopt with the faster of the two torch runs (> 1: ncopt faster).
 #
 # run.full_loss_every = 0: the spec's other logging keys keep their
-# defaults. The epoch's seconds are the trace's last row (the time of the
-# last step; train_seconds): after it, the run's final full-data loss
+# defaults. The epoch's seconds are the trace's last row's time (a row
+# every log_every steps: scaled by steps / row's step, ≤ 2% here): after
+# the last step, the run's final full-data loss
 # (summary.json's final_loss) evaluates batch norm in training mode on all
 # 60 000 images as ONE chunk (exec.c nn_whole_batch: a workspace for 60 000
 # samples, > 24 GB for this net), which on this 24 GB machine brought the
@@ -56,8 +57,10 @@ for ((r = 1; r <= rounds; r++)); do
   rm -rf "$work/run"
   (ulimit -v "$vmem" && OMP_NUM_THREADS=$threads exec "$bin" train "$spec" "${sets[@]}" --out "$work/run" --force \
     --quiet) 2> "$work/err" || echo "round=$r ncopt: exit $?: $(tail -1 "$work/err")"
-  nc=$(tail -1 "$work/run/trace.csv" | cut -d, -f3)
+  # the last row's time, scaled to all the epoch's steps (rows are log_every apart)
   steps=$(tail -1 "$work/run/trace.csv" | cut -d, -f1)
+  nsteps=$(((${subset:-60000} + 127) / 128))
+  nc=$(tail -1 "$work/run/trace.csv" | awk -F, -v n="$nsteps" '{ printf "%.3f", $3 * n / $1 }')
   t1=$("$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
   t2=$(OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
   best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a < b ? a : b) }')
