@@ -12,17 +12,9 @@
 # and the final full-data loss; torch: the loop's wall time) and the ratio
 # torch/ncopt with the faster of the two torch runs (> 1: ncopt faster).
 #
-# run.full_loss_every = 0: the spec's other logging keys keep their
-# defaults. The epoch's seconds are the trace's last row's time (a row
-# every log_every steps: scaled by steps / row's step, ≤ 2% here): after
-# the last step, the run's final full-data loss
-# (summary.json's final_loss) evaluates batch norm in training mode on all
-# 60 000 images as ONE chunk (exec.c nn_whole_batch: a workspace for 60 000
-# samples, > 24 GB for this net), which on this 24 GB machine brought the
-# OOM killer; so ncopt runs under `ulimit -v` (NCO_BENCH_VMEM_KB, default
-# 8 GB): that allocation fails with "out of memory" (exit 1) after the
-# trace is written, instead of the kernel killing some process. torch's
-# loop computes no such loss.
+# The spec's default keys throughout. (Until the full-data rows of a
+# batch-norm network were evaluated in evaluation mode, the run's final
+# full-data loss was one 60 000-sample training-mode chunk: > 24 GB.)
 #
 # Usage: bench/bench_resnet.sh [BUILD_DIR] [ROUNDS] [SUBSET]
 #   BUILD_DIR  a built ncopt tree (default: build)
@@ -30,21 +22,19 @@
 #              torch then stops after the same number of steps)
 #   NCO_BENCH_THREADS  threads for both sides (default 2): OMP_NUM_THREADS
 #              for ncopt, torch.set_num_threads
-#   NCO_BENCH_VMEM_KB  ncopt's address-space limit (default 8000000)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 rounds=${2:-2}
 subset=${3:-}
 threads=${NCO_BENCH_THREADS:-2}
-vmem=${NCO_BENCH_VMEM_KB:-8000000}
 py=${PYTHON:-/usr/bin/python3}
 bin=$build/ncopt
 [ -x "$bin" ] || { echo "bench_resnet.sh: $bin not found: cmake --build $build" >&2; exit 1; }
 spec=$root/bench/resnet8.ini
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sets=(--set run.full_loss_every=0)
+sets=()
 tsteps=()
 if [ -n "$subset" ]; then
   sets+=(--set data.subset="$subset")
@@ -55,12 +45,10 @@ tsec() { sed -n 's/.*train_seconds=\([0-9.]*\).*/\1/p'; }
 ratios=()
 for ((r = 1; r <= rounds; r++)); do
   rm -rf "$work/run"
-  (ulimit -v "$vmem" && OMP_NUM_THREADS=$threads exec "$bin" train "$spec" "${sets[@]}" --out "$work/run" --force \
-    --quiet) 2> "$work/err" || echo "round=$r ncopt: exit $?: $(tail -1 "$work/err")"
-  # the last row's time, scaled to all the epoch's steps (rows are log_every apart)
+  OMP_NUM_THREADS=$threads "$bin" train "$spec" ${sets[@]+"${sets[@]}"} --out "$work/run" --force --quiet 2>"$work/err" ||
+    echo "round=$r ncopt: exit $?: $(tail -1 "$work/err")"
   steps=$(tail -1 "$work/run/trace.csv" | cut -d, -f1)
-  nsteps=$(((${subset:-60000} + 127) / 128))
-  nc=$(tail -1 "$work/run/trace.csv" | awk -F, -v n="$nsteps" '{ printf "%.3f", $3 * n / $1 }')
+  nc=$(sed -n 's/.*"train_seconds": \([0-9.e+-]*\).*/\1/p' "$work/run/summary.json")
   t1=$("$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
   t2=$(OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
   best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a < b ? a : b) }')
