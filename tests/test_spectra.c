@@ -487,19 +487,24 @@ static int f32_matrix(nco_array *a, size_t r, size_t c, const double *v, const c
  * ∇²f v_k = 2(λ_i − λ_k) v_k. λ = (5, 3, 2, 1, 0.5, 0.25, −0.5, −1):
  * at i = 0 the spectrum is {20, 12, 11, 9.5, 9, 8, 6, 4} (a minimum), at
  * i = 1 it is {12, 8, 7, 5.5, 5, 4, 2, −4} (a strict saddle). */
+/* M = Q diag(lam) Qᵀ for a Householder Q (n ≤ 8), symmetric to the last
+ * bit before rounding to float. */
+static void pca_matrix(size_t n, const double *lam, double *Q, double *M) {
+  householder(n, Q);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      double s = 0;
+      for (size_t k = 0; k < n; k++) s += Q[i * n + k] * lam[k] * Q[j * n + k];
+      M[i * n + j] = s;
+    }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < i; j++) M[i * n + j] = M[j * n + i];
+}
+
 static void test_pca_hessian(void) {
   enum { N = 8 };
   double lam[N] = {5, 3, 2, 1, 0.5, 0.25, -0.5, -1}, Q[N * N], M[N * N];
-  householder(N, Q);
-  for (size_t i = 0; i < N; i++)
-    for (size_t j = 0; j < N; j++) {
-      double s = 0;
-      for (size_t k = 0; k < N; k++) s += Q[i * N + k] * lam[k] * Q[j * N + k];
-      M[i * N + j] = s;
-    }
-  /* symmetric to the last bit before rounding to float */
-  for (size_t i = 0; i < N; i++)
-    for (size_t j = 0; j < i; j++) M[i * N + j] = M[j * N + i];
+  pca_matrix(N, lam, Q, M);
   nco_array Ma = {0};
   REQUIRE_OK(f32_matrix(&Ma, N, N, M, "test:pca-M"));
   nco_problem *pb = NULL;
@@ -815,15 +820,7 @@ static void test_hessian_trace(void) {
   {
     enum { N = 8 };
     double lam[N] = {5, 3, 2, 1, 0.5, 0.25, -0.5, -1}, Q[N * N], M[N * N];
-    householder(N, Q);
-    for (size_t i = 0; i < N; i++)
-      for (size_t j = 0; j < N; j++) {
-        double sm = 0;
-        for (size_t k = 0; k < N; k++) sm += Q[i * N + k] * lam[k] * Q[j * N + k];
-        M[i * N + j] = sm;
-      }
-    for (size_t i = 0; i < N; i++)
-      for (size_t j = 0; j < i; j++) M[i * N + j] = M[j * N + i];
+    pca_matrix(N, lam, Q, M);
     nco_array Ma = {0};
     REQUIRE_OK(f32_matrix(&Ma, N, N, M, "test:pca-M"));
     nco_problem *pb = NULL;

@@ -133,6 +133,11 @@ int nco_nn_model_create(size_t ndim, const size_t *in_shape, nco_nn_model **out)
   return NCO_OK;
 }
 
+void nn_input_shape_text(const nn_layer *l, size_t j, char *buf, size_t len) {
+  if (l->jflat[j]) snprintf(buf, len, "(%zu)", l->jc[j]);
+  else snprintf(buf, len, "(%zu, %zu, %zu)", l->jc[j], l->jh[j], l->jw[j]);
+}
+
 /* Fills the shape of l's input j (and for j = 0 the ic.. fields) from its level. */
 static void input_shape(const nco_nn_model *m, size_t j, nn_layer *l) {
   const size_t lev = l->in[j];

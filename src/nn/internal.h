@@ -304,6 +304,8 @@ int nn_act_has_kink(const nco_act *a);
 /* Appends node `l` (op, hyper-parameters and name filled, in[] levels)
  * after shape inference; assigns its parameter and state slices. */
 int nn_graph_push(nco_nn_model *m, nn_layer *l);
+/* "(C)" or "(C, H, W)": input j's shape, for the multi-input ops' messages. */
+void nn_input_shape_text(const nn_layer *l, size_t j, char *buf, size_t len);
 /* The level of a node or input named `name`, or −1. */
 long nn_find_level(const nco_nn_model *m, const char *name);
 

@@ -9,16 +9,11 @@
 #include "ncopt/status.h"
 #include "nn/internal.h"
 
-static void shape_text(const nn_layer *l, size_t j, char *buf, size_t len) {
-  if (l->jflat[j]) snprintf(buf, len, "(%zu)", l->jc[j]);
-  else snprintf(buf, len, "(%zu, %zu, %zu)", l->jc[j], l->jh[j], l->jw[j]);
-}
-
 static int add_infer(nn_layer *l) {
   for (size_t j = 1; j < l->nin; j++)
     if (l->jc[j] != l->ic || l->jh[j] != l->ih || l->jw[j] != l->iw || l->jflat[j] != l->in_flat) {
       char a[64], b[64];
-      shape_text(l, 0, a, sizeof a), shape_text(l, j, b, sizeof b);
+      nn_input_shape_text(l, 0, a, sizeof a), nn_input_shape_text(l, j, b, sizeof b);
       return nco_error(NCO_ERR_SHAPE, "add needs inputs of one shape: input 1 is %s, input %zu is %s", a, j + 1, b);
     }
   l->oc = l->ic, l->oh = l->ih, l->ow = l->iw, l->out_flat = l->in_flat;

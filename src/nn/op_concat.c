@@ -10,17 +10,12 @@
 #include "ncopt/status.h"
 #include "nn/internal.h"
 
-static void cat_shape(const nn_layer *l, size_t j, char *buf, size_t len) {
-  if (l->jflat[j]) snprintf(buf, len, "(%zu)", l->jc[j]);
-  else snprintf(buf, len, "(%zu, %zu, %zu)", l->jc[j], l->jh[j], l->jw[j]);
-}
-
 static int cat_infer(nn_layer *l) {
   size_t c = l->ic;
   for (size_t j = 1; j < l->nin; j++) {
     if (l->jflat[j] != l->in_flat || l->jh[j] != l->ih || l->jw[j] != l->iw) {
       char a[64], b[64];
-      cat_shape(l, 0, a, sizeof a), cat_shape(l, j, b, sizeof b);
+      nn_input_shape_text(l, 0, a, sizeof a), nn_input_shape_text(l, j, b, sizeof b);
       return nco_error(NCO_ERR_SHAPE,
                        "concat joins channels of inputs with one height and width (or feature vectors): input 1 is %s, "
                        "input %zu is %s",

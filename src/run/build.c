@@ -13,6 +13,7 @@
 #include "ncopt/reg.h"
 #include "ncopt/status.h"
 #include "ncopt/vec.h"
+#include "run/config_int.h" /* DEEP, cfg_word_in */
 #include "run/problems.h"
 
 static int read_npy(const nco_config *cfg, const char *path, const char *key, nco_array *a) {
@@ -220,8 +221,6 @@ static int net_model(const nco_config *cfg, int *se, const nco_array *X, size_t 
   return NCO_OK;
 }
 
-static int cfg_word_in_deep(const char *t) { return !strcmp(t, "resnet") || !strcmp(t, "vgg") || !strcmp(t, "unet"); }
-
 /* resnet | vgg | unet through their builders (src/nn/builders.c), with the
  * spec's parsed keys (config_check.c) on the images' (C, H, W) */
 static int deep_model(const nco_config *cfg, const size_t *s, size_t classes, nco_nn_model **out) {
@@ -250,7 +249,7 @@ static int nn_model(const nco_config *cfg, int *se, const nco_array *X, size_t c
   int st;
   if (nco_prob_of(cfg)->kind == NCO_PROB_NET_GRAPH) return net_model(cfg, se, X, classes, out);
   size_t in_shape[3];
-  int lenet = !strcmp(cfg->problem_type, "lenet"), deep = cfg_word_in_deep(cfg->problem_type);
+  int lenet = !strcmp(cfg->problem_type, "lenet"), deep = cfg_word_in(cfg->problem_type, DEEP);
   *out = NULL;
   if (lenet || deep) {
     if (X->ndim == 3)

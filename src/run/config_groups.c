@@ -36,11 +36,6 @@ static int rename_error(int st, const char *name) {
   return nco_error(st, "%s", m);
 }
 
-static int group_err(const nco_spec *spec, const nco_spec_entry *e, const char *sec, const char *key, int st,
-                     const char *fmt, const char *a, const char *b) {
-  return cfg_kerr(spec, e, sec, key, st, fmt, a, b);
-}
-
 /* The [optimizer] row of key `name` that a group may set, or NULL. */
 static const key *hp_key(const char *name) {
   for (size_t i = 0; i < NKEYS; i++)
@@ -70,7 +65,7 @@ static void parse_group(nco_spec *spec, nco_config *cfg, const char *sec, nco_gr
     e->used = 1;
     if (!strcmp(e->key, "params")) {
       if (!e->value[0] || strlen(e->value) >= sizeof g->params)
-        cfg_note(el, group_err(spec, e, sec, "params", NCO_ERR_INVALID, "expected the names or ranges A:B of %s",
+        cfg_note(el, cfg_kerr(spec, e, sec, "params", NCO_ERR_INVALID, "expected the names or ranges A:B of %s",
                                "the parameters, comma-separated (at most 255 characters)", NULL));
       else
         snprintf(g->params, sizeof g->params, "%s", e->value);
@@ -79,7 +74,7 @@ static void parse_group(nco_spec *spec, nco_config *cfg, const char *sec, nco_gr
     if (!strcmp(e->key, "steps")) {
       uint64_t u;
       if (cfg_parse_u64(e->value, &u) || u < 1 || u > 1000000)
-        cfg_note(el, group_err(spec, e, sec, "steps", NCO_ERR_RANGE, "'%s' is not a step count in [1, 1e6]", e->value, NULL));
+        cfg_note(el, cfg_kerr(spec, e, sec, "steps", NCO_ERR_RANGE, "'%s' is not a step count in [1, 1e6]", e->value, NULL));
       else
         g->steps = u;
       continue;
@@ -87,12 +82,12 @@ static void parse_group(nco_spec *spec, nco_config *cfg, const char *sec, nco_gr
     const key *k = hp_key(e->key);
     const nco_optim_param *p = k ? nco_optim_param_find(e->key) : NULL;
     if (!k || !p) {
-      cfg_note(el, group_err(spec, e, sec, e->key, NCO_ERR_INVALID, "unknown key (a group takes %s%s", "params, steps, type",
+      cfg_note(el, cfg_kerr(spec, e, sec, e->key, NCO_ERR_INVALID, "unknown key (a group takes %s%s", "params, steps, type",
                              " and the optimizer's hyper-parameters: `ncopt list keys`)"));
       continue;
     }
     if (!nco_optim_param_applies(p, g->optim)) {
-      cfg_note(el, group_err(spec, e, sec, e->key, NCO_ERR_INVALID, "does not apply to %s (used by: %s)",
+      cfg_note(el, cfg_kerr(spec, e, sec, e->key, NCO_ERR_INVALID, "does not apply to %s (used by: %s)",
                              nco_optim_type_name(g->optim), p->methods ? p->methods : "all"));
       continue;
     }

@@ -219,17 +219,16 @@ void rs_layer_updates(run *r) {
 }
 
 /* param_norm, layer_grad, update_ratio: the whole θ's value, and through
- * COL_LAYER (per_layer) each layer's */
+ * COL_LAYER (per_layer) each layer's. The per-layer squares of θ and of
+ * the gradient are computed once per row (not once per column). */
 static double layer_value(run *r, int probe, size_t l, const float *x) {
-  double sq[MAX_LAYERS + 1];
-  if (probe == NCO_PROBE_layer_grad) {
-    layer_sq(r, rs_landscape_grad(r, x), sq);
-  } else {
-    layer_sq(r, x, sq);
-    if (probe == NCO_PROBE_update_ratio) {
-      double u = l < r->nlayers ? r->upd2[l] : total(r, r->upd2), p = l < r->nlayers ? sq[l] : total(r, sq);
-      return r->t > 0 && p > 0 ? sqrt(u / p) : NAN;
-    }
+  int grad = probe == NCO_PROBE_layer_grad;
+  double *sq = grad ? r->lgrad2 : r->lparam2;
+  uint64_t *at = grad ? &r->lgrad_t : &r->lparam_t;
+  if (*at != r->t) layer_sq(r, grad ? rs_landscape_grad(r, x) : x, sq), *at = r->t;
+  if (probe == NCO_PROBE_update_ratio) {
+    double u = l < r->nlayers ? r->upd2[l] : total(r, r->upd2), p = l < r->nlayers ? sq[l] : total(r, sq);
+    return r->t > 0 && p > 0 ? sqrt(u / p) : NAN;
   }
   return sqrt(l < r->nlayers ? sq[l] : total(r, sq));
 }

@@ -135,6 +135,8 @@ typedef struct run {
   double topk[NCO_DIAG_MAXK];   /* hess_topk of step topk_t, descending */
   uint64_t topk_t;
   double upd2[MAX_LAYERS + 1];  /* update_ratio: ‖Δθ_l‖² of the last step per layer, then the rest's */
+  double lparam2[MAX_LAYERS + 1], lgrad2[MAX_LAYERS + 1]; /* ‖θ_l‖², ‖∇_l f‖² of step lparam_t, lgrad_t */
+  uint64_t lparam_t, lgrad_t;
   int upd_on;
   /* regularity (after the run) */
   int reg_done;

@@ -363,7 +363,7 @@ static int setup_probes(run *r, int *spec_error) {
 int rs_run_setup(run *r, const float *x0, size_t x0_len, int *spec_error) {
   int st;
   r->last_ckpt = UINT64_MAX;
-  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = r->trace_t = r->topk_t = UINT64_MAX;
+  r->hess_t = r->jac_t = r->test_t = r->layer_t = r->d0_t = r->rgrad_t = r->trace_t = r->topk_t = r->lparam_t = r->lgrad_t = UINT64_MAX;
   if ((st = nco_config_build_problems(&r->cfg, 0, &r->pb, &r->test, spec_error))) return st;
   r->dim = r->pb->dim;
   r->dim_x = nco_problem_root(r->pb)->dim;
