@@ -28,6 +28,7 @@
 #endif
 
 #include "nn/conv.h"
+#include "nn/conv_dnnl.h"
 #include "testlib.h"
 
 typedef struct cspec {
@@ -231,6 +232,10 @@ static size_t make_cases(cspec *out, size_t cap) {
       {2, 3, 7, 5, 6, 3, 3, 1, 0, 2}, {2, 1, 7, 5, 1, 3, 2, 2, 1, 2}, {2, 3, 9, 8, 4, 3, 3, 2, 2, 3},
       {2, 2, 5, 5, 3, 3, 3, 1, 0, 2}, {1, 2, 5, 5, 2, 3, 3, 1, 1, 3}, {3, 2, 11, 9, 3, 2, 3, 3, 1, 4},
       {2, 3, 6, 13, 4, 1, 4, 1, 2, 3}, {2, 2, 8, 8, 5, 2, 2, 2, 0, 7},
+      /* the oneDNN path's blocked layouts (channels past one block of 16)
+       * and a batch whose 16 groups have two sizes (2 and 3 samples) */
+      {37, 16, 6, 6, 17, 3, 3, 1, 1, 1}, {20, 16, 8, 7, 32, 3, 3, 2, 1, 1}, {18, 32, 5, 5, 16, 1, 1, 2, 0, 1},
+      {19, 1, 9, 9, 16, 3, 3, 1, 1, 1}, {17, 16, 9, 9, 16, 3, 3, 1, 1, 2}, /* a 1-channel input; dilation */
   };
   for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
     if (n < cap) out[n++] = extra[i];
@@ -514,8 +519,30 @@ static void test_adjoint(void) {
 /* Forward and backward give the same bits run to run and for 1, 2 and 3
  * OpenMP threads (each sample is handled whole by one thread; the batch
  * reduction is in a fixed order of sample groups). */
-static void test_determinism(void) {
-  const cspec c = {25, 3, 20, 20, 6, 5, 5, 1, 2, 1};
+/* Built with oneDNN, the float32 kernels run through it (conv_dnnl.h),
+ * unless NCO_CONV_BACKEND=im2col: the cases above then test that path. */
+static void test_backend(void) {
+  const cspec c = {20, 16, 8, 8, 32, 3, 3, 1, 1, 1};
+  nco_conv_shape s;
+  REQUIRE_OK(shape_of(&c, &s));
+  float *buf = xcalloc(2 * c.N * 32 * 64 + 32 * 16 * 9 + nco_conv_workspace(&s), 4);
+  REQUIRE(buf);
+  nco_conv2d_forward_f32(&s, buf, buf + c.N * 16 * 64, NULL, buf + c.N * 32 * 64 + 32 * 16 * 9,
+                         buf + 2 * c.N * 32 * 64 + 32 * 16 * 9);
+  const char *name = nco_conv_backend_name(), *env = getenv("NCO_CONV_BACKEND");
+  printf("conv backend: %s\n", name);
+#if NCO_HAVE_DNNL
+  if (!env || strcmp(env, "im2col") != 0) CHECKF(strncmp(name, "onednn ", 7) == 0, "backend %s", name);
+#else
+  (void)env;
+  CHECKF(strcmp(name, "im2col") == 0, "backend %s", name);
+#endif
+  free(buf);
+}
+
+/* The same bits for 1, 2, 3 threads: an im2col shape and a oneDNN one
+ * (25 samples: 16 groups of 1 or 2). */
+static void determinism_case(const cspec c) {
   nco_conv_shape s;
   REQUIRE_OK(shape_of(&c, &s));
   const size_t nx = c.N * c.C * c.H * c.W, nw = c.K * c.C * c.kh * c.kw, ny = c.N * c.K * s.OH * s.OW;
@@ -546,6 +573,11 @@ static void test_determinism(void) {
   omp_set_num_threads(saved);
 #endif
   free(in), free(ws), free(out0), free(out1);
+}
+
+static void test_determinism(void) {
+  determinism_case((cspec){25, 3, 20, 20, 6, 5, 5, 1, 2, 1});
+  determinism_case((cspec){25, 16, 12, 12, 32, 3, 3, 1, 1, 1});
 }
 
 /* ---- nco_check_* on a least-squares problem built from the kernels --------- */
@@ -1022,6 +1054,7 @@ int main(void) {
   RUN(test_null_outputs);
   RUN(test_conv_fd);
   RUN(test_adjoint);
+  RUN(test_backend);
   RUN(test_determinism);
   RUN(test_check_harness);
   RUN(test_maxpool);

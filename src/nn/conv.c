@@ -37,6 +37,7 @@
  * forward 6×784×25: 3.5 µs → 1.2 µs per sample).
  */
 #include "nn/conv.h"
+#include "nn/conv_dnnl.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -51,12 +52,6 @@
 #include <emmintrin.h>
 #endif
 
-/* The batch is split into G = min(N, NCO_CONV_GROUPS) groups of consecutive
- * samples, the unit of parallel work: G bounds the threads used, and fixes
- * the summation order of dW whatever the thread count. */
-#ifndef NCO_CONV_GROUPS
-#define NCO_CONV_GROUPS 16
-#endif
 
 static size_t conv_groups(const nco_conv_shape *s) {
   return s->N < NCO_CONV_GROUPS ? s->N : NCO_CONV_GROUPS;
@@ -136,8 +131,11 @@ int nco_conv_shape_init(nco_conv_shape *s, size_t N, size_t C, size_t H, size_t 
 }
 
 size_t nco_conv_workspace(const nco_conv_shape *s) {
-  /* ≤ N·group size, checked by nco_conv_shape_init */
-  return conv_groups(s) * conv_group_size(s);
+  /* ≤ N·group size, checked by nco_conv_shape_init; the float32 oneDNN
+   * path's bytes as floats (conv_dnnl.h), when it serves the shape */
+  const size_t im2col = conv_groups(s) * conv_group_size(s);
+  const size_t dnnl = (nco_conv_dnnl_workspace_bytes(s) + sizeof(float) - 1) / sizeof(float);
+  return im2col > dnnl ? im2col : dnnl;
 }
 
 int nco_pool_shape_init(size_t N, size_t C, size_t H, size_t W, size_t k, size_t stride,
@@ -166,6 +164,8 @@ int nco_pool_shape_init(size_t N, size_t C, size_t H, size_t W, size_t k, size_t
 #define REAL float
 #define SFX f32
 #define GEMM cblas_sgemm
+#define CONV_FAST_FWD(s, x, w, b, y, ws) nco_conv_dnnl_forward(s, x, w, b, y, ws)
+#define CONV_FAST_BWD(s, x, w, dy, dx, dw, ws) nco_conv_dnnl_backward(s, x, w, dy, dx, dw, ws)
 #if defined(__SSE2__)
 #define NCO_CONV_SSE_F32 1
 #else
@@ -176,10 +176,15 @@ int nco_pool_shape_init(size_t N, size_t C, size_t H, size_t W, size_t k, size_t
 #undef SFX
 #undef GEMM
 #undef NCO_CONV_SSE_F32
+#undef CONV_FAST_FWD
+#undef CONV_FAST_BWD
 
+/* float64: im2col only (oneDNN 2.6 has no f64 convolutions on the CPU) */
 #define REAL double
 #define SFX f64
 #define GEMM cblas_dgemm
+#define CONV_FAST_FWD(s, x, w, b, y, ws) ((void)(s), 0)
+#define CONV_FAST_BWD(s, x, w, dy, dx, dw, ws) ((void)(s), 0)
 #define NCO_CONV_SSE_F32 0
 #include "nn/conv_kernels.inc"
 #undef REAL

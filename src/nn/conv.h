@@ -37,6 +37,13 @@
 extern "C" {
 #endif
 
+/* The batch is split into G = min(N, NCO_CONV_GROUPS) groups of consecutive
+ * samples, the unit of parallel work: G bounds the threads used, and fixes
+ * the summation order of dW whatever the thread count. */
+#ifndef NCO_CONV_GROUPS
+#define NCO_CONV_GROUPS 16
+#endif
+
 typedef struct nco_conv_shape {
   size_t N, C, H, W;   /* input batch (N, C, H, W) */
   size_t K, kh, kw;    /* K filters of (C, kh, kw) */

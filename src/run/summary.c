@@ -1,6 +1,7 @@
 /* summary.json, params.npy/aux.npy/params.json and the plots at the end
  * of a run (run_state.h). */
 #include "run_state.h"
+#include "nn/conv_dnnl.h"
 
 /* ---- outputs ------------------------------------------------------------ */
 
@@ -83,6 +84,10 @@ int rs_write_outputs(run *r, int stop, const char *message) {
   json_str(&b, plver);
   rs_putf(&b, ", \"zlib\": ");
   json_str(&b, zlibVersion());
+  if (*nco_conv_backend_name()) { /* the float32 convolutions' kernels, when any ran */
+    rs_putf(&b, ", \"conv\": ");
+    json_str(&b, nco_conv_backend_name());
+  }
   rs_putf(&b, "},\n  \"problem\": ");
   json_str(&b, r->pb->label);
   rs_putf(&b, ",\n  \"optimizer\": \"%s\",\n  \"parameters\": %zu,\n  \"samples\": %zu,\n", nco_optim_type_name(r->cfg.optim),
