@@ -16,6 +16,12 @@
 # batch-norm network were evaluated in evaluation mode, the run's final
 # full-data loss was one 60 000-sample training-mode chunk: > 24 GB.)
 #
+# NCO_BENCH_MODEL=vgg | unet runs bench/vgg.ini or bench/unet.ini instead
+# (VGG-mini, U-Net-mini: the builders' default keys) against the same model
+# in torch (bench_resnet_torch.py --model). Each round also prints both
+# sides' peak resident memory (ncopt: /usr/bin/time's maximum RSS; torch:
+# getrusage), data included.
+#
 # Usage: bench/bench_resnet.sh [BUILD_DIR] [ROUNDS] [SUBSET]
 #   BUILD_DIR  a built ncopt tree (default: build)
 #   SUBSET     data.subset for a short run (default: none, 60 000 images;
@@ -31,7 +37,9 @@ threads=${NCO_BENCH_THREADS:-2}
 py=${PYTHON:-/usr/bin/python3}
 bin=$build/ncopt
 [ -x "$bin" ] || { echo "bench_resnet.sh: $bin not found: cmake --build $build" >&2; exit 1; }
-spec=$root/bench/resnet8.ini
+model=${NCO_BENCH_MODEL:-resnet8}
+spec=$root/bench/$model.ini
+[ -f "$spec" ] || { echo "bench_resnet.sh: no $spec (NCO_BENCH_MODEL: resnet8, vgg, unet)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sets=()
@@ -45,16 +53,21 @@ tsec() { sed -n 's/.*train_seconds=\([0-9.]*\).*/\1/p'; }
 ratios=()
 for ((r = 1; r <= rounds; r++)); do
   rm -rf "$work/run"
-  OMP_NUM_THREADS=$threads "$bin" train "$spec" ${sets[@]+"${sets[@]}"} --out "$work/run" --force --quiet 2>"$work/err" ||
-    echo "round=$r ncopt: exit $?: $(tail -1 "$work/err")"
+  OMP_NUM_THREADS=$threads /usr/bin/time -f %M -o "$work/rss" "$bin" train "$spec" ${sets[@]+"${sets[@]}"} \
+    --out "$work/run" --force --quiet 2>"$work/err" || echo "round=$r ncopt: exit $?: $(tail -1 "$work/err")"
   steps=$(tail -1 "$work/run/trace.csv" | cut -d, -f1)
   nc=$(sed -n 's/.*"train_seconds": \([0-9.e+-]*\).*/\1/p' "$work/run/summary.json")
-  t1=$("$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
-  t2=$(OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_resnet_torch.py" 1 --threads "$threads" "${tsteps[@]}" | tsec)
+  "$py" "$root/bench/bench_resnet_torch.py" 1 --model "$model" --threads "$threads" ${tsteps[@]+"${tsteps[@]}"} >"$work/t1"
+  OMP_WAIT_POLICY=passive "$py" "$root/bench/bench_resnet_torch.py" 1 --model "$model" --threads "$threads" \
+    ${tsteps[@]+"${tsteps[@]}"} >"$work/t2"
+  t1=$(tsec <"$work/t1")
+  t2=$(tsec <"$work/t2")
+  nrss=$(awk '{ printf "%.1f", $1 / 1024 }' "$work/rss")
+  trss=$(sed -n 's/.*peak_rss_mb=\([0-9.]*\).*/\1/p' "$work/t1")
   best=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (a < b ? a : b) }')
   ratio=$(awk -v t="$best" -v n="$nc" 'BEGIN { printf "%.3f", t / n }')
   ratios+=("$ratio")
-  printf 'round=%d ncopt_steps=%s ncopt_epoch_seconds=%.3f torch_epoch_seconds=%s torch_passive_epoch_seconds=%s torch_best=%s ratio_torch_over_ncopt=%s\n' \
-    "$r" "$steps" "$nc" "$t1" "$t2" "$best" "$ratio"
+  printf 'round=%d model=%s ncopt_steps=%s ncopt_epoch_seconds=%.3f torch_epoch_seconds=%s torch_passive_epoch_seconds=%s torch_best=%s ratio_torch_over_ncopt=%s ncopt_peak_rss_mb=%s torch_peak_rss_mb=%s\n' \
+    "$r" "$model" "$steps" "$nc" "$t1" "$t2" "$best" "$ratio" "$nrss" "$trss"
 done
-echo "ResNet-8 Fashion-MNIST ${subset:-60000} images, $threads threads, $rounds rounds; ratios: ${ratios[*]} (> 1: ncopt faster)"
+echo "$model Fashion-MNIST ${subset:-60000} images, $threads threads, $rounds rounds; ratios: ${ratios[*]} (> 1: ncopt faster)"

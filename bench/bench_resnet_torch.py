@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/bench_resnet_torch.py — the PyTorch side of bench/bench_resnet.sh.
 
-    bench_resnet_torch.py [EPOCHS] [--threads T] [--steps S]
+    bench_resnet_torch.py [EPOCHS] [--threads T] [--steps S] [--model M]
 
 The ResNet-8 of bench/resnet8.ini in torch 1.13: stem conv3x3(1->16, no
 bias) + BatchNorm2d + ReLU, three stages of one BasicBlock (16, 32, 64
@@ -12,11 +12,19 @@ Linear(64, 10); cross-entropy (mean over the batch), SGD lr 0.05 momentum
 (float32, in memory before the clock starts), one seeded permutation per
 epoch, the last batch partial (469 steps), zero_grad / forward / loss /
 backward / step per batch in training mode — what `ncopt train` does with
-the spec. Prints key=value lines (impl=torch).
+the spec. Prints key=value lines (impl=torch), the last with the process's
+peak resident memory (peak_rss_mb).
+
+--model vgg | unet: the VGG-mini and U-Net-mini of bench/vgg.ini and
+bench/unet.ini (ncopt's builders' default keys), as the builder fixtures'
+script defines them in torch (scripts/make_builder_fixtures.py: vgg(),
+unet()); U-Net's loss is MSELoss to the input image.
 """
 import argparse
 import gzip
+import importlib.util
 import os
+import resource
 import time
 
 import numpy as np
@@ -63,8 +71,26 @@ def resnet8():
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
 
+def builders():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "make_builder_fixtures.py")
+    spec = importlib.util.spec_from_file_location("make_builder_fixtures", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def model_of(name):
+    if name == "resnet8":
+        return resnet8(), nn.CrossEntropyLoss(), False
+    b = builders()
+    if name == "vgg":
+        return b.vgg(1, 28, 28, 10, [2, 2, 3], [16, 32, 64], bn="all"), nn.CrossEntropyLoss(), False
+    return b.unet(1, 2, [16, 32, 64]), nn.MSELoss(), True
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="resnet8", choices=["resnet8", "vgg", "unet"])
     ap.add_argument("epochs", nargs="?", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=0, help="stop each epoch after S steps (0: all)")
@@ -73,10 +99,9 @@ def main():
     torch.manual_seed(1)
     X, y = load()
     n = X.shape[0]
-    model = resnet8()
+    model, lossf, recon = model_of(a.model)
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    lossf = nn.CrossEntropyLoss()
     batch = 128
     g = torch.Generator().manual_seed(1)
     for e in range(a.epochs):
@@ -87,7 +112,7 @@ def main():
             ib = perm[s:s + batch]
             xb, tb = X.index_select(0, ib), y.index_select(0, ib)
             opt.zero_grad(set_to_none=True)
-            loss = lossf(model(xb), tb)
+            loss = lossf(model(xb), xb if recon else tb)
             loss.backward()
             opt.step()
             total += loss.item()
@@ -95,8 +120,9 @@ def main():
             if a.steps and steps >= a.steps:
                 break
         dt = time.perf_counter() - t0
-        print(f"impl=torch model=resnet8 epoch={e + 1} train_seconds={dt:.3f} steps={steps} "
+        print(f"impl=torch model={a.model} epoch={e + 1} train_seconds={dt:.3f} steps={steps} "
               f"mean_batch_loss={total / steps:.5f}", flush=True)
+    print(f"impl=torch model={a.model} peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
 
 
 if __name__ == "__main__":
