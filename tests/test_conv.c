@@ -441,7 +441,11 @@ static void test_conv_fd(void) {
   size_t nc = make_cases(cases, 128);
   nco_rng rng;
   nco_rng_seed(&rng, 12);
-  for (size_t i = 0; i < nc; i++) CHECK(fd_case(&cases[i], &rng) == 0);
+  /* not the oneDNN cases (N > 8): they test the float32 kernels, and the
+   * float64 ones checked here are im2col for every shape; a central
+   * difference over their 10⁴ entries would take minutes */
+  for (size_t i = 0; i < nc; i++)
+    if (cases[i].N <= 8) CHECK(fd_case(&cases[i], &rng) == 0);
 }
 
 /* ---- adjoint identities ----------------------------------------------------- */
