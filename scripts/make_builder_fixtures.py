@@ -38,7 +38,11 @@ For each case, with N = 16 samples X (N(0, 1), float32; labels uniform in
     sgd_loss[t] is the loss of step t's minibatch at θ_t (before the step);
     then the running statistics after the 20 steps (one update per step, as
     torch's training forward), in ncopt's state layout: per BN module in
-    registration order running_mean (C) then running_var (C).
+    registration order running_mean (C) then running_var (C);
+  * the same 20 steps on the minibatches of `ncopt train`'s sampling =
+    cyclic (step t: samples 4t … 4t + 3 mod 16): cyc_loss float64 (20), the
+    step losses, and cyc_theta float32 (dim), θ after them — read by
+    tests/test_builders_cli.sh through the command line (run.init = theta).
 Losses: cross-entropy = F.cross_entropy (mean over the batch, ncopt's CE
 default); least squares = 0.5·((y − t)²).sum() / N (the MEAN reduction of
 ncopt's least squares: the mean over samples of ½‖y_i − t_i‖²), t = the input
@@ -302,6 +306,22 @@ def main():
         save(p + "_idx", idx.astype(np.int64))
         save(p + "_sgd_loss", np.array(losses, np.float64))
         save(p + "_state", bn_state(net64))
+        # the same 20 steps with `ncopt train`'s sampling = cyclic order
+        # (step t takes samples 4t … 4t + 3 mod 16), for tests/test_builders_cli.sh
+        net64 = build().double()
+        torch.nn.utils.vector_to_parameters(torch.from_numpy(theta).double(), net64.parameters())
+        net64.train()
+        opt = torch.optim.SGD(net64.parameters(), lr=LR, momentum=MOM)
+        cyc = []
+        for t in range(STEPS):
+            b = torch.from_numpy(np.arange(NB * t, NB * (t + 1)) % N)
+            opt.zero_grad()
+            l = loss_fn(kind, net64(X64[b]), y[b] if y is not None else None, X64[b])
+            l.backward()
+            opt.step()
+            cyc.append(l.item())
+        save(p + "_cyc_loss", np.array(cyc, np.float64))
+        save(p + "_cyc_theta", torch.nn.utils.parameters_to_vector(net64.parameters()).detach().numpy().astype(np.float32))
         print("%-13s dim %6d  loss %.6f  sgd %.6f -> %.6f" % (name, theta.size, loss.item(), losses[0], losses[-1]))
     counts = [sum(t.numel() for t in m.parameters()) for m in COUNTS]
     save("bld_counts", np.array(counts, np.int64))

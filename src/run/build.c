@@ -109,7 +109,13 @@ static int nn_data(const nco_config *cfg, int *se, int want_test, nco_array *X, 
     st = nco_csv_read(cfg->data_path, cfg->data_label, X, Y);
     if (!st && want_test && cfg->data_test_path[0]) st = nco_csv_read(cfg->data_test_path, cfg->data_label, Xt, Yt);
   } else {
-    if (!(st = nco_npy_read(cfg->data_features, X))) st = nco_npy_read(cfg->data_targets, Y);
+    if (!(st = nco_npy_read(cfg->data_features, X))) {
+      if (cfg->data_targets[0] || !cfg->data_target) {
+        st = nco_npy_read(cfg->data_targets, Y);
+      } else if (!(st = nco_array_alloc(Y, NCO_DTYPE_F32, 1, X->shape, "targets (data.target: made from the images)"))) {
+        memset(Y->data, 0, Y->size * sizeof(float)); /* image targets need no file: image_targets fills Y */
+      }
+    }
     if (!st && (X->ndim < 2 || Y->ndim < 1 || Y->shape[0] != X->shape[0])) {
       char a[64], b[64], m[400];
       snprintf(m, sizeof m, "features %s and targets %s: expected (n, ...) and (n) or (n, k)",

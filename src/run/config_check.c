@@ -288,6 +288,7 @@ static int check_arrays(const nco_spec *spec, const nco_config *cfg) {
   const nco_prob_info *pr = nco_prob_of(cfg);
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     int needed = !strcmp(files[i].source, "npy") ? cfg_word_in(files[i].key, pr->npy) : pr->kind != NCO_PROB_ZOO;
+    if (!strcmp(files[i].key, "targets") && pr->kind != NCO_PROB_ZOO && cfg->data_target) needed = 0; /* the images */
     if (strcmp(cfg->data_source, files[i].source) || !needed || *((const char *)cfg + files[i].off)) continue;
     char m[200];
     snprintf(m, sizeof m, "missing: source = %s needs data.%s for problem %s", files[i].source, files[i].key,
