@@ -42,7 +42,7 @@ static const key written[] = {
     {"data", "features", T_PATH, C(data_features), "", 0, 0, NULL, "linear_ls glm lowrank shallow " NETS,
      ".npy features (networks: (n, d), (n, H, W) or (n, C, H, W))", "npy", 0, NULL},
     {"data", "targets", T_PATH, C(data_targets), "", 0, 0, NULL, "linear_ls glm lowrank shallow " NETS,
-     ".npy targets (networks: labels (n) or target rows (n, k))", "npy", 0, NULL},
+     ".npy targets (networks: labels (n) or target rows (n, k); none with data.target = input or noisy_input)", "npy", 0, NULL},
     {"data", "matrix", T_PATH, C(data_matrix), "", 0, 0, NULL, "pca matcomp", ".npy symmetric matrix", "npy", 0, NULL},
     {"data", "entries", T_PATH, C(data_entries), "", 0, 0, NULL, "matcomp_asym", ".npy (k, 3) rows i, j, value", "npy", 0, NULL},
     {"data", "components", T_PATH, C(data_components), "", 0, 0, NULL, "tensor", ".npy (k, d) tensor components", "npy", 0, NULL},
