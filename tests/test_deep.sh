@@ -85,4 +85,11 @@ err rskips 's/^blocks = 1$/blocks = 1\nskips = some/' "problem.skips: 'some': ex
 err rblocks 's/^blocks = 1$/blocks = 1, 2, 3/' "problem.blocks: one number, or one per stage" rs.ini
 err rbn 's/^blocks = 1$/blocks = 1\nbn = first/' "problem.bn: 'first': expected all or none (vgg also: first)" rs.ini
 check "errors name the file and line" grep -q '^rskips.ini:[0-9]*: problem.skips' rskips.err
+# ncopt show: the built network after the spec, as comment lines (the totals
+# are the trained network's: params.npy's size)
+run shw show rs.ini
+expect_rc 0 "$RC" "show a ResNet spec"
+check "show: the network table (node s1b1c1, a conv2d)" grep -Eq '^; s1b1c1 +conv2d' shw.out
+expect_eq "$(json rs/summary.json parameters)" "$(sed -n 's/^; Total params: //p' shw.out)" "show: the ResNet's parameter count"
+
 finish

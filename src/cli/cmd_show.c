@@ -14,26 +14,46 @@
 #define NCO_INSTALLED_EXPERIMENTS_DIR "/usr/local/share/ncopt/experiments"
 #endif
 
-/* The graph of a [network] spec as comment lines after the spec (so that
- * the output still reads back as the same spec): node, op, output shape,
- * parameters, as torchinfo's summary. */
-static void show_network(const nco_config *cfg) {
-  nco_nn_model *m = NULL;
+/* m's summary (node, op, output shape, parameters, as torchinfo's) as
+ * comment lines after the spec, so that the output still reads back as
+ * the same spec. */
+static void print_summary(const nco_nn_model *m) {
   char *text = NULL;
   size_t len = 0;
   FILE *mem = open_memstream(&text, &len);
-  if (!mem || nco_config_network(cfg, 0, NULL, &m) || nco_nn_summary(m, mem)) {
-    if (mem) fclose(mem);
-    free(text), nco_nn_model_free(m);
+  if (!mem) return;
+  int st = nco_nn_summary(m, mem);
+  fclose(mem);
+  if (!st) {
+    printf("\n");
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+      nl = strchr(line, '\n');
+      printf("; %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+    }
+  }
+  free(text);
+}
+
+/* The network a spec trains: a [network] graph from its lines alone; the
+ * other network types (mlp, lenet, resnet, vgg, unet) built as `ncopt
+ * train` builds them, from the data (their shapes and classes size the
+ * network), so the table is the trained one. A spec whose data cannot be
+ * read says why in a comment line. */
+static void show_network(const nco_config *cfg) {
+  nco_nn_model *m = NULL;
+  if (cfg->nnet) {
+    if (!nco_config_network(cfg, 0, NULL, &m)) print_summary(m);
+    nco_nn_model_free(m);
     return;
   }
-  fclose(mem);
-  printf("\n");
-  for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-    nl = strchr(line, '\n');
-    printf("; %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+  nco_problem *pb = NULL;
+  if (nco_config_build_problem(cfg, &pb)) {
+    printf("\n; (no network summary: %s)\n", nco_last_error());
+    return;
   }
-  free(text), nco_nn_model_free(m);
+  const nco_nn_model *bm = nco_nn_problem_model(pb);
+  if (bm) print_summary(bm);
+  nco_problem_free(pb);
 }
 
 int cmd_show(int argc, char **argv) {
@@ -52,7 +72,7 @@ int cmd_show(int argc, char **argv) {
   for (size_t i = 0; i < np; i++) {
     if (sweep) printf("%s# sweep point %zu/%zu: %s\n", i ? "\n" : "", i + 1, np, pts[i].name);
     nco_config_write(&pts[i].cfg, stdout);
-    if (pts[i].cfg.nnet) show_network(&pts[i].cfg);
+    if (nco_config_is_network(&pts[i].cfg)) show_network(&pts[i].cfg);
   }
   nco_sweep_free(pts, np);
   nco_spec_free(spec);

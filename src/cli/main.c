@@ -59,7 +59,10 @@ static const command commands[] = {
     {"show", "show SPEC [--set k=v]...", "print the resolved spec",
      "show SPEC [--set section.key=value]...",
      "Prints the fully resolved spec: every key that applies, defaults filled.\n"
-     "With a [sweep], prints every point.\n",
+     "With a [sweep], prints every point. For a network (mlp, lenet, resnet,\n"
+     "vgg, unet, [network]) the network follows as comment lines: node, op,\n"
+     "output shape and parameters of each node, as `ncopt train` builds it\n"
+     "(the data are read for their shapes).\n",
      cmd_show},
     {"eval", "eval SPEC --params FILE.npy [--aux FILE.npy]", "loss and gradient at a point",
      "eval SPEC --params FILE.npy [--aux FILE.npy] [--set k=v]...",
