@@ -92,4 +92,38 @@ expect_rc 0 "$RC" "show a ResNet spec"
 check "show: the network table (node s1b1c1, a conv2d)" grep -Eq '^; s1b1c1 +conv2d' shw.out
 expect_eq "$(json rs/summary.json parameters)" "$(sed -n 's/^; Total params: //p' shw.out)" "show: the ResNet's parameter count"
 
+# optimizer.drop_last: 129 samples in batches of 128 leave a last batch of 1,
+# which batch norm over features cannot normalise in training mode (torch's
+# rule); drop_last skips it: one step an epoch, whole epochs, resume exact
+cat >bn1.ini <<'INI'
+[data]
+source = fashion-mnist
+subset = 129
+[problem]
+type = network
+[network]
+input = input(1, 28, 28)
+f = flatten(input)
+h = linear(f, 16)
+b = batchnorm(h)
+r = relu(b)
+output = linear(r, 10)
+[optimizer]
+type = sgd
+lr = 0.05
+momentum = 0.9
+batch = 128
+[run]
+epochs = 3
+INI
+run bn1 train bn1.ini --out bn1 --quiet
+expect_rc 1 "$RC" "a last batch of 1 sample through batchnorm"
+check "the error names the node and suggests drop_last" grep -q 'b (batchnorm) in training mode needs more than one value.*drop_last' bn1.err
+run bd train bn1.ini --out bd --quiet --set optimizer.drop_last=true
+expect_rc 0 "$RC" "drop_last = true"
+expect_eq "0 1 2 3" "$(csv_col bd/trace.csv epoch | tr '\n' ' ' | sed 's/ $//')" "drop_last: one step an epoch, whole epochs"
+run bd1 train bn1.ini --out bd1 --quiet --set optimizer.drop_last=true --set run.epochs=1
+run bd1r resume bd1 --quiet --set run.epochs=3
+check "drop_last: resumed = uninterrupted (params.npy)" cmp -s bd/params.npy bd1/params.npy
+
 finish

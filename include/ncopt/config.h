@@ -198,6 +198,7 @@ typedef struct nco_config {
   nco_optim_params hp;
   size_t batch;                   /* 0 = full batch */
   nco_sampling sampling;
+  int drop_last;                  /* 1: an epoch's last partial minibatch is skipped (torch's drop_last) */
   /* [schedule] */
   nco_schedule sched;
   /* [group.NAME]: 0 = one group, all of θ with [optimizer] (every run

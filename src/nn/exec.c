@@ -211,7 +211,7 @@ int nn_whole_batch(nn_prob *P, size_t nb) {
     if ((l->op->flags & NN_OPF_BATCH) && nb * l->ih * l->iw < 2)
       return nco_error(NCO_ERR_INVALID,
                        "nn: %s (%s) in training mode needs more than one value per channel: a batch of %zu sample%s of "
-                       "%zu x %zu (use a larger batch, or evaluation mode)",
+                       "%zu x %zu (use a larger batch, optimizer.drop_last = true for an epoch's last one, or evaluation mode)",
                        l->name, l->op->name, nb, nb == 1 ? "" : "s", l->ih, l->iw);
   }
   int st = nn_exec_grow(&P->ex[0], m, P->head.level, nb);

@@ -126,6 +126,8 @@ static const key written[] = {
     {"optimizer", "batch_size", T_ALIAS, IN_CFG, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, "batch"},
     {"optimizer", "sampling", T_ENUM, C(sampling), "reshuffle", 0, 0, "reshuffle replacement cyclic", NULL,
      "minibatch order: reshuffle each epoch | with replacement | cyclic", NULL, 0, NULL},
+    {"optimizer", "drop_last", T_BOOL, C(drop_last), "false", 0, 1, NULL, NULL,
+     "skip an epoch's last partial minibatch (torch's DataLoader drop_last; reshuffle, cyclic)", NULL, 0, NULL},
     /* the hyper-parameters: nco_optim_param_table() (src/optim/params.c) */
     {"optimizer", "*", T_OPTIM_PARAMS, IN_HP, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, NULL},
     /* torch.optim arguments that change nothing in ncopt's single CPU implementation */

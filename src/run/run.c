@@ -40,11 +40,17 @@ size_t rs_next_batch(run *r) {
     if (r->cfg.sampling == NCO_SAMPLE_RESHUFFLE) nco_rng_shuffle(&r->batch_rng, r->perm, r->n);
     r->pos = 0;
   }
-  /* the last batch of an epoch may be smaller (DataLoader drop_last=False) */
+  /* else the last batch of an epoch may be smaller (DataLoader drop_last=False) */
   size_t nb = r->n - r->pos < b ? r->n - r->pos : b;
   memcpy(r->idx, r->perm + r->pos, nb * sizeof *r->idx);
   r->pos += nb;
   r->samples += nb;
+  /* drop_last: an epoch's partial last batch is passed over now (counted in
+   * samples, so that epoch = samples/n is whole at the epoch's last step) */
+  if (r->cfg.drop_last && r->pos < r->n && r->n - r->pos < b) {
+    r->samples += r->n - r->pos;
+    r->pos = r->n;
+  }
   return nb;
 }
 

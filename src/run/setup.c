@@ -243,7 +243,7 @@ static int setup_length(run *r, int *spec_error) {
     return spec_err(r, NCO_ERR_INVALID, "optimizer", "batch", "%s is a full-batch method; set batch = 0",
                     nco_optim_type_name(cfg->optim));
   }
-  uint64_t per_epoch = rs_is_full_batch(r) ? 1 : (r->n + r->batch - 1) / r->batch;
+  uint64_t per_epoch = rs_is_full_batch(r) ? 1 : cfg->drop_last ? r->n / r->batch : (r->n + r->batch - 1) / r->batch;
   if (!cfg->iterations && cfg->epochs > UINT64_MAX / 4 / per_epoch) {
     *spec_error = 1;
     return spec_err(r, NCO_ERR_OVERFLOW, "run", "epochs", "%llu epochs of %llu steps each overflow the step counter",
