@@ -246,7 +246,7 @@ static void FN(bn_fwd)(nn_call *c) {
   const ptrdiff_t ng = (ptrdiff_t)BN_NG(C);
   const int par = BN_PAR(c);
   (void)par; /* without OpenMP */
-#pragma omp parallel for schedule(static) if (par)
+#pragma omp parallel for schedule(dynamic, 1) if (par)
   for (ptrdiff_t g = 0; g < ng; g++) {
     BN_GROUP(g, C, c0, w);
     if (on) {
@@ -289,7 +289,7 @@ static void FN(bn_rop)(nn_call *c) {
   const ptrdiff_t ng = (ptrdiff_t)BN_NG(C);
   const int par = BN_PAR(c);
   (void)par;
-#pragma omp parallel for schedule(static) if (par)
+#pragma omp parallel for schedule(dynamic, 1) if (par)
   for (ptrdiff_t g = 0; g < ng; g++) {
     BN_GROUP(g, C, c0, w);
     for (size_t ch = c0; ch < c0 + w; ch++) {
@@ -344,7 +344,7 @@ static void FN(bn_vjp)(nn_call *c) {
   const ptrdiff_t ng = (ptrdiff_t)BN_NG(C);
   const int par = BN_PAR(c);
   (void)par;
-#pragma omp parallel for schedule(static) if (par)
+#pragma omp parallel for schedule(dynamic, 1) if (par)
   for (ptrdiff_t g = 0; g < ng; g++) {
     BN_GROUP(g, C, c0, w);
     if (!rdy) {
