@@ -546,4 +546,22 @@ check "hess_topk columns (lanczos.topk = 3)" grep -q '^iter,epoch,seconds,loss,l
 tail -1 tk/trace.csv | cut -d, -f7- | tr , ' ' >tk.txt
 check "hess_topk = 64, 49, 36 (to 1e-5)" awk '{ exit !(($1 - 64)^2 < 4e-6 && ($2 - 49)^2 < 2.4e-6 && ($3 - 36)^2 < 1.3e-6) }' tk.txt
 
+# lanczos.batch = N: the Hessian probes on N fixed samples. With A = diag(1,
+# …, 8) a sample i contributes i²·e_i e_iᵀ, so on a subset S the top
+# eigenvalues are {i² : i ∈ S}: 4 samples give three squares of distinct
+# integers, not the full data's 64, 49, 36; N = n is the full data, bit for bit; the same
+# samples at every row and after a resume
+run tb8 train tk.ini --out tb8 --quiet --set lanczos.batch=8
+check "lanczos.batch = n: the full data's values" cmp -s <(nosec tk/trace.csv) <(nosec tb8/trace.csv)
+run tb4 train tk.ini --out tb4 --quiet --set lanczos.batch=4 --set run.iterations=4
+expect_rc 0 "$RC" "lanczos.batch = 4"
+tail -n +2 tb4/trace.csv | cut -d, -f7- | tr , ' ' >tb4.txt
+check "4 of the 8 samples: the top three are squares of distinct integers ≤ 8, not 64, 49, 36 (every row the same)" awk '
+  { for (k = 1; k <= 3; k++) { r = sqrt($k); i = int(r + 0.5); if ((r - i)^2 > 1e-10 || i < 1 || i > 8) bad = 1; v[k] = i }
+    if (!(v[1] > v[2] && v[2] > v[3]) || (v[1] == 8 && v[2] == 7 && v[3] == 6)) bad = 1; if (NR > 1 && $0 != first) bad = 1; first = $0 }
+  END { exit !(NR == 5 && !bad) }' tb4.txt
+run tb4a train tk.ini --out tb4a --quiet --set lanczos.batch=4 --set run.iterations=2
+run tb4r resume tb4a --quiet --set run.iterations=4
+check "lanczos.batch: resumed = uninterrupted" cmp -s <(nosec tb4/trace.csv) <(nosec tb4a/trace.csv)
+
 finish

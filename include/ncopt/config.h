@@ -224,6 +224,7 @@ typedef struct nco_config {
   uint64_t lz_seed;
   size_t lz_trace_samples;        /* hess_trace: Hutchinson's probes per row */
   size_t lz_topk;                 /* hess_topk: how many of the largest eigenvalues */
+  size_t lz_batch;                /* Hessian / Jacobian probes on this many fixed samples (0: all) */
   /* [probes] */
   int64_t probe_every[NCO_PROBE_COUNT];
   /* where the spec came from, and where each key was set (for errors

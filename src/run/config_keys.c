@@ -192,6 +192,10 @@ static const key written[] = {
      0, NULL},
     {"lanczos", "trace_samples", T_SIZE, C(lz_trace_samples), "100", 1, 1e6, NULL, NULL,
      "hess_trace: Rademacher probes per row (PyHessian's default maxIter = 100)", NULL, 0, NULL},
+    {"lanczos", "batch", T_SIZE, C(lz_batch), "0", 0, 1e12, NULL, NULL,
+     "the Hessian and Jacobian probes on a fixed probe batch of N training samples (drawn from lanczos.seed, the "
+     "same at every row; PyHessian's one batch), 0 (or ≥ n) = the full data",
+     NULL, 0, NULL},
 };
 #define NWRITTEN (sizeof written / sizeof *written)
 

@@ -115,7 +115,7 @@ static int pv_hess_max(run *r, const column *c, const float *x, double *v) {
   if (r->hess_t != r->t) {
     nco_lanczos_opts lz = r->lz;
     if (lz.max_iter > r->dim) lz.max_iter = r->dim;
-    int st = nco_hessian_extremes(r->pb, x, NULL, r->n, &lz, 1, &r->hess_hi, &r->hess_lo, NULL);
+    int st = nco_hessian_extremes(r->pb, x, r->probe_idx, r->probe_nb, &lz, 1, &r->hess_hi, &r->hess_lo, NULL);
     if (st) return st;
     r->hess_t = r->t;
   }
@@ -133,7 +133,7 @@ static int topk_value(run *r, size_t k, const float *x, double *v) {
     size_t K = r->cfg.lz_topk < r->dim ? r->cfg.lz_topk : r->dim;
     double lo[NCO_DIAG_MAXK];
     for (size_t i = 0; i < NCO_DIAG_MAXK; i++) r->topk[i] = NAN;
-    int st = nco_hessian_extremes(r->pb, x, NULL, r->n, &lz, K, r->topk, lo, NULL);
+    int st = nco_hessian_extremes(r->pb, x, r->probe_idx, r->probe_nb, &lz, K, r->topk, lo, NULL);
     if (st) return st;
     r->topk_t = r->t;
   }
@@ -154,7 +154,7 @@ static int pv_hess_trace(run *r, const column *c, const float *x, double *v) {
     nco_rng root, rng;
     nco_rng_seed(&root, r->cfg.lz_seed);
     nco_rng_derive(&root, r->t, &rng);
-    int st = nco_hessian_trace(r->pb, x, NULL, r->n, r->cfg.lz_trace_samples, &rng, &r->trace_v, &r->trace_se);
+    int st = nco_hessian_trace(r->pb, x, r->probe_idx, r->probe_nb, r->cfg.lz_trace_samples, &rng, &r->trace_v, &r->trace_se);
     if (st) return st;
     r->trace_t = r->t;
   }
@@ -167,9 +167,9 @@ static int pv_hess_trace(run *r, const column *c, const float *x, double *v) {
 static int pv_jac_smax(run *r, const column *c, const float *x, double *v) {
   if (r->jac_t != r->t) {
     nco_lanczos_opts lz = r->lz;
-    size_t N = nco_problem_nres(r->pb, r->n), mn = N < r->dim ? N : r->dim;
+    size_t N = nco_problem_nres(r->pb, r->probe_nb), mn = N < r->dim ? N : r->dim;
     if (lz.max_iter > mn) lz.max_iter = mn;
-    int st = nco_jacobian_svals(r->pb, x, NULL, r->n, &lz, &r->jac_hi, &r->jac_lo, NULL);
+    int st = nco_jacobian_svals(r->pb, x, r->probe_idx, r->probe_nb, &lz, &r->jac_hi, &r->jac_lo, NULL);
     if (st) return st;
     r->jac_t = r->t;
   }

@@ -105,6 +105,7 @@ typedef struct run {
   /* loop state (checkpointed) */
   uint64_t t, samples, pos;
   size_t *perm;               /* [n] current epoch order */
+  size_t *probe_idx, probe_nb; /* the Lanczos probes' samples (lanczos.batch; NULL: all n) */
   nco_rng batch_rng;
   double path_length, best_loss, train_seconds;
   uint64_t best_iter;

@@ -17,7 +17,7 @@ void rs_run_free(run *r) {
   nco_problem_free(r->test);
   nco_regularity_free(&r->reg);
   nco_misfit_free(r->misfit);
-  free(r->spec_text), free(r->perm), free(r->theta0), free(r->prev), free(r->gfull), free(r->idx);
+  free(r->spec_text), free(r->perm), free(r->probe_idx), free(r->theta0), free(r->prev), free(r->gfull), free(r->idx);
   free(r->cols), free(r->xstar), free(r->rgrad), free(r->row.p);
   free(r);
 }
@@ -260,6 +260,11 @@ static int setup_length(run *r, int *spec_error) {
   return NCO_OK;
 }
 
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
 /* The loop's buffers and θ_0 (x0, or the spec's init, or the problem's). */
 static int setup_buffers(run *r, const float *x0, size_t x0_len, int *spec_error) {
   r->theta0 = nco_calloc(r->dim, sizeof(float));
@@ -269,6 +274,20 @@ static int setup_buffers(run *r, const float *x0, size_t x0_len, int *spec_error
   r->idx = nco_calloc(r->batch ? r->batch : 1, sizeof(size_t));
   if (!r->theta0 || !r->prev || !r->gfull || !r->perm || !r->idx)
     return nco_error(NCO_ERR_NOMEM, "run: out of memory (dim = %zu, n = %zu)", r->dim, r->n);
+  r->probe_nb = r->n;
+  if (r->cfg.lz_batch && r->cfg.lz_batch < r->n) {
+    /* lanczos.batch: the first N of a permutation from lanczos.seed (its
+     * own stream), in ascending order; the same for a resumed run */
+    nco_rng root, rng;
+    nco_rng_seed(&root, r->cfg.lz_seed);
+    nco_rng_derive(&root, 0x70726f6265ULL, &rng);
+    if (!(r->probe_idx = nco_calloc(r->n, sizeof(size_t))))
+      return nco_error(NCO_ERR_NOMEM, "run: out of memory (n = %zu)", r->n);
+    for (size_t i = 0; i < r->n; i++) r->probe_idx[i] = i;
+    nco_rng_shuffle(&rng, r->probe_idx, r->n);
+    r->probe_nb = r->cfg.lz_batch;
+    qsort(r->probe_idx, r->probe_nb, sizeof(size_t), cmp_size);
+  }
   if (x0 && x0_len != r->dim)
     return nco_error(NCO_ERR_SHAPE, "the checkpoint holds %zu parameters, the problem built from its spec has %zu "
                      "(did the data change since the run started?)", x0_len, r->dim);
