@@ -63,14 +63,19 @@ typedef struct dn_plan {
 static pthread_mutex_t dn_lock = PTHREAD_MUTEX_INITIALIZER;
 static dn_plan *dn_plans;
 static dnnl_engine_t dn_engine;
-static int dn_state; /* 0 untried, 1 on, −1 off */
+static int dn_state = -1; /* 1 on, −1 off; set once by dn_init */
+static pthread_once_t dn_once = PTHREAD_ONCE_INIT;
 
-static int dn_on(void) {
-  if (dn_state) return dn_state > 0;
+static void dn_init(void) {
   const char *e = getenv("NCO_CONV_BACKEND");
-  dn_state = -1;
-  if (e && strcmp(e, "im2col") == 0) return 0;
+  if (e && strcmp(e, "im2col") == 0) return;
   if (dnnl_engine_create(&dn_engine, dnnl_cpu, 0) == dnnl_success) dn_state = 1;
+}
+
+/* 1 if oneDNN is to be used: decided once per process (the first conv may
+ * be called from several threads at once) */
+static int dn_on(void) {
+  pthread_once(&dn_once, dn_init);
   return dn_state > 0;
 }
 
@@ -219,8 +224,8 @@ typedef struct dn_call {
   size_t G;
   dn_plan *plan[2]; /* for group size n0 = ⌊N/G⌋ and n0 + 1 */
   size_t n0;
-  unsigned char *wbase, *gbase; /* weight slots, group slices */
-  size_t gstride;
+  unsigned char *wbase, *gbase; /* weight slots, group slices (NULL: sizing only) */
+  size_t wbytes, gstride;
 } dn_call;
 
 /* The shapes oneDNN runs faster here (bench/bench_conv_resnet.c, 2 threads,
@@ -245,16 +250,16 @@ static int call_init(dn_call *c, const nco_conv_shape *s, int bias, void *ws) {
     if (!(c->plan[i] = plan_get(&g, bias))) return 0;
   }
   dn_plan *big = c->plan[1] ? c->plan[1] : c->plan[0];
-  uintptr_t a = ((uintptr_t)ws + ALIGN - 1) / ALIGN * ALIGN;
-  c->wbase = (unsigned char *)a;
   c->gstride = max2(big->group, c->plan[0]->group);
-  c->gbase = c->wbase + 2 * max2(big->wslot, c->plan[0]->wslot);
+  c->wbytes = 2 * max2(big->wslot, c->plan[0]->wslot);
+  if (ws) {
+    c->wbase = (unsigned char *)(((uintptr_t)ws + ALIGN - 1) / ALIGN * ALIGN);
+    c->gbase = c->wbase + c->wbytes;
+  }
   return 1;
 }
 
-static size_t call_bytes(const dn_call *c) {
-  return ALIGN + (size_t)(c->gbase - c->wbase) + c->G * c->gstride;
-}
+static size_t call_bytes(const dn_call *c) { return ALIGN + c->wbytes + c->G * c->gstride; }
 
 /* The larger of the calls without and with bias (their primitives may
  * differ: the caller sizes one workspace for both). */
