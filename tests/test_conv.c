@@ -232,9 +232,9 @@ static size_t make_cases(cspec *out, size_t cap) {
       {2, 3, 7, 5, 6, 3, 3, 1, 0, 2}, {2, 1, 7, 5, 1, 3, 2, 2, 1, 2}, {2, 3, 9, 8, 4, 3, 3, 2, 2, 3},
       {2, 2, 5, 5, 3, 3, 3, 1, 0, 2}, {1, 2, 5, 5, 2, 3, 3, 1, 1, 3}, {3, 2, 11, 9, 3, 2, 3, 3, 1, 4},
       {2, 3, 6, 13, 4, 1, 4, 1, 2, 3}, {2, 2, 8, 8, 5, 2, 2, 2, 0, 7},
-      /* the oneDNN path's blocked layouts (channels past one block of 16)
-       * and a batch whose 16 groups have two sizes (2 and 3 samples) */
-      {37, 16, 6, 6, 17, 3, 3, 1, 1, 1}, {20, 16, 8, 7, 32, 3, 3, 2, 1, 1}, {18, 32, 5, 5, 16, 1, 1, 2, 0, 1},
+      /* the oneDNN path's blocked layouts (channels past one block of 16),
+       * a batch whose 16 groups have two sizes (2 and 3 samples), stride 2 */
+      {37, 16, 6, 6, 17, 3, 3, 1, 1, 1}, {20, 16, 8, 7, 32, 3, 3, 2, 1, 1}, {18, 32, 5, 5, 16, 2, 2, 2, 0, 1},
       {19, 1, 9, 9, 16, 3, 3, 1, 1, 1}, {17, 16, 9, 9, 16, 3, 3, 1, 1, 2}, /* a 1-channel input; dilation */
   };
   for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)

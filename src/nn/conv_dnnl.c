@@ -229,13 +229,19 @@ typedef struct dn_call {
 } dn_call;
 
 /* The shapes oneDNN runs faster here (bench/bench_conv_resnet.c, 2 threads,
- * best of 30): at least 16 filters (one AVX-512 block) from one input
- * channel or from at least 16. ResNet-8's stem 1→16 and its 16–64-channel
- * layers run 1.9× faster (step 57.5 → 29.6 ms); LeNet's 1→6 (K = 6 fills
- * 6 of a block's 16 lanes) forward + backward 0.56 → 0.70 ms and 6→16 1.18
- * → 1.17 ms, so LeNet stays on im2col. A fixed rule, not a timing taken at
- * run time: the kernels, and so the bits, must not depend on the load. */
-static int dn_worth(const nco_conv_shape *s) { return s->K >= 16 && (s->C == 1 || s->C >= 16); }
+ * best of 20–30): at least 16 filters (one AVX-512 block) from one input
+ * channel or from at least 16, with a kernel larger than 1×1. ResNet-8's
+ * stem 1→16 and its 16–64-channel 3×3 layers run 1.9× faster (step 57.5 →
+ * 29.6 ms); its 1×1 stride-2 projections run faster on im2col (16→32:
+ * 0.92 vs 1.45 ms forward + backward, 32→64: 0.75 vs 0.95 ms: one small
+ * GEMM a sample, where oneDNN's per-group call costs more than the work);
+ * LeNet's 1→6 (K = 6 fills 6 of a block's 16 lanes) 0.56 vs 0.70 ms and
+ * 6→16 1.18 vs 1.17 ms, so LeNet stays on im2col. A fixed rule, not a
+ * timing taken at run time: the kernels, and so the bits, must not depend
+ * on the load. */
+static int dn_worth(const nco_conv_shape *s) {
+  return s->K >= 16 && (s->C == 1 || s->C >= 16) && s->kh * s->kw > 1;
+}
 
 static int call_init(dn_call *c, const nco_conv_shape *s, int bias, void *ws) {
   if (!dn_worth(s) || !dn_on()) return 0;

@@ -14,8 +14,8 @@
  * Why: on this project's ResNet-8 shapes (bench/bench_conv_resnet.c) oneDNN's
  * direct kernels run forward + backward 1.9× faster than im2col + OpenBLAS
  * (small channel counts make im2col's GEMMs 16×144×784: memory-bound).
- * Shapes with fewer than 16 filters, or 2–15 input channels, stay on
- * im2col, where it is as fast or faster (dn_worth in conv_dnnl.c).
+ * Shapes with fewer than 16 filters, 2–15 input channels or a 1×1 kernel
+ * stay on im2col, where it is as fast or faster (dn_worth in conv_dnnl.c).
  *
  * The functions return 1 when they computed the result, 0 when the shape is
  * not served (oneDNN absent, disabled by NCO_CONV_BACKEND=im2col, a shape
