@@ -23,7 +23,6 @@ double). Timed: graph construction (forward + create_graph backward) plus
 the ITERS iterations, best of REPS after one warm-up; also one HVP alone.
 """
 import argparse
-import gzip
 import os
 import resource
 import time
@@ -32,13 +31,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    nd = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+from bench_nn_torch import idx  # the IDX reader of the MLP benchmark
 
 
 def load(n):

@@ -21,31 +21,15 @@ script defines them in torch (scripts/make_builder_fixtures.py: vgg(),
 unet()); U-Net's loss is MSELoss to the input image.
 """
 import argparse
-import gzip
 import importlib.util
 import os
 import resource
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    nd = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
-
-
-def load():
-    base = os.environ.get("NCOPT_DATA_DIR")
-    d = os.path.join(base, "fashion-mnist") if base else "/usr/share/datasets/fashion-mnist"
-    x = idx(os.path.join(d, "train-images-idx3-ubyte.gz")).astype(np.float32) / np.float32(255)
-    y = idx(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
-    return torch.from_numpy(x).reshape(-1, 1, 28, 28), torch.from_numpy(y)
+from bench_nn_torch import load as load_split  # Fashion-MNIST as tensors, the same reader
 
 
 class Block(nn.Module):
@@ -97,7 +81,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    X, y = load()
+    X, y = load_split("train")
     n = X.shape[0]
     model, lossf, recon = model_of(a.model)
     model.train()

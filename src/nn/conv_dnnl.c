@@ -383,15 +383,24 @@ static int worth_team(const nco_conv_shape *s) {
          262144.0;
 }
 
-/* Runs body(e, c, g, …) for every group, in parallel over the groups, each
- * thread with its own stream and a thread count of 1 for oneDNN. */
+/* The calling thread's OpenMP thread count set to 1: oneDNN's own
+ * parallel loops then run inline (see the top). */
+static void one_thread(void) {
 #ifdef _OPENMP
+  omp_set_num_threads(1);
+#endif
+}
+
+/* Runs body(e, c, g, …) for every group, in parallel over the groups, each
+ * thread with its own stream and a thread count of 1 for oneDNN (without
+ * OpenMP the pragmas fall away: the groups in order on this thread). */
 #define DN_GROUPS(c, fail, body)                                                          \
   do {                                                                                    \
     const ptrdiff_t G_ = (ptrdiff_t)(c)->G;                                               \
     const int par_ = G_ > 1 && worth_team((c)->s);                                        \
+    (void)par_;                                                                           \
     _Pragma("omp parallel reduction(| : fail) if (par_)") {                               \
-      omp_set_num_threads(1);                                                             \
+      one_thread();                                                                       \
       dn_exec e = {0};                                                                    \
       if (dnnl_stream_create(&e.st, dn_engine, dnnl_stream_default_flags) != dnnl_success) \
         e.fail = 1;                                                                       \
@@ -402,17 +411,6 @@ static int worth_team(const nco_conv_shape *s) {
       fail |= e.fail;                                                                     \
     }                                                                                     \
   } while (0)
-#else
-#define DN_GROUPS(c, fail, body)                                                          \
-  do {                                                                                    \
-    dn_exec e = {0};                                                                      \
-    if (dnnl_stream_create(&e.st, dn_engine, dnnl_stream_default_flags) != dnnl_success)   \
-      e.fail = 1;                                                                         \
-    for (ptrdiff_t g = 0; g < (ptrdiff_t)(c)->G && !e.fail; g++) body;                    \
-    if (e.st) dnnl_stream_destroy(e.st);                                                  \
-    fail |= e.fail;                                                                       \
-  } while (0)
-#endif
 
 int nco_conv_dnnl_forward(const nco_conv_shape *s, const float *x, const float *w, const float *b,
                           float *y, void *ws) {
